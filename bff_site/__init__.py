@@ -1,0 +1,1 @@
+"""CoffeeShop.BFF: the only public entry, browser sessions and the API for the web client."""

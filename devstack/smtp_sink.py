@@ -1,0 +1,57 @@
+"""A local SMTP sink (aiosmtpd) standing in for the external e-mail provider.
+
+Every message it receives is stored in a Maildir under `<state>/smtp/`, where tests
+and people can read it. Run as `python -m devstack.smtp_sink --port N --maildir DIR`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import mailbox
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+
+class MaildirHandler:
+    def __init__(self, maildir: Path) -> None:
+        self.box = mailbox.Maildir(str(maildir), create=True)
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        message = mailbox.MaildirMessage(envelope.original_content or envelope.content)
+        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        with self.lock:
+            self.box.add(message)
+        return "250 Message accepted for delivery"
+
+
+def read_messages(maildir: Path) -> list[mailbox.MaildirMessage]:
+    """Every message the sink has stored, oldest first."""
+    if not maildir.exists():
+        return []
+    box = mailbox.Maildir(str(maildir), create=False)
+    messages = [box.get_message(key) for key in box.keys()]
+    return sorted(messages, key=lambda m: m.get_date())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--maildir", type=Path, required=True)
+    args = parser.parse_args()
+    controller = Controller(MaildirHandler(args.maildir), hostname="127.0.0.1", port=args.port)
+    controller.start()
+    print(f"smtp sink listening on 127.0.0.1:{args.port}, storing into {args.maildir}", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait()
+    controller.stop()
+
+
+if __name__ == "__main__":
+    main()

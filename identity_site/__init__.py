@@ -1,0 +1,1 @@
+"""CoffeeShop.Identity: users, roles and the OAuth2/OIDC provider."""

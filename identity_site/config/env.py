@@ -1,0 +1,6 @@
+"""The one environment reader of CoffeeShop.Identity (django-environ)."""
+
+import environ
+
+SITE = "identity"
+env = environ.Env()

@@ -1,0 +1,8 @@
+"""WSGI entry point of CoffeeShop.Identity (gunicorn)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "identity_site.config.settings.local")
+application = get_wsgi_application()

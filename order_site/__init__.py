@@ -1,0 +1,1 @@
+"""CoffeeShop.Order: menu, orders, payments and events."""

@@ -1,0 +1,6 @@
+"""The one environment reader of CoffeeShop.Order (django-environ)."""
+
+import environ
+
+SITE = "order"
+env = environ.Env()

@@ -1,0 +1,1 @@
+"""Plain Python shared by every CoffeeShop site: no models, imports no site."""

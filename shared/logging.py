@@ -1,0 +1,56 @@
+"""JSON logs for every site: one object per line on stdout, secrets never included."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+# Values that look like credentials are masked wherever they slip into a message.
+_SECRET_PATTERNS = [
+    re.compile(r"(?i)(password|secret|token|authorization|api[_-]?key)(\"?\s*[:=]\s*\"?)([^\s\",&]+)"),
+    re.compile(r"(?i)(bearer\s+)([A-Za-z0-9\-_.~+/]+=*)"),
+]
+
+
+class RedactSecrets(logging.Filter):
+    """Mask credential-looking values in log messages (defence in depth, not a licence to log them)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = message
+        for pattern in _SECRET_PATTERNS:
+            redacted = pattern.sub(lambda m: m.group(0)[: -len(m.group(m.lastindex or 0))] + "***", redacted)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def logging_config(site: str, level: str = "INFO") -> dict[str, Any]:
+    """A `LOGGING` dict: JSON lines with timestamp, level, logger, site and message."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"redact": {"()": "shared.logging.RedactSecrets"}},
+        "formatters": {
+            "json": {
+                "()": "pythonjsonlogger.json.JsonFormatter",
+                "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+                "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+                "static_fields": {"site": site},
+                "datefmt": "%Y-%m-%dT%H:%M:%S%z",
+            }
+        },
+        "handlers": {
+            "stdout": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "filters": ["redact"],
+            }
+        },
+        "root": {"handlers": ["stdout"], "level": level},
+        "loggers": {
+            "django.db.backends": {"level": "WARNING"},
+            "django.server": {"level": "WARNING"},
+        },
+    }

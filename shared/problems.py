@@ -1,0 +1,141 @@
+"""RFC 9457 problem details: one error shape for every site.
+
+Domain code raises `DomainError` subclasses; DRF's exception handler and Django's
+error handlers below turn every failure into `application/problem+json` with
+`type`, `title`, `status`, `detail` and, for bad input, the offending fields.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, JsonResponse
+
+logger = logging.getLogger("coffeeshop.problems")
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+TYPE_BASE = "https://coffeeshop.example/problems/"
+
+
+class DomainError(Exception):
+    """A rule of the domain was broken; subclasses set status, slug and title."""
+
+    status = 400
+    slug = "bad-request"
+    title = "Bad request"
+
+    def __init__(self, detail: str = "", **extra: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extra = extra
+
+
+class NotFound(DomainError):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(DomainError):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class InvalidInput(DomainError):
+    status, slug, title = 400, "invalid-input", "Invalid input"
+
+
+class Unavailable(DomainError):
+    status, slug, title = 503, "service-unavailable", "Service unavailable"
+
+
+def problem(
+    status: int, title: str, detail: str = "", *, slug: str | None = None, **extra: Any
+) -> JsonResponse:
+    """Build a problem-details response (RFC 9457 section 3)."""
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + (slug or title.lower().replace(" ", "-")),
+        "title": title,
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    return JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def from_domain_error(exc: DomainError) -> JsonResponse:
+    return problem(exc.status, exc.title, exc.detail, slug=exc.slug, **exc.extra)
+
+
+def drf_exception_handler(exc: Exception, context: dict[str, Any]) -> Any:
+    """DRF `EXCEPTION_HANDLER`: every API error as problem details; unknown errors as a bare 500."""
+    from rest_framework import exceptions as drf_exc
+    from rest_framework.response import Response
+
+    if isinstance(exc, DomainError):
+        resp = from_domain_error(exc)
+        return Response(
+            _json(resp), status=exc.status, content_type=PROBLEM_CONTENT_TYPE
+        )
+    if isinstance(exc, Http404):
+        exc = drf_exc.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = drf_exc.PermissionDenied()
+    elif isinstance(exc, DjangoValidationError):
+        exc = drf_exc.ValidationError(exc.messages)
+    if isinstance(exc, drf_exc.APIException):
+        body: dict[str, Any] = {
+            "type": TYPE_BASE + str(exc.default_code).replace("_", "-"),
+            "title": _title(exc),
+            "status": exc.status_code,
+        }
+        if isinstance(exc, drf_exc.ValidationError):
+            body["detail"] = "The request has invalid fields."
+            body["errors"] = exc.detail
+        else:
+            body["detail"] = str(exc.detail)
+        headers = {}
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(int(exc.wait))  # type: ignore[attr-defined]
+        return Response(
+            body, status=exc.status_code, headers=headers, content_type=PROBLEM_CONTENT_TYPE
+        )
+    logger.exception("unhandled error in %s", context.get("view").__class__.__name__)
+    return Response(
+        {"type": TYPE_BASE + "internal-error", "title": "Internal server error", "status": 500},
+        status=500,
+        content_type=PROBLEM_CONTENT_TYPE,
+    )
+
+
+def _title(exc: Any) -> str:
+    return str(exc.default_detail).rstrip(".") if exc.default_detail else "Error"
+
+
+def _json(resp: JsonResponse) -> Any:
+    import json
+
+    return json.loads(resp.content)
+
+
+# Django's own error views (urls.py: handler400 = "shared.problems.bad_request" …).
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return problem(400, "Bad request", "The request could not be understood.")
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return problem(403, "Forbidden", "You are not allowed to do this.")
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return problem(404, "Not found", f"Nothing at {request.path}.")
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    return problem(500, "Internal server error", slug="internal-error")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
+    return problem(403, "CSRF check failed", "Send the CSRF token with this request.", slug="csrf")
