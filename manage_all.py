@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""CoffeeShop's local orchestrator: `python3 manage_all.py up | down | status | logs | reset | test`.
+"""CoffeeShop's local orchestrator: `python3 manage_all.py up|down|status|logs|reset|test`.
 
 This file needs only the standard library. On a fresh machine it creates `.venv`,
 installs the locked, hashed dependencies from `requirements.lock`, and then hands
@@ -66,8 +66,18 @@ def ensure_venv() -> None:
         req = VENV / "uv-requirement.txt"
         req.write_text(_uv_requirement())
         subprocess.run(
-            [str(PY), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-             "--require-hashes", "--no-deps", "-r", str(req)],
+            [
+                str(PY),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--require-hashes",
+                "--no-deps",
+                "-r",
+                str(req),
+            ],
             check=True,
         )
     _say("installing the locked dependencies (requirements.lock, hashes required)")
@@ -81,7 +91,9 @@ def ensure_venv() -> None:
 def main() -> int:
     ensure_venv()
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["PYTHONPATH"] = str(ROOT) + (
+        os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else ""
+    )
     env.setdefault("PYTHONUNBUFFERED", "1")
     argv = [str(PY), "-m", "devstack.cli", *sys.argv[1:]]
     os.chdir(ROOT)

@@ -114,7 +114,9 @@ def chown_tree(path: Path, user: str | None) -> None:
         os.chown(root, entry.pw_uid, entry.pw_gid)
         for name in dirs + files:
             with contextlib.suppress(FileNotFoundError):
-                os.chown(os.path.join(root, name), entry.pw_uid, entry.pw_gid, follow_symlinks=False)
+                os.chown(
+                    os.path.join(root, name), entry.pw_uid, entry.pw_gid, follow_symlinks=False
+                )
     parent = path.resolve().parent
     while parent != parent.parent:
         mode = parent.stat().st_mode
@@ -211,7 +213,7 @@ def spawn(
     if env:
         full_env.update(env)
     with proc.logfile.open("ab") as log:
-        popen = subprocess.Popen(  # noqa: S603
+        popen = subprocess.Popen(
             list(argv),
             stdin=subprocess.DEVNULL,
             stdout=log,

@@ -1,4 +1,241 @@
-"""Placeholder CLI; replaced as the orchestrator grows."""
-import sys
+"""`manage_all.py` commands, run inside the project's virtual environment."""
 
-print("devstack: not implemented yet", sys.argv[1:])
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from devstack.base import StartError, tail
+from devstack.stack import (
+    DEFAULT_PORTS,
+    SITES,
+    Stack,
+    StackConfig,
+    default_state_dir,
+    ports_from_env,
+)
+
+_print_lock = threading.Lock()
+_t0 = time.monotonic()
+
+
+def progress(part: str, message: str) -> None:
+    with _print_lock:
+        print(f"[{time.monotonic() - _t0:6.1f}s] {part:<9} {message}", flush=True)
+
+
+def load_stack(state_dir: Path) -> Stack:
+    config = StackConfig.load(state_dir) or StackConfig(state_dir=state_dir, ports=ports_from_env())
+    return Stack(config, progress)
+
+
+def print_table(stack: Stack) -> bool:
+    rows = stack.status()
+    print()
+    print(f"{'part':<10}{'kind':<16}{'healthy':<9}{'pid':<9}url")
+    for row in rows:
+        mark = "yes" if row.healthy else "NO"
+        print(f"{row.name:<10}{row.kind:<16}{mark:<9}{row.pid or '-'!s:<9}{row.url}")
+    print()
+    return all(row.healthy for row in rows)
+
+
+def demo_password(stack: Stack) -> str:
+    """The demo users' password: made once, kept in OpenBao (never in a file in the repo)."""
+    client = stack.openbao.admin_client()
+    try:
+        data = client.secrets.kv.v2.read_secret_version(
+            path="coffeeshop/demo", mount_point="secret", raise_on_deleted_version=True
+        )
+        return str(data["data"]["data"]["password"])
+    except Exception:
+        import secrets
+
+        password = "demo-" + secrets.token_urlsafe(9)
+        client.secrets.kv.v2.create_or_update_secret(
+            path="coffeeshop/demo", secret={"password": password}, mount_point="secret"
+        )
+        return password
+
+
+DEMO_USERS = [
+    ("manager@coffeeshop.local", "manager"),
+    ("barista@coffeeshop.local", "barista"),
+    ("customer@coffeeshop.local", "customer"),
+]
+
+
+def seed(stack: Stack) -> str:
+    """Demo users (Identity) and an admin account on each site; idempotent."""
+    password = demo_password(stack)
+    env = {"DEMO_PASSWORD": password}
+    progress("identity", "seeding demo users")
+    stack.manage("identity", "seed_demo", extra_env=env)
+    for site in ("order", "bff"):
+        progress(site, "seeding the admin account")
+        try:
+            stack.manage(
+                site,
+                "createsuperuser",
+                "--noinput",
+                "--username",
+                "admin",
+                "--email",
+                "admin@coffeeshop.local",
+                extra_env={"DJANGO_SUPERUSER_PASSWORD": password},
+            )
+        except StartError as err:
+            if "already taken" not in err.log_tail:
+                raise
+    return password
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    state_dir = default_state_dir()
+    previous = StackConfig.load(state_dir)
+    config = StackConfig(state_dir=state_dir, ports=ports_from_env())
+    if previous and previous.ports != config.ports:
+        progress("stack", "ports changed since the last run; using the new ones")
+    stack = Stack(config, progress)
+    began = time.monotonic()
+    try:
+        stack.start_infra()
+        stack.provision()
+        stack.migrate_all()
+        password = seed(stack)
+        stack.start_sites()
+    except StartError as err:
+        print(f"\nERROR {err}\n", file=sys.stderr)
+        print("Everything already started has been stopped.", file=sys.stderr)
+        stack.stop_all()
+        return 1
+    except KeyboardInterrupt:
+        stack.stop_all()
+        return 130
+    elapsed = time.monotonic() - began
+    healthy = print_table(stack)
+    print(f"All parts {'healthy' if healthy else 'NOT all healthy'} after {elapsed:.1f}s.")
+    print(f"""
+  Web app (BFF)     http://127.0.0.1:{config.ports["bff"]}/
+  Identity          http://127.0.0.1:{config.ports["identity"]}/admin/
+  Order             http://127.0.0.1:{config.ports["order"]}/admin/   API docs: /api/docs/
+  E-mail sink       {stack.maildir}
+
+  Demo logins (password for all: {password})
+    Identity: manager@coffeeshop.local, barista@coffeeshop.local, customer@coffeeshop.local
+    Order and BFF admin: admin
+  Logs: python3 manage_all.py logs [PART]   Stop: python3 manage_all.py down
+""")
+    if args.detach:
+        return 0 if healthy else 1
+    print("Running. Press Ctrl-C to stop everything.")
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    try:
+        while not stopping.wait(2):
+            for part in ("worker", *SITES):
+                proc = stack.process(part)
+                if proc is not None and not proc.alive():
+                    progress(part, "EXITED; last log lines:\n" + tail(proc.logfile, 15))
+                    stopping.set()
+                    break
+    except KeyboardInterrupt:
+        pass
+    print()
+    stack.stop_all()
+    progress("stack", "stopped")
+    return 0
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    stack = load_stack(default_state_dir())
+    stack.stop_all()
+    progress("stack", "stopped (data kept; `reset` wipes it)")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    state_dir = default_state_dir()
+    stack = load_stack(state_dir)
+    rows = stack.status()
+    healthy = all(r.healthy for r in rows)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "healthy": healthy,
+                    "state_dir": str(state_dir),
+                    "parts": [r.__dict__ for r in rows],
+                },
+                indent=2,
+            )
+        )
+    else:
+        print_table(stack)
+    return 0 if healthy else 1
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    logs = default_state_dir() / "logs"
+    parts = [args.part] if args.part else sorted(p.stem for p in logs.glob("*.log"))
+    if not parts:
+        print("no logs yet: run `python3 manage_all.py up` first")
+        return 1
+    if args.follow:
+        files = [str(logs / f"{part}.log") for part in parts]
+        return subprocess.call(["tail", "-n", str(args.lines), "-F", *files])
+    for part in parts:
+        print(f"==> {part} <==")
+        print(tail(logs / f"{part}.log", args.lines))
+    return 0
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    state_dir = default_state_dir()
+    load_stack(state_dir).stop_all()
+    shutil.rmtree(state_dir, ignore_errors=True)
+    progress("stack", f"wiped {state_dir}")
+    return 0
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    from devstack.testrun import run_tests
+
+    return run_tests(args.pytest_args, lint=not args.no_lint, progress=progress)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="manage_all.py", description="CoffeeShop on one machine.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="start everything (Ctrl-C stops it)")
+    up.add_argument("--detach", action="store_true", help="start in the background and return")
+    up.set_defaults(func=cmd_up)
+    sub.add_parser("down", help="stop everything, keep data").set_defaults(func=cmd_down)
+    status = sub.add_parser("status", help="every part's URL and health")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(func=cmd_status)
+    logs = sub.add_parser("logs", help="show a part's log")
+    logs.add_argument("part", nargs="?", choices=[*DEFAULT_PORTS, "worker"])
+    logs.add_argument("-f", "--follow", action="store_true")
+    logs.add_argument("-n", "--lines", type=int, default=40)
+    logs.set_defaults(func=cmd_logs)
+    sub.add_parser("reset", help="stop everything and wipe local state").set_defaults(
+        func=cmd_reset
+    )
+    test = sub.add_parser("test", help="lint, type checks, import contracts and every test")
+    test.add_argument("--no-lint", action="store_true")
+    test.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    test.set_defaults(func=cmd_test)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

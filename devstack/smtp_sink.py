@@ -21,7 +21,7 @@ class MaildirHandler:
         self.box = mailbox.Maildir(str(maildir), create=True)
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = mailbox.MaildirMessage(envelope.original_content or envelope.content)
         message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
         with self.lock:
@@ -34,7 +34,7 @@ def read_messages(maildir: Path) -> list[mailbox.MaildirMessage]:
     if not maildir.exists():
         return []
     box = mailbox.Maildir(str(maildir), create=False)
-    messages = [box.get_message(key) for key in box.keys()]
+    messages = [box.get_message(key) for key in box.iterkeys()]
     return sorted(messages, key=lambda m: m.get_date())
 
 

@@ -8,19 +8,23 @@ from typing import Any
 
 # Values that look like credentials are masked wherever they slip into a message.
 _SECRET_PATTERNS = [
-    re.compile(r"(?i)(password|secret|token|authorization|api[_-]?key)(\"?\s*[:=]\s*\"?)([^\s\",&]+)"),
+    re.compile(
+        r"(?i)(password|secret|token|authorization|api[_-]?key)(\"?\s*[:=]\s*\"?)([^\s\",&]+)"
+    ),
     re.compile(r"(?i)(bearer\s+)([A-Za-z0-9\-_.~+/]+=*)"),
 ]
 
 
 class RedactSecrets(logging.Filter):
-    """Mask credential-looking values in log messages (defence in depth, not a licence to log them)."""
+    """Mask credential-looking values in log messages (defence in depth only)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         redacted = message
         for pattern in _SECRET_PATTERNS:
-            redacted = pattern.sub(lambda m: m.group(0)[: -len(m.group(m.lastindex or 0))] + "***", redacted)
+            redacted = pattern.sub(
+                lambda m: m.group(0)[: -len(m.group(m.lastindex or 0))] + "***", redacted
+            )
         if redacted != message:
             record.msg, record.args = redacted, None
         return True

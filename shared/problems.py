@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 
 logger = logging.getLogger("coffeeshop.problems")
@@ -74,9 +75,7 @@ def drf_exception_handler(exc: Exception, context: dict[str, Any]) -> Any:
 
     if isinstance(exc, DomainError):
         resp = from_domain_error(exc)
-        return Response(
-            _json(resp), status=exc.status, content_type=PROBLEM_CONTENT_TYPE
-        )
+        return Response(_json(resp), status=exc.status, content_type=PROBLEM_CONTENT_TYPE)
     if isinstance(exc, Http404):
         exc = drf_exc.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -20,14 +20,18 @@ def load_secrets(site: str) -> dict[str, str]:
     try:
         return load_site_secrets_from_env(site)
     except SecretStoreError as err:
-        raise ImproperlyConfigured(f"{site} refuses to start: secret store problem: {err}") from None
+        raise ImproperlyConfigured(
+            f"{site} refuses to start: secret store problem: {err}"
+        ) from None
 
 
 def require(secrets: dict[str, str], key: str, site: str) -> str:
     try:
         return secrets[key]
     except KeyError:
-        raise ImproperlyConfigured(f"{site}: secret '{key}' is missing in the secret store") from None
+        raise ImproperlyConfigured(
+            f"{site}: secret '{key}' is missing in the secret store"
+        ) from None
 
 
 def database(url: str, password: str) -> dict[str, Any]:

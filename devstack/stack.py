@@ -1,0 +1,467 @@
+"""The whole local system: infrastructure, secrets, databases, sites and workers.
+
+`manage_all.py up` and the test harness both use `Stack`: the same servers, the
+same provisioning, only the state folder and the ports differ.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from devstack.base import (
+    HOST,
+    REPO_ROOT,
+    PortInUse,
+    Process,
+    StartError,
+    port_in_use,
+    run_user,
+    spawn,
+    tail,
+    tcp_open,
+    wait_until,
+)
+from devstack.kafka import Kafka, ensure_kafka_installed, ensure_topics
+from devstack.openbao import OpenBao
+from devstack.postgres import Postgres
+from devstack.redis import Redis
+
+SITES = ("identity", "order", "bff")
+TOPICS = {"coffeeshop.order-events": 3, "coffeeshop.user-events": 3}
+
+DEFAULT_PORTS = {
+    "bff": 8000,
+    "identity": 8001,
+    "order": 8002,
+    "postgres": 54320,
+    "redis": 63790,
+    "kafka": 59092,
+    "kafka_controller": 59093,
+    "openbao": 58200,
+    "smtp": 51025,
+}
+
+Progress = Callable[[str, str], None]
+
+
+def port_setting(part: str) -> str:
+    return f"COFFEESHOP_{part.upper()}_PORT"
+
+
+def ports_from_env(environ: dict[str, str] | None = None) -> dict[str, int]:
+    environ = dict(os.environ if environ is None else environ)
+    return {
+        part: int(environ.get(port_setting(part), port)) for part, port in DEFAULT_PORTS.items()
+    }
+
+
+def default_state_dir() -> Path:
+    return Path(os.environ.get("COFFEESHOP_STATE_DIR", REPO_ROOT / ".state"))
+
+
+def _token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@dataclass
+class PartStatus:
+    name: str
+    kind: str
+    url: str
+    pid: int | None
+    healthy: bool
+    detail: str = ""
+
+
+@dataclass
+class StackConfig:
+    state_dir: Path
+    ports: dict[str, int]
+    cache_dir: Path = field(default_factory=lambda: REPO_ROOT / ".cache")
+    for_tests: bool = False
+    settings_flavour: str = "local"
+    workers: int = 2
+
+    def save(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        data = asdict(self)
+        data["state_dir"] = str(self.state_dir)
+        data["cache_dir"] = str(self.cache_dir)
+        (self.state_dir / "stack.json").write_text(json.dumps(data, indent=2))
+
+    @classmethod
+    def load(cls, state_dir: Path) -> StackConfig | None:
+        try:
+            data = json.loads((state_dir / "stack.json").read_text())
+        except (OSError, ValueError):
+            return None
+        data["state_dir"] = Path(data["state_dir"])
+        data["cache_dir"] = Path(data["cache_dir"])
+        return cls(**data)
+
+
+class Stack:
+    """Starts, provisions and stops every part of CoffeeShop on one machine."""
+
+    def __init__(self, config: StackConfig, progress: Progress | None = None) -> None:
+        self.config = config
+        self.state = config.state_dir
+        self.ports = config.ports
+        self.progress: Progress = progress or (lambda part, msg: None)
+        self.user = run_user()
+        self.postgres = Postgres(state_dir=self.state, port=self.ports["postgres"], user=self.user)
+        self.redis = Redis(
+            state_dir=self.state,
+            port=self.ports["redis"],
+            password=self._redis_password(),
+            user=self.user,
+        )
+        self.kafka = Kafka(
+            state_dir=self.state,
+            cache_dir=config.cache_dir,
+            port=self.ports["kafka"],
+            controller_port=self.ports["kafka_controller"],
+            user=self.user,
+        )
+        self.openbao = OpenBao(state_dir=self.state, port=self.ports["openbao"], user=self.user)
+        self.smtp = Process(
+            name="smtp",
+            pidfile=self.state / "run" / "smtp.pid",
+            logfile=self.state / "logs" / "smtp.log",
+        )
+
+    # ---- secrets kept by the orchestrator itself ------------------------------------------
+    def _redis_password(self) -> str:
+        path = self.state / "secrets" / "redis_password"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.chmod(0o700)
+            path.write_text(_token())
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    # ---- infrastructure -----------------------------------------------------------------
+    def check_ports(self, parts: list[str]) -> None:
+        """Refuse to start anything when a port we need is taken (nothing half-started)."""
+        for part in parts:
+            if self._alive(part):
+                continue
+            ports = [part] + (["kafka_controller"] if part == "kafka" else [])
+            for key in ports:
+                if port_in_use(self.ports[key]):
+                    raise PortInUse(part, self.ports[key], port_setting(key))
+
+    def _alive(self, part: str) -> bool:
+        proc = self.process(part)
+        return proc is not None and proc.alive()
+
+    def process(self, part: str) -> Process | None:
+        if part in ("postgres", "redis", "kafka", "openbao"):
+            return getattr(self, part).process()
+        return Process(
+            name=part,
+            pidfile=self.state / "run" / f"{part}.pid",
+            logfile=self.state / "logs" / f"{part}.log",
+        )
+
+    def start_infra(self, *, with_kafka: bool = True) -> None:
+        """Start every infrastructure server at once; on a failure stop what started."""
+        parts = ["postgres", "redis", "openbao", "smtp"] + (["kafka"] if with_kafka else [])
+        self.state.mkdir(parents=True, exist_ok=True)
+        self.config.save()
+        self.check_ports(parts)
+        if with_kafka:
+            self.progress(
+                "kafka", "resolving Kafka jars from Maven Central (cached after the first run)"
+            )
+            ensure_kafka_installed(self.config.cache_dir, log=lambda m: self.progress("kafka", m))
+        starters: dict[str, Callable[[], Any]] = {
+            "postgres": self.postgres.start,
+            "redis": self.redis.start,
+            "openbao": self.openbao.start,
+            "smtp": self.start_smtp,
+            "kafka": self.kafka.start,
+        }
+        errors: list[BaseException] = []
+        with ThreadPoolExecutor(max_workers=len(parts)) as pool:
+            futures = {}
+            for part in parts:
+                self.progress(part, "starting")
+                futures[part] = pool.submit(self._timed, part, starters[part])
+            for part, future in futures.items():
+                try:
+                    future.result()
+                except BaseException as exc:
+                    errors.append(exc)
+                    self.progress(part, "FAILED")
+        if errors:
+            self.stop_all()
+            raise errors[0]
+        if with_kafka:
+            ensure_topics(f"{HOST}:{self.ports['kafka']}", TOPICS)
+
+    def _timed(self, part: str, start: Callable[[], Any]) -> None:
+        began = time.monotonic()
+        start()
+        self.progress(part, f"ready in {time.monotonic() - began:.1f}s")
+
+    def start_smtp(self) -> None:
+        if self.smtp.alive():
+            return
+        maildir = self.state / "smtp" / "maildir"
+        self.smtp = spawn(
+            "smtp",
+            [
+                sys.executable,
+                "-m",
+                "devstack.smtp_sink",
+                "--port",
+                str(self.ports["smtp"]),
+                "--maildir",
+                str(maildir),
+            ],
+            state_dir=self.state,
+            env={"PYTHONPATH": str(REPO_ROOT)},
+            cwd=REPO_ROOT,
+        )
+        wait_until("smtp", lambda: tcp_open(self.ports["smtp"]), timeout=20, process=self.smtp)
+
+    @property
+    def maildir(self) -> Path:
+        return self.state / "smtp" / "maildir"
+
+    # ---- secrets and databases ----------------------------------------------------------
+    def provision(self) -> None:
+        """Per site: its secrets and AppRole in OpenBao, its own PostgreSQL role and database."""
+        redis_password = self._redis_password()
+        for site in SITES:
+            self.progress(site, "provisioning secrets (OpenBao AppRole) and database")
+            creds = self.openbao.ensure_site(
+                site,
+                {
+                    "django_secret_key": lambda: secrets.token_urlsafe(50),
+                    "database_password": _token,
+                    "redis_password": lambda: redis_password,
+                },
+            )
+            if creds.values.get("redis_password") != redis_password:
+                # The Redis password lives in the state folder; keep Vault in step with it.
+                client = self.openbao.admin_client()
+                client.secrets.kv.v2.patch(
+                    path=f"coffeeshop/{site}",
+                    secret={"redis_password": redis_password},
+                    mount_point="secret",
+                )
+            db_url = self.postgres.ensure_database(
+                name=site,
+                role=site,
+                password=creds.values["database_password"],
+                createdb=self.config.for_tests,
+            )
+            site_file = self.state / "sites" / f"{site}.json"
+            site_file.parent.mkdir(parents=True, exist_ok=True)
+            site_file.write_text(
+                json.dumps(
+                    {
+                        "DATABASE_URL": db_url,
+                        "VAULT_ROLE_ID_FILE": str(creds.role_id_file),
+                        "VAULT_SECRET_ID_FILE": str(creds.secret_id_file),
+                    }
+                )
+            )
+
+    def site_env(self, site: str, flavour: str | None = None) -> dict[str, str]:
+        """Everything a site process needs, none of it secret (secrets come from OpenBao)."""
+        data = json.loads((self.state / "sites" / f"{site}.json").read_text())
+        flavour = flavour or self.config.settings_flavour
+        env = {
+            "PYTHONPATH": str(REPO_ROOT),
+            "DJANGO_SETTINGS_MODULE": f"{site}_site.config.settings.{flavour}",
+            "DATABASE_URL": data["DATABASE_URL"],
+            "REDIS_URL": f"redis://{HOST}:{self.ports['redis']}/0",
+            "KAFKA_BOOTSTRAP_SERVERS": f"{HOST}:{self.ports['kafka']}",
+            "VAULT_ADDR": f"http://{HOST}:{self.ports['openbao']}",
+            "VAULT_ROLE_ID_FILE": data["VAULT_ROLE_ID_FILE"],
+            "VAULT_SECRET_ID_FILE": data["VAULT_SECRET_ID_FILE"],
+            "EMAIL_URL": f"smtp://{HOST}:{self.ports['smtp']}",
+            "DJANGO_STATIC_ROOT": str(self.state / "static" / site),
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        }
+        for other in SITES:
+            env[f"{other.upper()}_URL"] = f"http://{HOST}:{self.ports[other]}"
+        return env
+
+    def manage(self, site: str, *args: str, extra_env: dict[str, str] | None = None) -> str:
+        """Run `manage.py` of a site; raise StartError with its output when it fails."""
+        env = dict(os.environ)
+        env.update(self.site_env(site))
+        if extra_env:
+            env.update(extra_env)
+        result = subprocess.run(
+            [sys.executable, str(REPO_ROOT / f"{site}_site" / "manage.py"), *args],
+            env=env,
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise StartError(
+                site, f"manage.py {' '.join(args)} failed", (result.stdout + result.stderr)[-3000:]
+            )
+        return result.stdout
+
+    def migrate_all(self) -> None:
+        def one(site: str) -> None:
+            self.progress(site, "migrating its database")
+            self.manage(site, "migrate", "--noinput")
+            self.manage(site, "collectstatic", "--noinput")
+
+        with ThreadPoolExecutor(max_workers=len(SITES)) as pool:
+            for future in [pool.submit(one, site) for site in SITES]:
+                future.result()
+
+    # ---- sites and workers --------------------------------------------------------------
+    def start_sites(self, timeout: float = 60) -> None:
+        self.check_ports(list(SITES))
+        procs: dict[str, Process] = {}
+        for site in SITES:
+            self.progress(site, f"starting gunicorn on {HOST}:{self.ports[site]}")
+            procs[site] = spawn(
+                site,
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    f"{site}_site.config.wsgi:application",
+                    "--bind",
+                    f"{HOST}:{self.ports[site]}",
+                    "--workers",
+                    str(self.config.workers),
+                    "--worker-class",
+                    "gthread",
+                    "--threads",
+                    "4",
+                    "--preload",
+                    "--graceful-timeout",
+                    "10",
+                    "--access-logfile",
+                    "-",
+                    "--access-logformat",
+                    '{"access": "%(m)s %(U)s", "status": %(s)s, "ms": %(M)s}',
+                ],
+                state_dir=self.state,
+                env=self.site_env(site),
+                cwd=REPO_ROOT,
+            )
+        self.progress("worker", "starting the Celery worker")
+        procs["worker"] = spawn(
+            "worker",
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "order_site.config.celery",
+                "worker",
+                "--concurrency",
+                "2",
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            state_dir=self.state,
+            env=self.site_env("order"),
+            cwd=REPO_ROOT,
+        )
+        try:
+            for site in SITES:
+                wait_until(
+                    site, lambda s=site: self.site_ready(s), timeout=timeout, process=procs[site]
+                )  # type: ignore[misc]
+                self.progress(site, "ready")
+            wait_until(
+                "worker",
+                lambda: "ready" in tail(procs["worker"].logfile, 50),
+                timeout=timeout,
+                process=procs["worker"],
+            )
+            self.progress("worker", "ready")
+        except StartError:
+            self.stop_all()
+            raise
+
+    def site_ready(self, site: str) -> bool:
+        try:
+            return (
+                httpx.get(f"http://{HOST}:{self.ports[site]}/readyz", timeout=5).status_code == 200
+            )
+        except httpx.HTTPError:
+            return False
+
+    # ---- status and stop ----------------------------------------------------------------
+    def status(self) -> list[PartStatus]:
+        rows: list[PartStatus] = []
+        infra = [
+            ("postgres", f"postgresql://{HOST}:{self.ports['postgres']}", self.postgres.healthy),
+            ("redis", f"redis://{HOST}:{self.ports['redis']}", self.redis.healthy),
+            ("kafka", f"kafka://{HOST}:{self.ports['kafka']}", self.kafka.healthy),
+            ("openbao", f"http://{HOST}:{self.ports['openbao']}", self.openbao.healthy),
+            ("smtp", f"smtp://{HOST}:{self.ports['smtp']}", lambda: tcp_open(self.ports["smtp"])),
+        ]
+        for name, url, check in infra:
+            proc = self.process(name)
+            pid = proc.pid() if proc else None
+            rows.append(PartStatus(name, "infrastructure", url, pid, bool(pid) and _safe(check)))
+        for site in SITES:
+            proc = self.process(site)
+            pid = proc.pid() if proc else None
+            rows.append(
+                PartStatus(
+                    site,
+                    "site",
+                    f"http://{HOST}:{self.ports[site]}/",
+                    pid,
+                    bool(pid) and self.site_ready(site),
+                )
+            )
+        worker = self.process("worker")
+        wpid = worker.pid() if worker else None
+        rows.append(PartStatus("worker", "celery", "order_site.config.celery", wpid, bool(wpid)))
+        return rows
+
+    def stop_all(self) -> None:
+        """Stop sites first, then infrastructure, each gracefully."""
+        for name in ("worker", *SITES):
+            proc = self.process(name)
+            if proc is not None and proc.alive():
+                self.progress(name, "stopping")
+                proc.stop(timeout=15)
+        for name in ("smtp", "kafka", "openbao", "redis", "postgres"):
+            proc = self.process(name)
+            if proc is not None and proc.alive():
+                self.progress(name, "stopping")
+                if name in ("kafka", "openbao", "redis", "postgres"):
+                    getattr(self, name).stop()
+                else:
+                    proc.stop(timeout=10)
+
+
+def _safe(check: Callable[[], bool]) -> bool:
+    try:
+        return bool(check())
+    except Exception:
+        return False

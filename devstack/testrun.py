@@ -1,0 +1,147 @@
+"""`manage_all.py test`: lint, types, import contracts, Django checks and every pytest suite.
+
+Integration tests run against real servers started here on free ports, in a
+temporary state folder, so they never touch a running `up`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+
+from devstack.base import REPO_ROOT, StartError, free_port
+from devstack.stack import DEFAULT_PORTS, SITES, Stack, StackConfig
+
+PY = sys.executable
+BIN = Path(PY).parent
+
+# (name, test path, Django settings module or None)
+SUITES: list[tuple[str, str, str | None]] = [
+    ("infra", "tests/infra", None),
+    *[(site, f"tests/{site}", f"{site}_site.config.settings.test") for site in SITES],
+    ("e2e", "tests/e2e", None),
+]
+
+
+def _run(cmd: list[str], *, env: dict[str, str] | None = None) -> int:
+    print("$ " + " ".join(cmd), flush=True)
+    return subprocess.call(cmd, cwd=REPO_ROOT, env=env)
+
+
+def lint() -> list[str]:
+    failures = []
+    checks = [
+        ("ruff", [str(BIN / "ruff"), "check", "."]),
+        ("ruff format", [str(BIN / "ruff"), "format", "--check", "--quiet", "."]),
+        (
+            "mypy",
+            [
+                str(BIN / "mypy"),
+                "shared",
+                "devstack",
+                "identity_site",
+                "order_site",
+                "bff_site",
+                "manage_all.py",
+            ],
+        ),
+        ("import contracts", [str(BIN / "lint-imports")]),
+    ]
+    for name, cmd in checks:
+        if _run(cmd) != 0:
+            failures.append(name)
+    return failures
+
+
+def django_checks(stack: Stack) -> list[str]:
+    failures = []
+    for site in SITES:
+        for args, flavour in (
+            (["check", "--deploy", "--fail-level", "WARNING"], "production"),
+            (["makemigrations", "--check", "--dry-run"], "test"),
+        ):
+            env = dict(os.environ)
+            env.update(stack.site_env(site, flavour))
+            cmd = [PY, f"{site}_site/manage.py", *args]
+            if _run(cmd, env=env) != 0:
+                failures.append(f"{site}: {' '.join(args)}")
+    return failures
+
+
+def _junit_counts(path: Path) -> tuple[int, int, int]:
+    """(passed, failed, skipped) from a pytest junit XML file."""
+    try:
+        root = ET.parse(path).getroot()  # noqa: S314 - our own pytest's output
+    except (OSError, ET.ParseError):
+        return 0, 0, 0
+    suites = [root] if root.tag == "testsuite" else list(root)
+    tests = failed = skipped = 0
+    for suite in suites:
+        tests += int(suite.get("tests", 0))
+        failed += int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+        skipped += int(suite.get("skipped", 0))
+    return tests - failed - skipped, failed, skipped
+
+
+def run_tests(
+    pytest_args: list[str], *, lint: bool = True, progress: Callable[[str, str], None]
+) -> int:
+    problems: list[str] = []
+    if lint:
+        progress("test", "lint, types and import contracts")
+        problems += globals()["lint"]()
+    tmp = Path(tempfile.mkdtemp(prefix="coffeeshop-test-"))
+    ports = {part: free_port() for part in DEFAULT_PORTS}
+    stack = Stack(
+        StackConfig(state_dir=tmp / "state", ports=ports, for_tests=True, settings_flavour="test"),
+        progress,
+    )
+    totals = [0, 0, 0]
+    try:
+        progress("test", f"starting the test servers in {tmp}")
+        stack.start_infra()
+        stack.provision()
+        problems += django_checks(stack)
+        selected = [a for a in pytest_args if not a.startswith("-")]
+        options = [a for a in pytest_args if a.startswith("-")]
+        for name, path, settings in SUITES:
+            targets = [a for a in selected if a.startswith(path)] if selected else [path]
+            if not targets or not (REPO_ROOT / path).exists():
+                continue
+            env = dict(os.environ)
+            env["COFFEESHOP_TEST_STATE"] = str(stack.state)
+            junit = tmp / f"junit-{name}.xml"
+            cmd = [PY, "-m", "pytest", *targets, f"--junitxml={junit}", *options]
+            if settings:
+                site = name
+                env.update(stack.site_env(site, "test"))
+                cmd += [f"--ds={settings}"]
+            else:
+                env.update(stack.site_env("order", "test"))
+                env.pop("DJANGO_SETTINGS_MODULE", None)
+                cmd += ["-p", "no:django"]
+            progress("test", f"suite {name}")
+            code = _run(cmd, env=env)
+            counts = _junit_counts(junit)
+            totals = [t + c for t, c in zip(totals, counts, strict=True)]
+            if code not in (0, 5):
+                problems.append(f"pytest suite {name} (exit {code})")
+    except StartError as err:
+        problems.append(str(err))
+    finally:
+        stack.stop_all()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print()
+    for problem in problems:
+        print(f"FAILED: {problem}")
+    passed, failed, skipped = totals
+    if problems and failed == 0:
+        failed = len(problems)
+    print(f"total: {passed} passed, {failed} failed, {skipped} skipped")
+    return 1 if problems or failed else 0
