@@ -1,0 +1,199 @@
+"""Read a site's secrets from Vault/OpenBao at start-up, with AppRole auth.
+
+A site's secret is the KV version 2 entry `secret/coffeeshop/<site>`; its AppRole
+may read that path and nothing else. The secret_id arrives as a file
+(`VAULT_SECRET_ID_FILE`), never in an environment variable, because the
+environment of a process leaks (`/proc/<pid>/environ`, crash reports, child
+processes).
+
+Nothing here logs a secret or puts one in an exception message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import hvac
+import hvac.exceptions
+import requests
+
+KV_MOUNT = "secret"
+SITE_PREFIX = "coffeeshop"
+
+
+class SecretStoreError(RuntimeError):
+    """The secret store can't give us our secrets; the message says why, without secrets."""
+
+
+def site_secret_path(site: str) -> str:
+    """The KV v2 path, relative to the `secret/` mount, that holds `site`'s secret."""
+    return f"{SITE_PREFIX}/{site}"
+
+
+def read_site_secrets(
+    *, site: str, vault_addr: str, role_id: str, secret_id: str, timeout: float = 5.0
+) -> dict[str, str]:
+    """Log in with the site's AppRole and return its secret `secret/coffeeshop/<site>`.
+
+    Raises SecretStoreError when the store is unreachable, uninitialised or sealed,
+    the login is refused, or the secret is missing or not readable.
+    """
+    path = site_secret_path(site)
+    return read_secrets(
+        paths=[path], vault_addr=vault_addr, role_id=role_id, secret_id=secret_id, timeout=timeout
+    )[path]
+
+
+def read_secrets(
+    *,
+    paths: Sequence[str],
+    vault_addr: str,
+    role_id: str,
+    secret_id: str,
+    timeout: float = 5.0,
+) -> dict[str, dict[str, str]]:
+    """Log in once with AppRole and read several KV v2 secrets (paths relative to `secret/`).
+
+    Returns {path: {key: value}}. The login token is revoked afterwards: a site reads
+    its secrets at start-up and needs no token after that. Raises SecretStoreError.
+    """
+    where = f"OpenBao at {_display_addr(vault_addr)}"
+    session = requests.Session()
+    client = hvac.Client(url=vault_addr, timeout=timeout, session=session)
+    try:
+        _check_unsealed(client, where)
+        try:
+            client.auth.approle.login(role_id=role_id, secret_id=secret_id)
+        except (hvac.exceptions.InvalidRequest, hvac.exceptions.Forbidden) as exc:
+            raise SecretStoreError(
+                f"AppRole login refused by {where}: {_reason(exc)} (the role_id or "
+                "secret_id is wrong or revoked, or this address may not use it)"
+            ) from None
+        except hvac.exceptions.VaultDown:
+            raise SecretStoreError(f"{where} is sealed") from None
+        except (hvac.exceptions.VaultError, requests.RequestException) as exc:
+            raise SecretStoreError(f"{where}: AppRole login failed: {_reason(exc)}") from None
+        try:
+            return {path: _read_kv(client, path, where) for path in paths}
+        finally:
+            # Best effort: a token we fail to revoke expires on its own (short TTL).
+            with contextlib.suppress(hvac.exceptions.VaultError, requests.RequestException):
+                client.auth.token.revoke_self()
+    finally:
+        session.close()
+
+
+def load_site_secrets_from_env(
+    site: str, environ: Mapping[str, str] = os.environ
+) -> dict[str, str]:
+    """`read_site_secrets` configured from the environment.
+
+    Reads VAULT_ADDR, VAULT_ROLE_ID or VAULT_ROLE_ID_FILE, and VAULT_SECRET_ID_FILE
+    (a path; a secret_id is never taken from the environment itself). Raises
+    SecretStoreError naming the variable that is missing or whose file can't be read.
+    """
+    vault_addr = environ.get("VAULT_ADDR", "").strip()
+    if not vault_addr:
+        raise SecretStoreError("VAULT_ADDR is not set: the URL of the secret store is needed")
+    role_id = environ.get("VAULT_ROLE_ID", "").strip()
+    if not role_id:
+        role_id_file = environ.get("VAULT_ROLE_ID_FILE", "").strip()
+        if not role_id_file:
+            raise SecretStoreError("neither VAULT_ROLE_ID nor VAULT_ROLE_ID_FILE is set")
+        role_id = _read_file("VAULT_ROLE_ID_FILE", role_id_file)
+    secret_id_file = environ.get("VAULT_SECRET_ID_FILE", "").strip()
+    if not secret_id_file:
+        hint = (
+            " (VAULT_SECRET_ID is ignored: put the secret_id in a file instead)"
+            if environ.get("VAULT_SECRET_ID")
+            else ""
+        )
+        raise SecretStoreError(f"VAULT_SECRET_ID_FILE is not set{hint}")
+    secret_id = _read_file("VAULT_SECRET_ID_FILE", secret_id_file)
+    return read_site_secrets(site=site, vault_addr=vault_addr, role_id=role_id, secret_id=secret_id)
+
+
+def _check_unsealed(client: hvac.Client, where: str) -> None:
+    try:
+        status = client.sys.read_seal_status()
+    except requests.RequestException as exc:
+        raise SecretStoreError(f"{where} is unreachable: {_reason(exc)}") from None
+    except hvac.exceptions.VaultError as exc:
+        raise SecretStoreError(f"{where} answered with an error: {_reason(exc)}") from None
+    if not isinstance(status, dict):
+        raise SecretStoreError(f"{where} did not answer like a Vault/OpenBao server")
+    if not status.get("initialized", False):
+        raise SecretStoreError(f"{where} is not initialised")
+    if status.get("sealed", True):
+        raise SecretStoreError(f"{where} is sealed")
+
+
+def _read_kv(client: hvac.Client, path: str, where: str) -> dict[str, str]:
+    full = f"{KV_MOUNT}/{path}"
+    try:
+        response = client.secrets.kv.v2.read_secret_version(
+            path=path, mount_point=KV_MOUNT, raise_on_deleted_version=True
+        )
+    except hvac.exceptions.InvalidPath:
+        raise SecretStoreError(f"no secret {full} in {where}") from None
+    except hvac.exceptions.Forbidden:
+        raise SecretStoreError(f"{where} refused to read {full}: permission denied") from None
+    except hvac.exceptions.VaultDown:
+        raise SecretStoreError(f"{where} is sealed") from None
+    except (hvac.exceptions.VaultError, requests.RequestException) as exc:
+        raise SecretStoreError(f"{where}: reading {full} failed: {_reason(exc)}") from None
+    data: Any = (response.get("data") or {}).get("data")
+    if not isinstance(data, dict):
+        raise SecretStoreError(f"no secret {full} in {where}")
+    values: dict[str, str] = {}
+    for key, value in data.items():
+        if not isinstance(value, str):
+            # Name the key only: the value may be the secret.
+            raise SecretStoreError(f"{full} in {where}: key {key!r} is not a string")
+        values[str(key)] = value
+    return values
+
+
+def _read_file(variable: str, path: str) -> str:
+    try:
+        text = Path(path).read_text().strip()
+    except OSError as exc:
+        raise SecretStoreError(f"can't read {variable}={path}: {exc.strerror}") from None
+    if not text:
+        raise SecretStoreError(f"{variable}={path} is empty")
+    return text
+
+
+def _reason(exc: BaseException) -> str:
+    """A short, secret-free description of a client error."""
+    if isinstance(exc, hvac.exceptions.VaultError):
+        # The server's own error strings ("invalid role or secret ID", "permission
+        # denied"); they never echo request bodies.
+        errors = exc.errors if isinstance(exc.errors, list) else [exc.errors]
+        text = "; ".join(str(e) for e in errors if e) or type(exc).__name__
+        return text
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    if isinstance(exc, requests.ConnectionError):
+        # requests wraps urllib3's MaxRetryError, whose .reason is the real failure:
+        # "HTTPConnection(host=..., port=...): Failed to establish ...: Connection refused".
+        wrapped = exc.args[0] if exc.args else exc
+        text = str(getattr(wrapped, "reason", None) or wrapped)
+        return text.split("): ", 1)[-1] if text.startswith("HTTP") else text
+    return type(exc).__name__
+
+
+def _display_addr(url: str) -> str:
+    """The address without any user:password part, fit for messages."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
