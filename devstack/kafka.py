@@ -1,0 +1,571 @@
+"""Apache Kafka as one KRaft node (broker and controller in one JVM), jars from Maven Central.
+
+The jars are resolved by Maven (`org.apache.kafka:kafka_2.13`, DESIGN.md) into
+`<cache>/kafka-<version>/libs` once; the broker then runs straight from that
+folder with `java -cp 'libs/*' kafka.Kafka server.properties`, the same main
+class the upstream `kafka-server-start.sh` runs.
+
+Kafka 4.4 logs through SLF4J 1.7.36; the binding that matches it is
+`log4j-slf4j-impl` (the Log4j 2 binding for SLF4J 1.x; `log4j-slf4j2-impl` would
+need SLF4J 2 and stay silent here).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from devstack.base import (
+    HOST,
+    Endpoint,
+    PortInUse,
+    Process,
+    StartError,
+    chown_tree,
+    port_in_use,
+    run_user,
+    spawn,
+    tcp_open,
+    wait_until,
+)
+
+KAFKA_VERSION = "4.4.0"
+SCALA_VERSION = "2.13"
+# Log4j 2 with its binding for SLF4J 1.x, because kafka_2.13:4.4.0 depends on slf4j-api 1.7.36.
+LOG4J_VERSION = "2.25.5"
+MAVEN_DEPENDENCY_PLUGIN_VERSION = "3.8.1"
+MIN_JAVA = 17
+
+PORT_SETTING = "COFFEESHOP_KAFKA_PORT"
+CONTROLLER_PORT_SETTING = "COFFEESHOP_KAFKA_CONTROLLER_PORT"
+
+# The topics of DESIGN.md ("Events") with their partition counts.
+COFFEESHOP_TOPICS: dict[str, int] = {
+    "coffeeshop.order-events": 3,
+    "coffeeshop.user-events": 3,
+}
+
+APT_PACKAGES = ("openjdk-17-jdk-headless", "maven")
+INSTALL_HINT = (
+    "Kafka needs a Java runtime (17 or newer) and Maven. Install them, e.g. "
+    "`apt-get install openjdk-17-jre-headless maven`, and try again."
+)
+
+_POM = f"""\
+<?xml version="1.0" encoding="UTF-8"?>
+<!-- Written by devstack/kafka.py: resolves the Kafka broker's runtime jars. -->
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>local.coffeeshop.devstack</groupId>
+  <artifactId>kafka-runtime</artifactId>
+  <version>{KAFKA_VERSION}</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency>
+      <groupId>org.apache.kafka</groupId>
+      <artifactId>kafka_{SCALA_VERSION}</artifactId>
+      <version>{KAFKA_VERSION}</version>
+    </dependency>
+    <dependency>
+      <groupId>org.apache.logging.log4j</groupId>
+      <artifactId>log4j-core</artifactId>
+      <version>{LOG4J_VERSION}</version>
+    </dependency>
+    <dependency>
+      <groupId>org.apache.logging.log4j</groupId>
+      <artifactId>log4j-slf4j-impl</artifactId>
+      <version>{LOG4J_VERSION}</version>
+    </dependency>
+  </dependencies>
+  <build>
+    <plugins>
+      <plugin>
+        <groupId>org.apache.maven.plugins</groupId>
+        <artifactId>maven-dependency-plugin</artifactId>
+        <version>{MAVEN_DEPENDENCY_PLUGIN_VERSION}</version>
+      </plugin>
+    </plugins>
+  </build>
+</project>
+"""
+
+# One line per event on stdout (the part's log file). INFO for what a developer wants to
+# see (start, topics, groups, shutdown); the 300-line config dumps, the Raft state
+# machine and per-thread start-up chatter are raised to WARN.
+_LOG4J2 = """\
+# Written by devstack/kafka.py.
+status = warn
+name = coffeeshop-kafka
+# Kafka logs its own shutdown after SIGTERM; Log4j's hook would stop logging first.
+shutdownHook = disable
+appender.stdout.type = Console
+appender.stdout.name = STDOUT
+appender.stdout.layout.type = PatternLayout
+appender.stdout.layout.pattern = [%d{ISO8601}] %-5p %m (%c{1})%n
+rootLogger.level = INFO
+rootLogger.appenderRef.stdout.ref = STDOUT
+logger.config.name = org.apache.kafka.common.config
+logger.config.level = WARN
+logger.raft.name = org.apache.kafka.raft
+logger.raft.level = WARN
+logger.image.name = org.apache.kafka.image
+logger.image.level = WARN
+logger.threads.name = org.apache.kafka.server.util
+logger.threads.level = WARN
+logger.purgatory.name = org.apache.kafka.server.purgatory
+logger.purgatory.level = WARN
+logger.quota.name = org.apache.kafka.server.quota
+logger.quota.level = WARN
+logger.segments.name = org.apache.kafka.storage.internals.log
+logger.segments.level = WARN
+logger.request.name = kafka.request.logger
+logger.request.level = WARN
+logger.statechange.name = state.change.logger
+logger.statechange.level = WARN
+"""
+
+# Lean and quick to start: a single-node broker idles at ~150 MiB RSS with these. C1 only
+# (TieredStopAtLevel=1) starts about a quarter faster and uses less memory than C1+C2;
+# throughput is plenty for one developer machine. No perf-data file in /tmp.
+_JVM_FLAGS = (
+    "-XX:+UseSerialGC",
+    "-XX:TieredStopAtLevel=1",
+    "-Xshare:auto",
+    "-XX:-UsePerfData",
+    "-XX:+ExitOnOutOfMemoryError",
+    "-Djava.awt.headless=true",
+)
+
+
+def ensure_kafka_installed(cache_dir: Path, *, log: Callable[[str], None] = print) -> Path:
+    """Resolve Kafka's runtime jars with Maven into `<cache>/kafka-<ver>/libs`; return that folder.
+
+    Idempotent: once the jars are complete (a marker records the pom they came from and
+    the jar names), nothing runs again. Also (re)writes the Log4j 2 configuration
+    `<cache>/kafka-<ver>/log4j2.properties`. Everything is left readable by other users,
+    so a broker run as the unprivileged account can load it.
+
+    Raises StartError when `java` (17+) or `mvn` is missing and can't be installed, or
+    when Maven fails (with Maven's output).
+    """
+    home = cache_dir / f"kafka-{KAFKA_VERSION}"
+    home.mkdir(parents=True, exist_ok=True)
+    libs = home / "libs"
+    with _locked(home / ".lock"):
+        _write_if_changed(home / "log4j2.properties", _LOG4J2)
+        if not _jars_complete(home):
+            _ensure_tools(log)
+            _resolve_jars(home, log)
+        _make_readable(home)
+    return libs
+
+
+class Kafka:
+    """One KRaft node (broker + controller) on 127.0.0.1, its data in `<state>/kafka/data`.
+
+    `user` is the account the JVM runs as; None means `base.run_user()` (the unprivileged
+    account when we are root, else ourselves).
+    """
+
+    name = "kafka"
+
+    def __init__(
+        self,
+        *,
+        state_dir: Path,
+        cache_dir: Path,
+        port: int,
+        controller_port: int,
+        user: str | None = None,
+        heap: str = "384m",
+    ) -> None:
+        if port == controller_port:
+            raise ValueError(f"kafka: the broker and controller ports must differ (both {port})")
+        self.state_dir = state_dir
+        self.cache_dir = cache_dir
+        self.port = port
+        self.controller_port = controller_port
+        self.user = user if user is not None else run_user()
+        self.heap = heap
+        self.root = state_dir / "kafka"
+        self.data_dir = self.root / "data"
+        self._proc = Process(
+            name=self.name,
+            pidfile=state_dir / "run" / f"{self.name}.pid",
+            logfile=state_dir / "logs" / f"{self.name}.log",
+        )
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"{HOST}:{self.port}"
+
+    def process(self) -> Process:
+        return self._proc
+
+    def start(self, timeout: float = 120) -> Endpoint:
+        """Start the node (formatting its storage on the very first start) and wait until an
+        admin client gets metadata from it.
+
+        Raises PortInUse, before anything is started, when either port is taken, and
+        StartError (with the log tail) when the broker does not come up within `timeout`.
+        """
+        if self.running():
+            if self.healthy():
+                return self.endpoint()
+            # Ours but not answering (a start that timed out, a hung JVM): start afresh.
+            self._proc.stop(timeout=30)
+        if port_in_use(self.port):
+            raise PortInUse(self.name, self.port, PORT_SETTING)
+        if port_in_use(self.controller_port):
+            raise PortInUse(self.name, self.controller_port, CONTROLLER_PORT_SETTING)
+        libs = ensure_kafka_installed(self.cache_dir)
+        java = _java()
+        self.root.mkdir(parents=True, exist_ok=True)
+        properties = self.root / "server.properties"
+        _write_if_changed(properties, self._server_properties())
+        log4j = libs.parent / "log4j2.properties"
+        base_argv = [
+            java,
+            f"-Xmx{self.heap}",
+            "-Xms64m",
+            *_JVM_FLAGS,
+            f"-Dlog4j2.configurationFile={log4j}",
+            "-cp",
+            f"{libs}/*",
+        ]
+        if not (self.data_dir / "meta.properties").exists():
+            self._format(base_argv, properties)
+        chown_tree(self.root, self.user)
+        self._proc = spawn(
+            self.name,
+            [*base_argv, "kafka.Kafka", str(properties)],
+            state_dir=self.state_dir,
+            cwd=self.root,
+            user=self.user,
+        )
+        wait_until(self.name, self.healthy, timeout=timeout, process=self._proc, interval=0.2)
+        return self.endpoint()
+
+    def endpoint(self) -> Endpoint:
+        return Endpoint(
+            name=self.name,
+            url=f"kafka://{self.bootstrap_servers}",
+            env={"KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers},
+        )
+
+    def healthy(self) -> bool:
+        """True when the broker hands out cluster metadata to an admin client within ~2 s."""
+        # Probe TCP first: librdkafka would log every refused connection to stderr.
+        if not tcp_open(self.port):
+            return False
+        admin = _admin(self.bootstrap_servers)
+        try:
+            metadata = admin.list_topics(timeout=2)
+        except KafkaException:
+            return False
+        return bool(metadata.brokers)
+
+    def running(self) -> bool:
+        """True when the pid file names a live JVM running this node (not a recycled pid)."""
+        pid = self._proc.pid()
+        if pid is None:
+            return False
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            return False
+        return b"kafka.Kafka" in argv and str(self.root / "server.properties").encode() in argv
+
+    def stop(self) -> None:
+        """SIGTERM to the JVM's process group (Kafka shuts down cleanly in a second or two),
+        SIGKILL after 30 s. A pid file naming someone else's process is only removed."""
+        if self.running():
+            self._proc.stop(timeout=30)
+        else:
+            self._proc.pidfile.unlink(missing_ok=True)
+
+    def cluster_id(self) -> str:
+        """The cluster id this node's storage is (or will be) formatted with; kept in state."""
+        path = self.root / "cluster.id"
+        with contextlib.suppress(FileNotFoundError):
+            existing = path.read_text().strip()
+            if existing:
+                return existing
+        meta = self.data_dir / "meta.properties"
+        if meta.exists():
+            found = re.search(r"^cluster\.id=(\S+)$", meta.read_text(), re.MULTILINE)
+            if found:
+                path.write_text(found.group(1) + "\n")
+                return found.group(1)
+        new = _random_cluster_id()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(new + "\n")
+        return new
+
+    def _format(self, base_argv: list[str], properties: Path) -> None:
+        # Kafka 4 needs formatted storage. `--standalone` makes this node the single voter
+        # of a dynamic controller quorum (KIP-853), as upstream's quick start does.
+        result = subprocess.run(
+            [
+                *base_argv,
+                "kafka.tools.StorageTool",
+                "format",
+                "--cluster-id",
+                self.cluster_id(),
+                "--config",
+                str(properties),
+                "--standalone",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        if result.returncode != 0:
+            output = (result.stdout + result.stderr).strip().splitlines()
+            raise StartError(self.name, "formatting the storage failed", "\n".join(output[-20:]))
+
+    def _server_properties(self) -> str:
+        settings = {
+            "process.roles": "broker,controller",
+            "node.id": "1",
+            "controller.quorum.bootstrap.servers": f"{HOST}:{self.controller_port}",
+            "listeners": f"PLAINTEXT://{HOST}:{self.port},CONTROLLER://{HOST}:{self.controller_port}",
+            "advertised.listeners": (
+                f"PLAINTEXT://{HOST}:{self.port},CONTROLLER://{HOST}:{self.controller_port}"
+            ),
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "log.dirs": str(self.data_dir),
+            "num.partitions": "3",
+            # Topics are created on purpose (ensure_topics), so a typo can't invent one.
+            "auto.create.topics.enable": "false",
+            "offsets.topic.replication.factor": "1",
+            # 50 partitions by default: creating them delays the first consumer group.
+            "offsets.topic.num.partitions": "5",
+            "transaction.state.log.replication.factor": "1",
+            "transaction.state.log.min.isr": "1",
+            "transaction.state.log.num.partitions": "5",
+            "share.coordinator.state.topic.replication.factor": "1",
+            "share.coordinator.state.topic.min.isr": "1",
+            "group.initial.rebalance.delay.ms": "0",
+            # Fewer threads and a small log-cleaner buffer (128 MiB by default) for a
+            # small heap on a small machine.
+            "num.network.threads": "2",
+            "num.io.threads": "4",
+            "background.threads": "4",
+            "log.cleaner.dedupe.buffer.size": str(8 * 1024 * 1024),
+        }
+        lines = [f"{key}={value}" for key, value in settings.items()]
+        return "# Written by devstack/kafka.py on every start.\n" + "\n".join(lines) + "\n"
+
+
+def ensure_topics(bootstrap: str, topics: Mapping[str, int], *, timeout: float = 30) -> list[str]:
+    """Create each topic of `topics` (name -> partitions, replication factor 1) that is missing.
+
+    Returns the names it created; existing topics are left as they are. Raises
+    KafkaException when the broker refuses a creation or does not answer in `timeout`.
+    """
+    admin = _admin(bootstrap)
+    existing = set(admin.list_topics(timeout=timeout).topics)
+    missing = [
+        NewTopic(name, num_partitions=partitions, replication_factor=1)
+        for name, partitions in topics.items()
+        if name not in existing
+    ]
+    if not missing:
+        return []
+    created: list[str] = []
+    futures = admin.create_topics(missing, operation_timeout=timeout, request_timeout=timeout)
+    for name, future in futures.items():
+        try:
+            future.result(timeout=timeout)
+        except KafkaException as exc:
+            # Someone else created it between our listing and our request: that's fine.
+            if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise
+        else:
+            created.append(name)
+    return created
+
+
+def _admin(bootstrap: str) -> AdminClient:
+    return AdminClient(
+        {
+            "bootstrap.servers": bootstrap,
+            "socket.timeout.ms": 2000,
+            "socket.connection.setup.timeout.ms": 2000,
+        }
+    )
+
+
+def _random_cluster_id() -> str:
+    """A Kafka Uuid in its text form: 16 random bytes, URL-safe base64 without padding."""
+    while True:
+        text = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        # Kafka's own generator rejects ids starting with '-' (they read as CLI options).
+        if not text.startswith("-"):
+            return text
+
+
+def _java() -> str:
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home and (Path(java_home) / "bin" / "java").is_file():
+        return str(Path(java_home) / "bin" / "java")
+    found = shutil.which("java")
+    if not found:
+        raise StartError("kafka", f"no `java` on PATH. {INSTALL_HINT}")
+    return found
+
+
+def _java_major(java: str) -> int:
+    result = subprocess.run(
+        [java, "-version"], capture_output=True, text=True, check=False, timeout=60
+    )
+    found = re.search(r'version "(\d+)(?:\.(\d+))?', result.stderr + result.stdout)
+    if not found:
+        return 0
+    major = int(found.group(1))
+    # Java 8 and older spell themselves "1.8".
+    return int(found.group(2) or 0) if major == 1 else major
+
+
+def _ensure_tools(log: Callable[[str], None]) -> None:
+    """Make sure `java` 17+ and `mvn` are on PATH; as root, install them with apt-get first."""
+    if _tools_missing() and os.geteuid() == 0 and shutil.which("apt-get"):
+        log("kafka: installing a Java runtime and Maven with apt-get (once)…")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        for argv in (
+            ["apt-get", "update"],
+            [
+                "apt-get",
+                "install",
+                "-y",
+                "--no-install-recommends",
+                "openjdk-17-jdk-headless",
+                "maven",
+            ],
+        ):
+            subprocess.run(argv, env=env, check=False, capture_output=True, timeout=1800)
+    missing = _tools_missing()
+    if missing:
+        raise StartError("kafka", f"{missing}. {INSTALL_HINT}")
+
+
+def _tools_missing() -> str:
+    if not shutil.which("mvn"):
+        return "no `mvn` (Maven) on PATH"
+    try:
+        java = _java()
+    except StartError:
+        return "no `java` on PATH"
+    major = _java_major(java)
+    if major < MIN_JAVA:
+        found = f"Java {major}" if major else "Java of an unknown version"
+        return f"`{java}` is {found}, Kafka {KAFKA_VERSION} needs Java {MIN_JAVA}+"
+    return ""
+
+
+def _pom_digest() -> str:
+    return hashlib.sha256(_POM.encode()).hexdigest()
+
+
+def _jars_complete(home: Path) -> bool:
+    try:
+        marker = json.loads((home / ".complete").read_text())
+    except (OSError, ValueError):
+        return False
+    if not isinstance(marker, dict) or marker.get("pom") != _pom_digest():
+        return False
+    jars = marker.get("jars")
+    if not isinstance(jars, list) or not jars:
+        return False
+    return all((home / "libs" / str(jar)).is_file() for jar in jars)
+
+
+def _resolve_jars(home: Path, log: Callable[[str], None]) -> None:
+    log(f"kafka: resolving Apache Kafka {KAFKA_VERSION} jars from Maven Central (once)…")
+    (home / ".complete").unlink(missing_ok=True)
+    libs = home / "libs"
+    shutil.rmtree(libs, ignore_errors=True)
+    (home / "pom.xml").write_text(_POM)
+    result = subprocess.run(
+        [
+            "mvn",
+            "-q",
+            "-B",
+            "dependency:copy-dependencies",
+            "-DoutputDirectory=libs",
+            "-DincludeScope=runtime",
+        ],
+        cwd=home,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=1800,
+    )
+    jars = sorted(path.name for path in libs.glob("*.jar")) if libs.is_dir() else []
+    if result.returncode != 0 or f"kafka_{SCALA_VERSION}-{KAFKA_VERSION}.jar" not in jars:
+        output = (result.stdout + result.stderr).strip().splitlines()
+        raise StartError(
+            "kafka",
+            f"Maven could not resolve org.apache.kafka:kafka_{SCALA_VERSION}:{KAFKA_VERSION} "
+            "(is Maven Central reachable?)",
+            "\n".join(output[-30:]),
+        )
+    (home / ".complete").write_text(json.dumps({"pom": _pom_digest(), "jars": jars}, indent=1))
+    log(f"kafka: {len(jars)} jars in {libs}")
+
+
+def _make_readable(path: Path) -> None:
+    """Let every user read `path`'s tree and traverse its parents (the broker may run as
+    the unprivileged account while the cache belongs to root)."""
+    for root, _dirs, files in os.walk(path):
+        _add_mode(Path(root), 0o555)
+        for name in files:
+            _add_mode(Path(root) / name, 0o444)
+    parent = path.resolve().parent
+    while parent != parent.parent:
+        _add_mode(parent, 0o001)
+        parent = parent.parent
+
+
+def _add_mode(path: Path, bits: int) -> None:
+    with contextlib.suppress(OSError):
+        mode = path.stat().st_mode
+        if mode & bits != bits:
+            path.chmod(mode | bits)
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    with contextlib.suppress(OSError):
+        if path.read_text() == text:
+            return
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock between processes that install into the same cache at once."""
+    with path.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
