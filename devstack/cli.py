@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -12,7 +13,7 @@ import threading
 import time
 from pathlib import Path
 
-from devstack.base import StartError, tail
+from devstack.base import REPO_ROOT, StartError, tail
 from devstack.stack import (
     DEFAULT_PORTS,
     SITES,
@@ -39,10 +40,13 @@ def load_stack(state_dir: Path) -> Stack:
 def print_table(stack: Stack) -> bool:
     rows = stack.status()
     print()
-    print(f"{'part':<10}{'kind':<16}{'healthy':<9}{'pid':<9}url")
+    print(f"{'part':<10}{'kind':<16}{'healthy':<9}{'pid':<9}{'memory':>10}  url")
     for row in rows:
         mark = "yes" if row.healthy else "NO"
-        print(f"{row.name:<10}{row.kind:<16}{mark:<9}{row.pid or '-'!s:<9}{row.url}")
+        memory = f"{row.memory_mib:.0f} MiB"
+        print(f"{row.name:<10}{row.kind:<16}{mark:<9}{row.pid or '-'!s:<9}{memory:>10}  {row.url}")
+    total = sum(row.memory_mib for row in rows)
+    print(f"{'total':<44}{total:>6.0f} MiB")
     print()
     return all(row.healthy for row in rows)
 
@@ -65,36 +69,27 @@ def demo_password(stack: Stack) -> str:
         return password
 
 
-DEMO_USERS = [
-    ("manager@coffeeshop.local", "manager"),
-    ("barista@coffeeshop.local", "barista"),
-    ("customer@coffeeshop.local", "customer"),
-]
-
-
-def seed(stack: Stack) -> str:
-    """Demo users (Identity) and an admin account on each site; idempotent."""
-    password = demo_password(stack)
-    env = {"DEMO_PASSWORD": password}
-    progress("identity", "seeding demo users")
-    stack.manage("identity", "seed_demo", extra_env=env)
-    for site in ("order", "bff"):
-        progress(site, "seeding the admin account")
-        try:
-            stack.manage(
-                site,
-                "createsuperuser",
-                "--noinput",
-                "--username",
-                "admin",
-                "--email",
-                "admin@coffeeshop.local",
-                extra_env={"DJANGO_SUPERUSER_PASSWORD": password},
-            )
-        except StartError as err:
-            if "already taken" not in err.log_tail:
-                raise
-    return password
+def seed_site(stack: Stack, site: str, password: str) -> None:
+    """Demo users (Identity) or the admin account (Order, BFF); idempotent."""
+    if site == "identity":
+        progress(site, "seeding demo users")
+        stack.manage("identity", "seed_demo", extra_env={"DEMO_PASSWORD": password})
+        return
+    progress(site, "seeding the admin account")
+    try:
+        stack.manage(
+            site,
+            "createsuperuser",
+            "--noinput",
+            "--username",
+            "admin",
+            "--email",
+            "admin@coffeeshop.local",
+            extra_env={"DJANGO_SUPERUSER_PASSWORD": password},
+        )
+    except StartError as err:
+        if "already taken" not in err.log_tail:
+            raise
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -108,8 +103,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     try:
         stack.start_infra()
         stack.provision()
-        stack.migrate_all()
-        password = seed(stack)
+        password = demo_password(stack)
+        stack.migrate_all(then=lambda site: seed_site(stack, site, password))
         stack.start_sites()
     except StartError as err:
         print(f"\nERROR {err}\n", file=sys.stderr)
@@ -205,6 +200,15 @@ def cmd_reset(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_manage(args: argparse.Namespace) -> int:
+    """Run a site's manage.py against the running local stack (its env, its secrets)."""
+    stack = load_stack(default_state_dir())
+    env = dict(os.environ)
+    env.update(stack.site_env(args.site))
+    manage_py = REPO_ROOT / f"{args.site}_site" / "manage.py"
+    return subprocess.call([sys.executable, str(manage_py), *args.args], env=env, cwd=REPO_ROOT)
+
+
 def cmd_test(args: argparse.Namespace) -> int:
     from devstack.testrun import run_tests
 
@@ -229,6 +233,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("reset", help="stop everything and wipe local state").set_defaults(
         func=cmd_reset
     )
+    manage = sub.add_parser("manage", help="run a site's manage.py against the local stack")
+    manage.add_argument("site", choices=SITES)
+    manage.add_argument("args", nargs=argparse.REMAINDER)
+    manage.set_defaults(func=cmd_manage)
     test = sub.add_parser("test", help="lint, type checks, import contracts and every test")
     test.add_argument("--no-lint", action="store_true")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER)

@@ -18,6 +18,7 @@ from aiosmtpd.controller import Controller
 
 class MaildirHandler:
     def __init__(self, maildir: Path) -> None:
+        maildir.parent.mkdir(parents=True, exist_ok=True)
         self.box = mailbox.Maildir(str(maildir), create=True)
         self.lock = threading.Lock()
 

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +83,32 @@ class PartStatus:
     url: str
     pid: int | None
     healthy: bool
-    detail: str = ""
+    memory_mib: float = 0.0
+
+
+def memory_mib(pid: int | None) -> float:
+    """Proportional set size (PSS) of a process and its children, in MiB.
+
+    PSS splits pages shared between forked workers fairly, so the parts add up
+    to what the whole system really uses.
+    """
+    if not pid:
+        return 0.0
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0.0
+    total = 0
+    for proc in procs:
+        try:
+            info = proc.memory_full_info()
+            total += getattr(info, "pss", info.rss)
+        except psutil.Error:
+            continue
+    return round(total / 2**20, 1)
 
 
 @dataclass
@@ -323,11 +349,15 @@ class Stack:
             )
         return result.stdout
 
-    def migrate_all(self) -> None:
+    def migrate_all(self, then: Callable[[str], None] | None = None) -> None:
+        """Migrate (and collect static files of) every site at once, then run `then(site)`."""
+
         def one(site: str) -> None:
             self.progress(site, "migrating its database")
             self.manage(site, "migrate", "--noinput")
             self.manage(site, "collectstatic", "--noinput")
+            if then is not None:
+                then(site)
 
         with ThreadPoolExecutor(max_workers=len(SITES)) as pool:
             for future in [pool.submit(one, site) for site in SITES]:
@@ -390,8 +420,8 @@ class Stack:
         try:
             for site in SITES:
                 wait_until(
-                    site, lambda s=site: self.site_ready(s), timeout=timeout, process=procs[site]
-                )  # type: ignore[misc]
+                    site, partial(self.site_ready, site), timeout=timeout, process=procs[site]
+                )
                 self.progress(site, "ready")
             wait_until(
                 "worker",
@@ -425,7 +455,11 @@ class Stack:
         for name, url, check in infra:
             proc = self.process(name)
             pid = proc.pid() if proc else None
-            rows.append(PartStatus(name, "infrastructure", url, pid, bool(pid) and _safe(check)))
+            rows.append(
+                PartStatus(
+                    name, "infrastructure", url, pid, bool(pid) and _safe(check), memory_mib(pid)
+                )
+            )
         for site in SITES:
             proc = self.process(site)
             pid = proc.pid() if proc else None
@@ -436,11 +470,16 @@ class Stack:
                     f"http://{HOST}:{self.ports[site]}/",
                     pid,
                     bool(pid) and self.site_ready(site),
+                    memory_mib(pid),
                 )
             )
         worker = self.process("worker")
         wpid = worker.pid() if worker else None
-        rows.append(PartStatus("worker", "celery", "order_site.config.celery", wpid, bool(wpid)))
+        rows.append(
+            PartStatus(
+                "worker", "celery", "order_site.config.celery", wpid, bool(wpid), memory_mib(wpid)
+            )
+        )
         return rows
 
     def stop_all(self) -> None:

@@ -23,9 +23,16 @@ from devstack.stack import DEFAULT_PORTS, SITES, Stack, StackConfig, port_settin
 MANAGE_ALL = [sys.executable, str(REPO_ROOT / "manage_all.py")]
 
 
-def _run(args: list[str], env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def _run(
+    args: list[str], env: dict[str, str], timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*MANAGE_ALL, *args], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout
+        [*MANAGE_ALL, *args],
+        env=env,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -33,7 +40,9 @@ def _run(args: list[str], env: dict[str, str], timeout: float = 600) -> subproce
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
     state = tmp_path_factory.mktemp("system") / "state"
     ports = {part: free_port() for part in DEFAULT_PORTS}
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "VAULT_", "DATABASE_"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "VAULT_", "DATABASE_"))
+    }
     env["COFFEESHOP_STATE_DIR"] = str(state)
     env.update({port_setting(part): str(port) for part, port in ports.items()})
     began = time.monotonic()
@@ -51,18 +60,33 @@ def test_status_json_reports_every_part_healthy(system: dict) -> None:
     assert result.returncode == 0
     assert report["healthy"] is True
     names = {part["name"] for part in report["parts"]}
-    assert names == {"postgres", "redis", "kafka", "openbao", "smtp", "identity", "order", "bff", "worker"}
+    assert names == {
+        "postgres",
+        "redis",
+        "kafka",
+        "openbao",
+        "smtp",
+        "identity",
+        "order",
+        "bff",
+        "worker",
+    }
     assert all(part["healthy"] for part in report["parts"]), report
 
 
 @pytest.mark.parametrize("site", SITES)
-def test_each_site_answers_healthz_readyz_and_serves_its_admin_login(system: dict, site: str) -> None:
+def test_each_site_answers_healthz_readyz_and_serves_its_admin_login(
+    system: dict, site: str
+) -> None:
     base = f"http://127.0.0.1:{system['ports'][site]}"
     assert httpx.get(f"{base}/healthz").json() == {"status": "ok", "site": site}
     ready = httpx.get(f"{base}/readyz")
     assert ready.status_code == 200
     assert ready.json()["checks"] == {
-        "database": "ok", "cache": "ok", "broker": "ok", "secret_store": "ok"
+        "database": "ok",
+        "cache": "ok",
+        "broker": "ok",
+        "secret_store": "ok",
     }
     login = httpx.get(f"{base}/admin/login/")
     assert login.status_code == 200
@@ -106,9 +130,20 @@ def test_a_site_refuses_to_start_against_a_sealed_secret_store(system: dict) -> 
     stack.openbao.seal()
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "gunicorn", "identity_site.config.wsgi:application",
-             "--preload", "--bind", f"127.0.0.1:{free_port()}"],
-            env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "identity_site.config.wsgi:application",
+                "--preload",
+                "--bind",
+                f"127.0.0.1:{free_port()}",
+            ],
+            env=env,
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         ready = httpx.get(f"http://127.0.0.1:{system['ports']['identity']}/readyz", timeout=15)
     finally:
@@ -149,7 +184,11 @@ def test_down_then_up_keeps_data_and_warm_start_is_timed(system: dict) -> None:
     env = system["env"]
     stack = Stack(StackConfig.load(system["state"]))  # type: ignore[arg-type]
     stack.manage(
-        "identity", "createsuperuser", "--noinput", "--email", "kept@coffeeshop.local",
+        "identity",
+        "createsuperuser",
+        "--noinput",
+        "--email",
+        "kept@coffeeshop.local",
         extra_env={"DJANGO_SUPERUSER_PASSWORD": "a-long-test-password-1"},
     )
     assert _run(["down"], env).returncode == 0
@@ -158,7 +197,11 @@ def test_down_then_up_keeps_data_and_warm_start_is_timed(system: dict) -> None:
     warm = time.monotonic() - began
     print(f"\nwarm up: {warm:.1f}s (cold was {system['cold_s']:.1f}s)")
     assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
-    out = stack.manage("identity", "shell", "-c",
-                       "from identity_site.accounts.models import User;"
-                       "print(User.objects.filter(email='kept@coffeeshop.local').count())")
+    out = stack.manage(
+        "identity",
+        "shell",
+        "-c",
+        "from identity_site.accounts.models import User;"
+        "print(User.objects.filter(email='kept@coffeeshop.local').count())",
+    )
     assert out.strip() == "1"

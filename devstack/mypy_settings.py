@@ -1,0 +1,21 @@
+"""Django settings for the mypy plugin (django-stubs) only: every site's apps, no secrets.
+
+Type checking imports settings; the sites' real settings read Vault at import time,
+so mypy gets this secret-free module instead. Never used to run anything.
+"""
+
+from shared.settings import DJANGO_APPS
+
+SECRET_KEY = "type-checking-only"  # noqa: S105 - not a secret, never used to serve
+INSTALLED_APPS = [
+    *DJANGO_APPS,
+    "identity_site.accounts",
+]
+AUTH_USER_MODEL = "accounts.User"
+DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "typecheck"}}
+
+# Settings every site defines and `shared` reads.
+SITE_NAME = "typecheck"
+READINESS_CHECKS = ["database", "cache", "broker", "secret_store"]
+KAFKA_BOOTSTRAP_SERVERS = "127.0.0.1:9092"
+VAULT_ADDR = "http://127.0.0.1:8200"
