@@ -209,6 +209,7 @@ def spawn(
     run = state_dir / "run"
     run.mkdir(parents=True, exist_ok=True)
     proc = Process(name=name, pidfile=run / f"{name}.pid", logfile=logs / f"{name}.log")
+    group = pwd.getpwnam(user).pw_gid if user else None
     full_env = dict(os.environ)
     if env:
         full_env.update(env)
@@ -222,6 +223,9 @@ def spawn(
             env=full_env,
             start_new_session=True,
             user=user,
+            # Drop root's groups too, not only its uid.
+            group=group,
+            extra_groups=[] if user else None,
         )
     proc.pidfile.write_text(str(popen.pid))
     return proc

@@ -34,13 +34,12 @@ from devstack.base import (
     tcp_open,
     wait_until,
 )
-from devstack.kafka import Kafka, ensure_kafka_installed, ensure_topics
+from devstack.kafka import COFFEESHOP_TOPICS, Kafka, ensure_kafka_installed, ensure_topics
 from devstack.openbao import OpenBao
 from devstack.postgres import Postgres
 from devstack.redis import Redis
 
 SITES = ("identity", "order", "bff")
-TOPICS = {"coffeeshop.order-events": 3, "coffeeshop.user-events": 3}
 
 DEFAULT_PORTS = {
     "bff": 8000,
@@ -236,7 +235,7 @@ class Stack:
             self.stop_all()
             raise errors[0]
         if with_kafka:
-            ensure_topics(f"{HOST}:{self.ports['kafka']}", TOPICS)
+            ensure_topics(f"{HOST}:{self.ports['kafka']}", COFFEESHOP_TOPICS)
 
     def _timed(self, part: str, start: Callable[[], Any]) -> None:
         began = time.monotonic()

@@ -200,6 +200,8 @@ def test_down_then_up_keeps_data_and_warm_start_is_timed(system: dict) -> None:
     out = stack.manage(
         "identity",
         "shell",
+        "-v",
+        "0",
         "-c",
         "from identity_site.accounts.models import User;"
         "print(User.objects.filter(email='kept@coffeeshop.local').count())",
