@@ -51,6 +51,7 @@ DEFAULT_PORTS = {
     "kafka_controller": 59093,
     "openbao": 58200,
     "smtp": 51025,
+    "payments": 58010,
 }
 
 Progress = Callable[[str, str], None]
@@ -166,6 +167,11 @@ class Stack:
             pidfile=self.state / "run" / "smtp.pid",
             logfile=self.state / "logs" / "smtp.log",
         )
+        self.payments = Process(
+            name="payments",
+            pidfile=self.state / "run" / "payments.pid",
+            logfile=self.state / "logs" / "payments.log",
+        )
 
     # ---- secrets kept by the orchestrator itself ------------------------------------------
     def _redis_password(self) -> str:
@@ -174,6 +180,16 @@ class Stack:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.parent.chmod(0o700)
             path.write_text(_token())
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def _payment_provider_key(self) -> str:
+        """The sandbox provider's API key: a 0600 file the sandbox reads, copied into Vault."""
+        path = self.state / "secrets" / "payment_provider_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.chmod(0o700)
+            path.write_text("sk_test_" + _token())
             path.chmod(0o600)
         return path.read_text().strip()
 
@@ -203,7 +219,9 @@ class Stack:
 
     def start_infra(self, *, with_kafka: bool = True) -> None:
         """Start every infrastructure server at once; on a failure stop what started."""
-        parts = ["postgres", "redis", "openbao", "smtp"] + (["kafka"] if with_kafka else [])
+        parts = ["postgres", "redis", "openbao", "smtp", "payments"] + (
+            ["kafka"] if with_kafka else []
+        )
         self.state.mkdir(parents=True, exist_ok=True)
         self.config.save()
         self.check_ports(parts)
@@ -217,6 +235,7 @@ class Stack:
             "redis": self.redis.start,
             "openbao": self.openbao.start,
             "smtp": self.start_smtp,
+            "payments": self.start_payments,
             "kafka": self.kafka.start,
         }
         errors: list[BaseException] = []
@@ -263,6 +282,37 @@ class Stack:
         )
         wait_until("smtp", lambda: tcp_open(self.ports["smtp"]), timeout=20, process=self.smtp)
 
+    def start_payments(self) -> None:
+        """The sandbox payment provider (`sandbox.payments`), standing in for the real one."""
+        if self.payments.alive():
+            return
+        self._payment_provider_key()
+        self.payments = spawn(
+            "payments",
+            [
+                sys.executable,
+                "-m",
+                "sandbox.payments",
+                "--port",
+                str(self.ports["payments"]),
+                "--data",
+                str(self.state / "payments"),
+                "--key-file",
+                str(self.state / "secrets" / "payment_provider_key"),
+            ],
+            state_dir=self.state,
+            env={"PYTHONPATH": str(REPO_ROOT)},
+            cwd=REPO_ROOT,
+        )
+        wait_until("payments", self.payments_healthy, timeout=20, process=self.payments)
+
+    def payments_healthy(self) -> bool:
+        url = f"http://{HOST}:{self.ports['payments']}/healthz"
+        try:
+            return httpx.get(url, timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
     @property
     def maildir(self) -> Path:
         return self.state / "smtp" / "maildir"
@@ -271,6 +321,7 @@ class Stack:
     def provision(self) -> None:
         """Per site: its secrets and AppRole in OpenBao, its own PostgreSQL role and database."""
         redis_password = self._redis_password()
+        payment_key = self._payment_provider_key()
         for site in SITES:
             self.progress(site, "provisioning secrets (OpenBao AppRole) and database")
             creds = self.openbao.ensure_site(
@@ -279,8 +330,17 @@ class Stack:
                     "django_secret_key": lambda: secrets.token_urlsafe(50),
                     "database_password": _token,
                     "redis_password": lambda: redis_password,
+                    # The sandbox provider's key; only Order calls the provider.
+                    **({"payment_provider_key": lambda: payment_key} if site == "order" else {}),
                 },
             )
+            if site == "order" and creds.values.get("payment_provider_key") != payment_key:
+                # The sandbox reads its key from the state folder; keep Vault in step with it.
+                self.openbao.admin_client().secrets.kv.v2.patch(
+                    path=f"coffeeshop/{site}",
+                    secret={"payment_provider_key": payment_key},
+                    mount_point="secret",
+                )
             if creds.values.get("redis_password") != redis_password:
                 # The Redis password lives in the state folder; keep Vault in step with it.
                 client = self.openbao.admin_client()
@@ -326,6 +386,8 @@ class Stack:
         }
         for other in SITES:
             env[f"{other.upper()}_URL"] = f"http://{HOST}:{self.ports[other]}"
+        if site == "order":
+            env["PAYMENT_PROVIDER_URL"] = f"http://{HOST}:{self.ports['payments']}"
         return env
 
     def manage(self, site: str, *args: str, extra_env: dict[str, str] | None = None) -> str:
@@ -450,6 +512,7 @@ class Stack:
             ("kafka", f"kafka://{HOST}:{self.ports['kafka']}", self.kafka.healthy),
             ("openbao", f"http://{HOST}:{self.ports['openbao']}", self.openbao.healthy),
             ("smtp", f"smtp://{HOST}:{self.ports['smtp']}", lambda: tcp_open(self.ports["smtp"])),
+            ("payments", f"http://{HOST}:{self.ports['payments']}", self.payments_healthy),
         ]
         for name, url, check in infra:
             proc = self.process(name)
@@ -488,7 +551,7 @@ class Stack:
             if proc is not None and proc.alive():
                 self.progress(name, "stopping")
                 proc.stop(timeout=15)
-        for name in ("smtp", "kafka", "openbao", "redis", "postgres"):
+        for name in ("payments", "smtp", "kafka", "openbao", "redis", "postgres"):
             proc = self.process(name)
             if proc is not None and proc.alive():
                 self.progress(name, "stopping")

@@ -48,6 +48,7 @@ def lint() -> list[str]:
                 "identity_site",
                 "order_site",
                 "bff_site",
+                "sandbox",
                 "manage_all.py",
             ],
         ),

@@ -1,0 +1,671 @@
+"""A local, Stripe-like payment provider: the sandbox behind `PAYMENT_PROVIDER_URL`.
+
+It stands in for the external Payment Service (DESIGN.md) so local runs and tests
+exercise real HTTP with the same failure modes a real provider has: declines by
+test card, server errors, latency, idempotency keys and refunds. Plain standard
+library (`http.server`), no Django: it is not part of any site.
+
+API (JSON bodies; every `/v1` and `/sandbox` call needs `Authorization: Bearer <key>`):
+
+- `POST /v1/payment_intents` `{amount, currency, payment_method, metadata?, description?}`
+  creates and confirms an intent at once (Stripe's `confirm=true`). 200 with the
+  intent when the card is charged; 402 `card_error` with the failed intent when it
+  is declined; 500 `api_error` for the processing-error card.
+- `GET /v1/payment_intents/<id>`, `GET /v1/payment_intents?metadata[order_id]=7&status=…`
+- `GET /v1/charges?payment_intent=…&metadata[k]=v&status=…`: every charge attempt;
+  successful charges are what a customer pays.
+- `POST /v1/refunds` `{payment_intent, amount?, metadata?}`, `GET /v1/refunds[/<id>]`.
+- `GET /healthz` (no auth).
+- `GET|POST /sandbox/config` `{latency_ms, failure_rate, fail_next}` and
+  `GET /sandbox/stats`: knobs and counters for tests (not part of Stripe's API).
+
+Idempotency follows Stripe (https://docs.stripe.com/api/idempotent_requests): a
+POST with an `Idempotency-Key` that started executing stores its answer; the same
+key with the same body replays it (header `Idempotent-Replayed: true`); the same key
+with another body answers 400 `idempotency_error`. Requests that fail validation
+or end in a 5xx store nothing, so a retry with the same key executes again. Where
+Stripe answers 409 to a request whose key is still executing, the sandbox makes the
+second request wait for the first and then replays its answer.
+
+Test cards (as Stripe's, https://docs.stripe.com/testing), by number or `pm_card_*` token:
+
+| card | token | outcome |
+| --- | --- | --- |
+| 4242424242424242 | pm_card_visa | succeeds |
+| 4000000000000002 | pm_card_chargeDeclined | 402 (generic_decline) |
+| 4000000000009995 | pm_card_chargeDeclinedInsufficientFunds | 402 (insufficient_funds) |
+| 4000000000000119 | pm_card_chargeDeclinedProcessingError | 500 processing_error |
+
+Knobs (also from the environment at start): `SANDBOX_PAYMENTS_LATENCY_MS` (every
+`/v1` call is that slow), `SANDBOX_PAYMENTS_FAILURE_RATE` (that share of `/v1` calls
+answers 500 before doing anything), and `fail_next` (the next N `/v1` calls do).
+
+Run: `python -m sandbox.payments --port N --data DIR --key-file F`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import json
+import logging
+import os
+import random
+import re
+import secrets
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+HOST = "127.0.0.1"
+logger = logging.getLogger("sandbox.payments")
+
+DECLINED = "4000000000000002"
+INSUFFICIENT_FUNDS = "4000000000009995"
+PROCESSING_ERROR = "4000000000000119"
+SUCCEEDS = "4242424242424242"
+TOKENS = {
+    "pm_card_visa": SUCCEEDS,
+    "pm_card_chargeDeclined": DECLINED,
+    "pm_card_chargeDeclinedInsufficientFunds": INSUFFICIENT_FUNDS,
+    "pm_card_chargeDeclinedProcessingError": PROCESSING_ERROR,
+}
+DECLINES = {
+    DECLINED: ("generic_decline", "Your card was declined."),
+    INSUFFICIENT_FUNDS: ("insufficient_funds", "Your card has insufficient funds."),
+}
+MAX_BODY = 64 * 1024
+_CURRENCY_RE = re.compile(r"^[a-z]{3}$")
+_INTENT_PATH = re.compile(r"^/v1/payment_intents/(pi_[A-Za-z0-9]+)$")
+_REFUND_PATH = re.compile(r"^/v1/refunds/(re_[A-Za-z0-9]+)$")
+
+
+class ApiError(Exception):
+    """An answer in Stripe's error shape: `{"error": {"type", "code", "message", ...}}`."""
+
+    def __init__(self, status: int, type_: str, code: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body: dict[str, Any] = {
+            "error": {"type": type_, "code": code, "message": message, **extra}
+        }
+
+
+def invalid(code: str, message: str, param: str | None = None) -> ApiError:
+    extra = {"param": param} if param else {}
+    return ApiError(400, "invalid_request_error", code, message, **extra)
+
+
+@dataclass
+class Stored:
+    """An idempotent answer: what the request looked like and what we answered."""
+
+    fingerprint: str
+    status: int
+    body: dict[str, Any]
+
+
+@dataclass
+class Outcome:
+    """What executing one request produced: the answer and the objects it wrote."""
+
+    status: int
+    body: dict[str, Any]
+    objects: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+@dataclass
+class Knobs:
+    latency_ms: int = 0
+    failure_rate: float = 0.0
+    fail_next: int = 0
+
+
+class Ledger:
+    """The provider's own storage: intents, charges, refunds and idempotent answers.
+
+    This is the *external provider's* database, not ours: CoffeeShop keeps its own
+    records in PostgreSQL and only ever talks to this over HTTP. It is an
+    append-only JSON-lines journal, one line per executed request holding every
+    object the request wrote (so a request is all-or-nothing on disk), flushed and
+    fsynced before the answer is sent, and replayed at start-up, so intents, refunds
+    and idempotency keys survive a restart like a real provider's would. A torn last
+    line (the process died mid-write) belongs to a request that was never answered
+    and is skipped.
+    """
+
+    KINDS = ("payment_intent", "charge", "refund")
+
+    def __init__(self, data_dir: Path) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.path = data_dir / "journal.jsonl"
+        self.lock = threading.Lock()
+        self.objects: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in self.KINDS}
+        self.idempotency: dict[str, Stored] = {}
+        self._key_locks: dict[str, threading.Lock] = {}
+        self._load()
+
+    def _load(self) -> None:
+        if not self.path.exists():
+            return
+        data = self.path.read_bytes()
+        complete = data[: data.rfind(b"\n") + 1]
+        if len(complete) != len(data):
+            # A torn last line: cut it off so the next append starts on a line of its own.
+            logger.warning(
+                "dropping a torn last journal line (%d bytes)", len(data) - len(complete)
+            )
+            with self.path.open("r+b") as fh:
+                fh.truncate(len(complete))
+        for number, line in enumerate(complete.decode("utf-8").splitlines(), 1):
+            try:
+                record = json.loads(line)
+            except ValueError:
+                logger.warning("skipping unreadable journal line %d", number)
+                continue
+            self._apply(record)
+
+    def _apply(self, record: dict[str, Any]) -> None:
+        for kind in self.KINDS:
+            for obj in record.get(kind, []):
+                self.objects[kind][obj["id"]] = obj
+        stored = record.get("idempotency")
+        if stored:
+            self.idempotency[stored["key"]] = Stored(
+                stored["fingerprint"], stored["status"], stored["body"]
+            )
+
+    def commit(
+        self, objects: dict[str, list[dict[str, Any]]], idempotency: dict[str, Any] | None
+    ) -> None:
+        """Write one request's objects (and its idempotent answer) durably, then apply them."""
+        record: dict[str, Any] = {kind: objs for kind, objs in objects.items() if objs}
+        if idempotency:
+            record["idempotency"] = idempotency
+        if not record:
+            return
+        line = json.dumps(record, separators=(",", ":"), sort_keys=True) + "\n"
+        with self.lock:
+            with self.path.open("a", encoding="utf-8") as fh:
+                fh.write(line)
+                fh.flush()
+                os.fsync(fh.fileno())
+            self._apply(record)
+
+    def get(self, kind: str, obj_id: str) -> dict[str, Any] | None:
+        with self.lock:
+            obj = self.objects[kind].get(obj_id)
+            return json.loads(json.dumps(obj)) if obj is not None else None
+
+    def list(self, kind: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return [json.loads(json.dumps(obj)) for obj in self.objects[kind].values()]
+
+    def stored(self, key: str) -> Stored | None:
+        with self.lock:
+            return self.idempotency.get(key)
+
+    def key_lock(self, key: str) -> threading.Lock:
+        """One lock per idempotency key, so two requests with one key never both execute."""
+        with self.lock:
+            return self._key_locks.setdefault(key, threading.Lock())
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(12)}"
+
+
+def _fingerprint(method: str, path: str, body: dict[str, Any]) -> str:
+    canonical = json.dumps([method, path, body], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _metadata(body: dict[str, Any]) -> dict[str, str]:
+    metadata = body.get("metadata", {})
+    if not isinstance(metadata, dict) or not all(
+        isinstance(k, str) and isinstance(v, str | int) for k, v in metadata.items()
+    ):
+        raise invalid("parameter_invalid", "metadata must be an object of strings", "metadata")
+    return {k: str(v) for k, v in metadata.items()}
+
+
+def _positive_int(body: dict[str, Any], name: str, *, required: bool = True) -> int | None:
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise invalid("parameter_missing", f"Missing required param: {name}.", name)
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise invalid("parameter_invalid_integer", f"{name} must be a positive integer", name)
+    return value
+
+
+class PaymentSandbox:
+    """The provider's behaviour, independent of HTTP plumbing."""
+
+    def __init__(self, *, data_dir: Path, api_key: str, knobs: Knobs | None = None) -> None:
+        if not api_key:
+            raise ValueError("the sandbox needs an API key")
+        self.ledger = Ledger(data_dir)
+        self.api_key = api_key
+        self.knobs = knobs or Knobs()
+        self.stats = {"requests": 0, "injected_failures": 0}
+        self._stats_lock = threading.Lock()
+        # Executions read and then write objects (a refund reads the charge's refunded
+        # amount); they run one at a time so two refunds can't both see the same balance.
+        self._execute_lock = threading.Lock()
+
+    # ---- faults --------------------------------------------------------------------------
+    def before_api_call(self) -> None:
+        """Count the call, wait the configured latency, and fail it if a knob says so."""
+        with self._stats_lock:
+            self.stats["requests"] += 1
+            latency = self.knobs.latency_ms
+            fail = False
+            if self.knobs.fail_next > 0:
+                self.knobs.fail_next -= 1
+                fail = True
+            elif self.knobs.failure_rate > 0 and random.random() < self.knobs.failure_rate:  # noqa: S311 - fault injection, not crypto
+                fail = True
+            if fail:
+                self.stats["injected_failures"] += 1
+        if latency:
+            time.sleep(latency / 1000)
+        if fail:
+            raise ApiError(500, "api_error", "sandbox_failure", "Injected failure (sandbox knob).")
+
+    def configure(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self._stats_lock:
+            if "latency_ms" in body:
+                value = body["latency_ms"]
+                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                    raise invalid("parameter_invalid_integer", "latency_ms >= 0", "latency_ms")
+                self.knobs.latency_ms = value
+            if "failure_rate" in body:
+                rate = body["failure_rate"]
+                if isinstance(rate, bool) or not isinstance(rate, int | float):
+                    rate = -1
+                if not 0 <= rate <= 1:
+                    raise invalid("parameter_invalid", "failure_rate in [0, 1]", "failure_rate")
+                self.knobs.failure_rate = float(rate)
+            if "fail_next" in body:
+                value = body["fail_next"]
+                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                    raise invalid("parameter_invalid_integer", "fail_next >= 0", "fail_next")
+                self.knobs.fail_next = value
+            return self.config()
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "latency_ms": self.knobs.latency_ms,
+            "failure_rate": self.knobs.failure_rate,
+            "fail_next": self.knobs.fail_next,
+        }
+
+    # ---- idempotent execution -------------------------------------------------------------
+    def post(
+        self, path: str, body: dict[str, Any], idempotency_key: str | None
+    ) -> tuple[int, dict[str, Any], bool]:
+        """Run a POST, honouring the idempotency key. Returns (status, body, replayed)."""
+        execute = {"/v1/payment_intents": self._create_intent, "/v1/refunds": self._refund}.get(
+            path
+        )
+        if execute is None:
+            raise ApiError(
+                404, "invalid_request_error", "resource_missing", f"Unrecognized URL: POST {path}"
+            )
+        validated = self._validate(path, body)
+        if idempotency_key is None:
+            with self._execute_lock:
+                outcome = execute(validated)
+                self.ledger.commit(outcome.objects, None)
+            return outcome.status, outcome.body, False
+        if len(idempotency_key) > 255:
+            raise invalid("idempotency_key_too_long", "Idempotency-Key is at most 255 characters")
+        fingerprint = _fingerprint("POST", path, body)
+        with self.ledger.key_lock(idempotency_key):
+            stored = self.ledger.stored(idempotency_key)
+            if stored is not None:
+                if stored.fingerprint != fingerprint:
+                    raise ApiError(
+                        400,
+                        "idempotency_error",
+                        "idempotency_key_in_use",
+                        "Keys for idempotent requests can only be used with the same "
+                        "parameters they were first used with.",
+                    )
+                return stored.status, stored.body, True
+            with self._execute_lock:
+                outcome = execute(validated)
+                saved = None
+                if outcome.status < 500:
+                    saved = {
+                        "key": idempotency_key,
+                        "fingerprint": fingerprint,
+                        "status": outcome.status,
+                        "body": outcome.body,
+                    }
+                self.ledger.commit(outcome.objects, saved)
+            return outcome.status, outcome.body, False
+
+    def _validate(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        metadata = _metadata(body)
+        if path == "/v1/refunds":
+            intent_id = body.get("payment_intent")
+            if not isinstance(intent_id, str) or not intent_id:
+                raise invalid("parameter_missing", "Missing required param: payment_intent.")
+            return {
+                "payment_intent": intent_id,
+                "amount": _positive_int(body, "amount", required=False),
+                "metadata": metadata,
+            }
+        amount = _positive_int(body, "amount")
+        currency = body.get("currency")
+        if not isinstance(currency, str) or not _CURRENCY_RE.match(currency.lower()):
+            raise invalid("parameter_invalid", "currency must be a 3-letter ISO code", "currency")
+        method = body.get("payment_method")
+        if not isinstance(method, str) or not method:
+            raise invalid("parameter_missing", "Missing required param: payment_method.")
+        description = body.get("description", "")
+        return {
+            "amount": amount,
+            "currency": currency.lower(),
+            "payment_method": method,
+            "metadata": metadata,
+            "description": str(description),
+        }
+
+    def _create_intent(self, req: dict[str, Any]) -> Outcome:
+        card = TOKENS.get(req["payment_method"], req["payment_method"]).replace(" ", "")
+        if card == PROCESSING_ERROR:
+            # Nothing is stored: the provider failed before it could charge.
+            return Outcome(
+                500,
+                {
+                    "error": {
+                        "type": "api_error",
+                        "code": "processing_error",
+                        "message": "An error occurred while processing your card. "
+                        "Try again in a little bit.",
+                    }
+                },
+            )
+        now = int(time.time())
+        intent_id, charge_id = _new_id("pi"), _new_id("ch")
+        decline = DECLINES.get(card)
+        if decline is None and card != SUCCEEDS:
+            decline = ("incorrect_number", "Your card number is incorrect.")
+        charge = {
+            "id": charge_id,
+            "object": "charge",
+            "amount": req["amount"],
+            "amount_refunded": 0,
+            "currency": req["currency"],
+            "payment_intent": intent_id,
+            "metadata": req["metadata"],
+            "created": now,
+            "status": "succeeded" if decline is None else "failed",
+            "refunded": False,
+            "failure_code": None if decline is None else "card_declined",
+            "card_last4": card[-4:],
+        }
+        intent = {
+            "id": intent_id,
+            "object": "payment_intent",
+            "amount": req["amount"],
+            "amount_received": req["amount"] if decline is None else 0,
+            "currency": req["currency"],
+            "description": req["description"],
+            "metadata": req["metadata"],
+            "created": now,
+            "latest_charge": charge_id,
+            "status": "succeeded" if decline is None else "requires_payment_method",
+            "last_payment_error": None,
+        }
+        objects = {"payment_intent": [intent], "charge": [charge]}
+        if decline is None:
+            return Outcome(200, intent, objects)
+        decline_code, message = decline
+        intent["last_payment_error"] = {
+            "type": "card_error",
+            "code": "card_declined",
+            "decline_code": decline_code,
+            "message": message,
+        }
+        body = {
+            "error": {
+                "type": "card_error",
+                "code": "card_declined",
+                "decline_code": decline_code,
+                "message": message,
+                "payment_intent": intent,
+            }
+        }
+        return Outcome(402, body, objects)
+
+    def _refund(self, req: dict[str, Any]) -> Outcome:
+        intent = self.ledger.get("payment_intent", req["payment_intent"])
+        if intent is None:
+            raise ApiError(
+                404,
+                "invalid_request_error",
+                "resource_missing",
+                f"No such payment_intent: '{req['payment_intent']}'",
+                param="payment_intent",
+            )
+        if intent["status"] != "succeeded":
+            raise invalid(
+                "payment_intent_unexpected_state",
+                "This PaymentIntent has no successful charge to refund.",
+                "payment_intent",
+            )
+        charge = self.ledger.get("charge", intent["latest_charge"])
+        assert charge is not None
+        remaining = charge["amount"] - charge["amount_refunded"]
+        if remaining == 0:
+            raise invalid("charge_already_refunded", "This charge has already been refunded.")
+        amount = req["amount"] if req["amount"] is not None else remaining
+        if amount > remaining:
+            raise invalid(
+                "amount_too_large",
+                f"Refund amount ({amount}) is greater than unrefunded amount ({remaining}).",
+                "amount",
+            )
+        charge["amount_refunded"] += amount
+        charge["refunded"] = charge["amount_refunded"] == charge["amount"]
+        refund = {
+            "id": _new_id("re"),
+            "object": "refund",
+            "amount": amount,
+            "currency": intent["currency"],
+            "payment_intent": intent["id"],
+            "charge": charge["id"],
+            "metadata": req["metadata"],
+            "created": int(time.time()),
+            "status": "succeeded",
+        }
+        return Outcome(200, refund, {"refund": [refund], "charge": [charge]})
+
+    # ---- reads ----------------------------------------------------------------------------
+    def listing(self, kind: str, query: Iterable[tuple[str, str]]) -> dict[str, Any]:
+        """Objects of one kind filtered by `status`, `payment_intent` and `metadata[k]`."""
+        items = self.ledger.list(kind)
+        for name, value in query:
+            if name.startswith("metadata[") and name.endswith("]"):
+                key = name[len("metadata[") : -1]
+                items = [i for i in items if i.get("metadata", {}).get(key) == value]
+            elif name in ("status", "payment_intent", "currency"):
+                items = [i for i in items if i.get(name) == value]
+        items.sort(key=lambda i: i["created"])
+        return {"object": "list", "data": items, "has_more": False}
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: SandboxServer
+    protocol_version = "HTTP/1.1"
+    server_version = "CoffeeShopPaymentSandbox/1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        # One line per request, never a header (the API key travels in one).
+        sys.stderr.write(
+            json.dumps({"time": self.log_date_time_string(), "request": format % args}) + "\n"
+        )
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def _handle(self, method: str) -> None:
+        app = self.server.app
+        parts = urlsplit(self.path)
+        path = parts.path.rstrip("/") or "/"
+        try:
+            body = self._body() if method == "POST" else {}
+            if path == "/healthz" and method == "GET":
+                self._send(200, {"status": "ok"})
+                return
+            self._authenticate()
+            if path == "/sandbox/config":
+                self._send(200, app.configure(body) if method == "POST" else app.config())
+                return
+            if path == "/sandbox/stats" and method == "GET":
+                self._send(200, dict(app.stats))
+                return
+            if not path.startswith("/v1/"):
+                raise ApiError(
+                    404, "invalid_request_error", "resource_missing", f"Unrecognized URL: {path}"
+                )
+            app.before_api_call()
+            if method == "POST":
+                key = self.headers.get("Idempotency-Key")
+                status, answer, replayed = app.post(path, body, key)
+                self._send(status, answer, {"Idempotent-Replayed": "true"} if replayed else None)
+                return
+            self._send(200, self._read(path, parse_qsl(parts.query)))
+        except ApiError as err:
+            self._send(err.status, err.body)
+        except Exception:
+            logger.exception("sandbox error on %s %s", method, path)
+            self._send(500, {"error": {"type": "api_error", "code": "internal", "message": "?"}})
+
+    def _read(self, path: str, query: list[tuple[str, str]]) -> dict[str, Any]:
+        app = self.server.app
+        listings = {
+            "/v1/payment_intents": "payment_intent",
+            "/v1/charges": "charge",
+            "/v1/refunds": "refund",
+        }
+        if path in listings:
+            return app.listing(listings[path], query)
+        for pattern, kind in ((_INTENT_PATH, "payment_intent"), (_REFUND_PATH, "refund")):
+            match = pattern.match(path)
+            if match:
+                obj = app.ledger.get(kind, match.group(1))
+                if obj is None:
+                    raise ApiError(
+                        404,
+                        "invalid_request_error",
+                        "resource_missing",
+                        f"No such {kind}: '{match.group(1)}'",
+                    )
+                return obj
+        raise ApiError(
+            404, "invalid_request_error", "resource_missing", f"Unrecognized URL: {path}"
+        )
+
+    def _authenticate(self) -> None:
+        header = self.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            token.strip().encode(), self.server.app.api_key.encode()
+        ):
+            raise ApiError(
+                401,
+                "invalid_request_error",
+                "api_key_invalid",
+                "Invalid API key provided (send Authorization: Bearer <key>).",
+            )
+
+    def _body(self) -> dict[str, Any]:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            raise invalid("body_too_large", "Request body too large.")
+        raw = self.rfile.read(length) if length else b""
+        if not raw:
+            return {}
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            raise invalid("body_invalid", "The body must be a JSON object.") from None
+        if not isinstance(data, dict):
+            raise invalid("body_invalid", "The body must be a JSON object.")
+        return data
+
+    def _send(
+        self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> None:
+        data = json.dumps(body).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up (timeout, killed worker); what we did is in the journal.
+            self.close_connection = True
+
+
+class SandboxServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, port: int, app: PaymentSandbox) -> None:
+        self.app = app
+        super().__init__((HOST, port), Handler)
+
+
+def knobs_from_env(environ: dict[str, str] | os._Environ[str] = os.environ) -> Knobs:
+    return Knobs(
+        latency_ms=int(environ.get("SANDBOX_PAYMENTS_LATENCY_MS", "0")),
+        failure_rate=float(environ.get("SANDBOX_PAYMENTS_FAILURE_RATE", "0")),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Stripe-like payment provider sandbox.")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--data", type=Path, required=True, help="folder of the journal")
+    parser.add_argument("--key-file", type=Path, required=True, help="file holding the API key")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+    api_key = args.key_file.read_text().strip()
+    app = PaymentSandbox(data_dir=args.data, api_key=api_key, knobs=knobs_from_env())
+    server = SandboxServer(args.port, app)
+
+    def stop(*_: Any) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    counts = {kind: len(objs) for kind, objs in app.ledger.objects.items()}
+    logger.info("payment sandbox listening on http://%s:%d (journal: %s)", HOST, args.port, counts)
+    server.serve_forever()
+    server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
