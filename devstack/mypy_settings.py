@@ -10,8 +10,18 @@ SECRET_KEY = "type-checking-only"  # noqa: S105 - not a secret, never used to se
 INSTALLED_APPS = [
     *DJANGO_APPS,
     "identity_site.accounts",
+    "identity_site.oauth",
+    "identity_site.outbox",
+    "oauth2_provider",
+    "order_site.menu",
+    "order_site.orders",
+    "order_site.outbox",
+    "order_site.users",
+    "order_site.notifications",
 ]
 AUTH_USER_MODEL = "accounts.User"
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105 - a model name
 DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "typecheck"}}
 
 # Settings every site defines and `shared` reads.
@@ -19,3 +29,14 @@ SITE_NAME = "typecheck"
 READINESS_CHECKS = ["database", "cache", "broker", "secret_store"]
 KAFKA_BOOTSTRAP_SERVERS = "127.0.0.1:9092"
 VAULT_ADDR = "http://127.0.0.1:8200"
+
+# Settings of Identity that its own code reads.
+LOGIN_MAX_FAILURES = 5
+LOGIN_LOCKOUT_SECONDS = 900
+INTROSPECTION_CACHE_SECONDS = 300
+USER_EVENTS_TOPIC = "coffeeshop.user-events"
+
+# Settings of Order that its own code reads.
+IDENTITY_URL = "http://127.0.0.1:8001"
+ORDER_CLIENT_ID = "order-service"
+IDENTITY_CLIENT_SECRET = ""

@@ -76,6 +76,27 @@ def _token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def _rsa_private_key() -> str:
+    """A 2048-bit RSA key in PEM: Identity's OIDC ID-token signing key."""
+    from jwcrypto import jwk
+
+    key = jwk.JWK.generate(kty="RSA", size=2048)
+    return key.export_to_pem(private_key=True, password=None).decode()
+
+
+# Secrets one site has beyond the common ones. An OAuth client's secret lives with the
+# site that uses it; Identity receives it once, at seed time, and keeps only a hash.
+SITE_SECRETS: dict[str, dict[str, Callable[[], str]]] = {
+    "identity": {"oidc_rsa_private_key": _rsa_private_key},
+    "bff": {
+        "oidc_client_secret": _token,
+        "bff_customer_client_secret": _token,
+        "bff_staff_client_secret": _token,
+    },
+    "order": {"identity_client_secret": _token, "notifier_client_secret": _token},
+}
+
+
 @dataclass
 class PartStatus:
     name: str
@@ -330,6 +351,7 @@ class Stack:
                     "django_secret_key": lambda: secrets.token_urlsafe(50),
                     "database_password": _token,
                     "redis_password": lambda: redis_password,
+                    **SITE_SECRETS.get(site, {}),
                     # The sandbox provider's key; only Order calls the provider.
                     **({"payment_provider_key": lambda: payment_key} if site == "order" else {}),
                 },

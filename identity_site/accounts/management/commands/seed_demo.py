@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from identity_site.accounts.models import Role, User
+from identity_site.accounts.services import user_create
 
 DEMO_USERS = [
     ("manager@coffeeshop.local", "Maya Manager", Role.MANAGER),
@@ -22,16 +23,15 @@ class Command(BaseCommand):
         if not password:
             raise CommandError("set DEMO_PASSWORD (manage_all.py does, from OpenBao)")
         for email, name, role in DEMO_USERS:
-            user, created = User.objects.get_or_create(
-                email=email,
-                defaults={
-                    "full_name": name,
-                    "role": role,
-                    "is_staff": role == Role.MANAGER,
-                    "is_superuser": role == Role.MANAGER,
-                },
-            )
+            created = not User.objects.filter(email=email).exists()
             if created:
-                user.set_password(password)
-                user.save(update_fields=["password"])
+                # Through the service, so Order hears of the demo users (user.created).
+                user_create(
+                    email=email,
+                    password=password,
+                    full_name=name,
+                    role=role,
+                    is_staff=role == Role.MANAGER,
+                    is_superuser=role == Role.MANAGER,
+                )
             self.stdout.write(f"{'created' if created else 'kept'} {email} ({role})")

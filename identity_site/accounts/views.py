@@ -1,0 +1,123 @@
+"""Identity's own pages: log in (throttled), register, account, log out.
+
+Password reset uses Django's views with our templates (see identity_site/config/urls.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+
+from identity_site.accounts.forms import LoginForm, RegistrationForm
+from identity_site.accounts.services import user_register
+from identity_site.accounts.throttling import (
+    login_failure_record,
+    login_failures_clear,
+    login_lockout_minutes,
+)
+from shared.problems import DomainError
+
+
+def _address(request: HttpRequest) -> str:
+    # Behind a proxy, configure it to set REMOTE_ADDR (e.g. gunicorn --forwarded-allow-ips).
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _too_many(minutes: int) -> str:
+    unit = "minute" if minutes == 1 else "minutes"
+    return f"Too many attempts, try again in {minutes} {unit}."
+
+
+class ThrottledLoginView(LoginView):
+    """Django's login view; after LOGIN_MAX_FAILURES failures for one account from one
+    address, that pair gets 429 and a clear message until the lockout ends."""
+
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = False
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        email = request.POST.get("username", "")
+        minutes = login_lockout_minutes(email=email, address=_address(request))
+        if minutes:
+            return self._locked_out(minutes)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        login_failures_clear(email=form.cleaned_data["username"], address=_address(self.request))
+        return super().form_valid(form)
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        email = self.request.POST.get("username", "")
+        if email:
+            login_failure_record(email=email, address=_address(self.request))
+            minutes = login_lockout_minutes(email=email, address=_address(self.request))
+            if minutes:
+                return self._locked_out(minutes)
+        return super().form_invalid(form)
+
+    def _locked_out(self, minutes: int) -> HttpResponse:
+        form = self.get_form()
+        form.errors.clear()
+        form.add_error(None, _too_many(minutes))
+        response = self.render_to_response(self.get_context_data(form=form))
+        response.status_code = 429
+        response["Retry-After"] = str(minutes * 60)
+        return response
+
+
+def _next_url(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse(str(settings.LOGIN_REDIRECT_URL))
+
+
+@sensitive_post_parameters("password1", "password2")
+@csrf_protect
+@never_cache
+def register(request: HttpRequest) -> HttpResponse:
+    """New accounts are customers; Django's password validators apply."""
+    form = RegistrationForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                user = user_register(
+                    email=form.cleaned_data["email"],
+                    password=form.cleaned_data["password1"],
+                    full_name=form.cleaned_data["full_name"],
+                )
+            except DomainError as err:
+                form.add_error(
+                    err.extra.get("field", "email").replace("password", "password1"), err.detail
+                )
+            else:
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                return HttpResponseRedirect(_next_url(request))
+        status = 400
+    return render(
+        request,
+        "accounts/register.html",
+        {"form": form, "next": request.GET.get("next", "")},
+        status=status,
+    )
+
+
+@login_required
+@never_cache
+def account(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/account.html")
