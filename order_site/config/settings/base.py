@@ -1,6 +1,7 @@
 """CoffeeShop.Order settings shared by every environment."""
 
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from order_site.config.env import SITE, env
 from shared import settings as common
@@ -16,7 +17,14 @@ DEBUG = False
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
-INSTALLED_APPS = [*common.DJANGO_APPS]
+INSTALLED_APPS = [
+    *common.DJANGO_APPS,
+    "order_site.menu",
+    "order_site.orders",
+    "order_site.outbox",
+    "order_site.users",
+    "order_site.notifications",
+]
 MIDDLEWARE = common.MIDDLEWARE
 TEMPLATES = common.TEMPLATES
 ROOT_URLCONF = "order_site.config.urls"
@@ -48,7 +56,14 @@ STATIC_URL = "static/"
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR.parent / ".state" / "static" / SITE)
 STORAGES = common.STORAGES
 
-REST_FRAMEWORK = common.REST_FRAMEWORK
+REST_FRAMEWORK = {
+    **common.REST_FRAMEWORK,
+    # Bearer tokens introspected at Identity (DESIGN.md auth flow 2); see order_site/users.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "order_site.users.authentication.IntrospectionAuthentication"
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["order_site.users.permissions.IsAuthenticatedUser"],
+}
 SPECTACULAR_SETTINGS = {
     "TITLE": "CoffeeShop.Order API",
     "VERSION": "1.0.0",
@@ -57,6 +72,22 @@ SPECTACULAR_SETTINGS = {
 
 LOGGING = logging_config(SITE, env.str("LOG_LEVEL", default="INFO"))
 CSRF_FAILURE_VIEW = "shared.problems.csrf_failure"
+
+# Order → Identity (DESIGN.md auth flow 3): introspection as the `order-service` client.
+IDENTITY_URL = env.str("IDENTITY_URL", default="http://127.0.0.1:8001")
+ORDER_CLIENT_ID = env.str("ORDER_CLIENT_ID", default="order-service")
+IDENTITY_CLIENT_SECRET = SECRETS.get("identity_client_secret", "")
+
+# Notifications: EMAIL_URL is smtp://host:port (the local sink, or the provider).
+_email = urlsplit(env.str("EMAIL_URL", default="smtp://127.0.0.1:51025"))
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = _email.hostname or "127.0.0.1"
+EMAIL_PORT = _email.port or 25
+EMAIL_HOST_USER = unquote(_email.username or "")
+EMAIL_HOST_PASSWORD = SECRETS.get("email_password", "")
+EMAIL_USE_TLS = _email.scheme == "smtp+tls"
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CoffeeShop <orders@coffeeshop.local>")
 
 # Celery: Redis as the broker (its own database number), results not kept.
 CELERY_BROKER_URL = common.with_password(REDIS_URL.rsplit("/", 1)[0] + "/1", REDIS_PASSWORD)

@@ -1,0 +1,206 @@
+"""Writes to the menu: the demo seed and the managers' edits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from order_site.menu.models import Category, Option, OptionGroup, Product, Variation
+from shared.problems import InvalidInput, NotFound
+
+# (name, min, max, [(option, price delta in pence)])
+SEED_OPTION_GROUPS: list[tuple[str, int, int, list[tuple[str, int]]]] = [
+    ("Size", 1, 1, [("Small", 0), ("Medium", 40), ("Large", 80)]),
+    ("Milk", 0, 1, [("Whole", 0), ("Oat", 40), ("Almond", 40), ("Soy", 30)]),
+    ("Extra shot", 0, 1, [("Extra shot", 60)]),
+]
+
+# (category, product, base price, variation required, [(variation, delta)], [option groups])
+DRINK_GROUPS = ["Size", "Milk", "Extra shot"]
+SEED_PRODUCTS: list[tuple[str, str, int, bool, list[tuple[str, int]], list[str]]] = [
+    (
+        "Coffee",
+        "Latte",
+        400,
+        False,
+        [("Pumpkin Spice", 50), ("Vanilla", 30), ("Hazelnut", 40)],
+        DRINK_GROUPS,
+    ),
+    ("Coffee", "Espresso", 250, True, [("Single", 0), ("Double", 100)], ["Size", "Extra shot"]),
+    ("Coffee", "Macchiato", 400, False, [("Caramel", 50), ("Vanilla", 30)], DRINK_GROUPS),
+    (
+        "Coffee",
+        "Iced Coffee",
+        350,
+        True,
+        [("Regular", 0), ("Sweetened", 30), ("Extra Ice", 20)],
+        DRINK_GROUPS,
+    ),
+    (
+        "Bakery",
+        "Donuts",
+        200,
+        True,
+        [("Glazed", 0), ("Jelly", 30), ("Boston Cream", 50)],
+        [],
+    ),
+]
+SEED_ALLERGENS = {
+    "Latte": ["milk"],
+    "Macchiato": ["milk"],
+    "Iced Coffee": ["milk"],
+    "Donuts": ["gluten", "milk", "egg", "soy"],
+}
+
+
+@transaction.atomic
+def menu_seed() -> int:
+    """Create the demo menu where it is missing; never overwrites a manager's edits.
+
+    Returns how many rows were created (0 when the menu was already there).
+    """
+    created = 0
+    groups: dict[str, OptionGroup] = {}
+    for position, (group_name, minimum, maximum, options) in enumerate(SEED_OPTION_GROUPS):
+        group, new = OptionGroup.objects.get_or_create(
+            name=group_name,
+            defaults={"min_selections": minimum, "max_selections": maximum, "position": position},
+        )
+        created += new
+        groups[group_name] = group
+        for opt_position, (option_name, delta) in enumerate(options):
+            _, new = Option.objects.get_or_create(
+                group=group,
+                name=option_name,
+                defaults={"price_delta": delta, "position": opt_position},
+            )
+            created += new
+    categories: dict[str, Category] = {}
+    for position, (category_name, name, price, required, variations, group_names) in enumerate(
+        SEED_PRODUCTS
+    ):
+        if category_name not in categories:
+            categories[category_name], new = Category.objects.get_or_create(
+                name=category_name, defaults={"position": len(categories)}
+            )
+            created += new
+        product, new = Product.objects.get_or_create(
+            name=name,
+            defaults={
+                "category": categories[category_name],
+                "base_price": price,
+                "variation_required": required,
+                "allergens": SEED_ALLERGENS.get(name, []),
+                "position": position,
+            },
+        )
+        created += new
+        if new:
+            product.option_groups.set([groups[g] for g in group_names])
+        for var_position, (variation_name, delta) in enumerate(variations):
+            _, new = Variation.objects.get_or_create(
+                product=product,
+                name=variation_name,
+                defaults={"price_delta": delta, "position": var_position},
+            )
+            created += new
+    return created
+
+
+PRODUCT_FIELDS = {"name", "description", "base_price", "is_available", "allergens", "position"}
+
+
+@transaction.atomic
+def product_create(
+    *,
+    category_id: int,
+    name: str,
+    base_price: int,
+    description: str = "",
+    currency: str = "GBP",
+    is_available: bool = True,
+    allergens: list[str] | None = None,
+    variation_required: bool = True,
+    option_group_ids: list[int] | None = None,
+) -> Product:
+    """A new product; raises InvalidInput for an unknown category or option group
+    or a name already on the menu."""
+    category = Category.objects.filter(id=category_id).first()
+    if category is None:
+        raise InvalidInput(
+            f"Unknown category {category_id}.", errors={"category_id": ["Unknown category."]}
+        )
+    if Product.objects.filter(name=name).exists():
+        raise InvalidInput(
+            f"A product named {name!r} exists.", errors={"name": ["Already on the menu."]}
+        )
+    groups = list(OptionGroup.objects.filter(id__in=option_group_ids or []))
+    if len(groups) != len(set(option_group_ids or [])):
+        raise InvalidInput(
+            "Unknown option group.", errors={"option_group_ids": ["Unknown option group."]}
+        )
+    product = Product.objects.create(
+        category=category,
+        name=name,
+        base_price=base_price,
+        description=description,
+        currency=currency,
+        is_available=is_available,
+        allergens=allergens or [],
+        variation_required=variation_required,
+    )
+    product.option_groups.set(groups)
+    return product
+
+
+@transaction.atomic
+def product_update(*, product_id: int, changes: dict[str, Any]) -> Product:
+    """Change a product's own fields (name, description, base_price, is_available,
+    allergens, position); raises NotFound or InvalidInput."""
+    product = Product.objects.select_for_update().filter(id=product_id).first()
+    if product is None:
+        raise NotFound(f"No product {product_id}.")
+    unknown = set(changes) - PRODUCT_FIELDS
+    if unknown:
+        raise InvalidInput(
+            "Unknown fields.", errors={name: ["Cannot be changed."] for name in sorted(unknown)}
+        )
+    if "name" in changes and Product.objects.filter(name=changes["name"]).exclude(id=product_id):
+        raise InvalidInput("Name taken.", errors={"name": ["Already on the menu."]})
+    for name, value in changes.items():
+        setattr(product, name, value)
+    product.save(update_fields=list(changes) or None)
+    return product
+
+
+@transaction.atomic
+def variation_update(
+    *, variation_id: int, price_delta: int | None = None, is_available: bool | None = None
+) -> Variation:
+    """Change a variation's price delta or availability; raises NotFound."""
+    variation = Variation.objects.select_for_update().filter(id=variation_id).first()
+    if variation is None:
+        raise NotFound(f"No variation {variation_id}.")
+    if price_delta is not None:
+        variation.price_delta = price_delta
+    if is_available is not None:
+        variation.is_available = is_available
+    variation.save()
+    return variation
+
+
+@transaction.atomic
+def option_update(
+    *, option_id: int, price_delta: int | None = None, is_available: bool | None = None
+) -> Option:
+    """Change an option's price delta or availability; raises NotFound."""
+    option = Option.objects.select_for_update().filter(id=option_id).first()
+    if option is None:
+        raise NotFound(f"No option {option_id}.")
+    if price_delta is not None:
+        option.price_delta = price_delta
+    if is_available is not None:
+        option.is_available = is_available
+    option.save()
+    return option

@@ -1,0 +1,71 @@
+"""E-mail to customers for the order events they care about (DESIGN.md "Events")."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+
+from order_site.users.models import Customer
+from shared.events import Envelope
+from shared.pricing import format_money
+
+logger = logging.getLogger("coffeeshop.order.notifications")
+
+
+def notification_message(envelope: Envelope) -> tuple[str, str] | None:
+    """(subject, body) for an order event a customer hears about, else None."""
+    payload = envelope.payload
+    order_id = payload.get("order_id")
+    amount = format_money(int(payload.get("total", 0)), str(payload.get("currency", "GBP")))
+    match envelope.event_type:
+        case "order.paid":
+            return (
+                f"Order {order_id}: paid",
+                f"Thank you: we received {amount} for order {order_id}. "
+                "We will tell you when it is ready.",
+            )
+        case "order.status_changed" if payload.get("to_status") == "ready":
+            return (
+                f"Order {order_id} is ready",
+                f"Your order {order_id} is ready to collect at the counter.",
+            )
+        case "order.refunded":
+            return (
+                f"Order {order_id}: refunded",
+                f"We refunded {amount} for order {order_id}.",
+            )
+        case "order.payment_failed":
+            return (
+                f"Order {order_id}: payment failed",
+                f"We could not take the payment for order {order_id}: "
+                f"{payload.get('reason') or 'declined'}. Nothing was charged.",
+            )
+    return None
+
+
+def notification_send(*, envelope: Envelope) -> bool:
+    """Send the e-mail this event calls for; True when one was sent.
+
+    Runs inside the consumer's processed-event transaction: if SMTP fails this
+    raises, the event stays unprocessed and is handled again (so exactly one mail
+    per event, except if the commit itself fails after the mail left).
+    """
+    message = notification_message(envelope)
+    if message is None:
+        return False
+    customer_id = int(envelope.payload.get("customer_id", 0))
+    customer = Customer.objects.filter(id=customer_id, is_active=True).first()
+    if customer is None or not customer.email:
+        logger.warning("no e-mail address for user %s: %s not sent", customer_id, message[0])
+        return False
+    subject, body = message
+    send_mail(
+        subject,
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        [customer.email],
+        fail_silently=False,
+    )
+    return True

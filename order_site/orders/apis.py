@@ -1,0 +1,154 @@
+"""Orders API: thin views over order services and selectors."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from order_site.orders import selectors, services
+from order_site.orders.serializers import (
+    AdvanceInputSerializer,
+    CancelInputSerializer,
+    OrderSerializer,
+    PlaceOrderInputSerializer,
+    render_order,
+)
+from order_site.users.permissions import IsAuthenticatedUser, IsStaffMember
+from order_site.users.principals import Principal
+from shared.problems import InvalidInput
+
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+PROBLEM = OpenApiResponse(OpenApiTypes.OBJECT, description="RFC 9457 problem details")
+ERRORS = {code: PROBLEM for code in (400, 401, 403, 404, 409, 422)}
+
+IDEMPOTENCY_PARAM = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="Unique per placement; a retry with the same key and body replays the answer.",
+)
+
+
+def _principal(request: Request) -> Principal:
+    user = request.user
+    assert isinstance(user, Principal)  # guaranteed by the permission classes
+    return user
+
+
+def _id(value: Any) -> int:
+    return int(value)
+
+
+class OrderListCreateApi(APIView):
+    permission_classes = [IsAuthenticatedUser]
+
+    @extend_schema(
+        operation_id="orders_mine", responses={200: OrderSerializer(many=True), **ERRORS}
+    )
+    def get(self, request: Request) -> Response:
+        orders = selectors.order_list_for_customer(customer_id=_principal(request).user_id)[:100]
+        return Response(OrderSerializer(orders, many=True).data)
+
+    @extend_schema(
+        operation_id="orders_place",
+        parameters=[IDEMPOTENCY_PARAM],
+        request=PlaceOrderInputSerializer,
+        responses={201: OrderSerializer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        key = request.headers.get("Idempotency-Key", "")
+        if not IDEMPOTENCY_KEY.match(key):
+            raise InvalidInput(
+                "Send an Idempotency-Key header (1 to 255 visible ASCII characters).",
+                errors={"Idempotency-Key": ["This header is required."]},
+            )
+        serializer = PlaceOrderInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        lines = serializer.validated_data["lines"]
+        result = services.order_place(
+            customer_id=_principal(request).user_id,
+            idempotency_key=key,
+            fingerprint=services.request_fingerprint(
+                [
+                    {**line, "option_ids": list(line["option_ids"])}
+                    for line in lines  # plain data: the same body gives the same print
+                ]
+            ),
+            lines=[
+                services.LineRequest(
+                    product_id=line["product_id"],
+                    quantity=line["quantity"],
+                    variation_id=line["variation_id"],
+                    option_ids=tuple(line["option_ids"]),
+                )
+                for line in lines
+            ],
+            render=render_order,
+        )
+        headers = {"Location": f"/api/orders/{result.order.id}/"}
+        if result.replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return Response(result.body, status=result.status_code, headers=headers)
+
+
+class OrderDetailApi(APIView):
+    permission_classes = [IsAuthenticatedUser]
+
+    @extend_schema(operation_id="orders_get", responses={200: OrderSerializer, **ERRORS})
+    def get(self, request: Request, order_id: int) -> Response:
+        order = selectors.order_get(order_id=_id(order_id), viewer=_principal(request))
+        return Response(OrderSerializer(order).data)
+
+
+class OrderCancelApi(APIView):
+    permission_classes = [IsAuthenticatedUser]
+
+    @extend_schema(
+        operation_id="orders_cancel",
+        request=CancelInputSerializer,
+        responses={200: OrderSerializer, **ERRORS},
+    )
+    def post(self, request: Request, order_id: int) -> Response:
+        serializer = CancelInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        principal = _principal(request)
+        order = services.order_cancel(
+            order_id=_id(order_id), actor=principal, reason=serializer.validated_data["reason"]
+        )
+        return Response(render_order(order))
+
+
+class OrderAdvanceApi(APIView):
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(
+        operation_id="orders_advance",
+        request=AdvanceInputSerializer,
+        responses={200: OrderSerializer, **ERRORS},
+    )
+    def post(self, request: Request, order_id: int) -> Response:
+        serializer = AdvanceInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = services.order_advance(
+            order_id=_id(order_id),
+            to_status=serializer.validated_data["status"],
+            actor=_principal(request),
+        )
+        return Response(render_order(order))
+
+
+class OrderQueueApi(APIView):
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(
+        operation_id="orders_queue", responses={200: OrderSerializer(many=True), **ERRORS}
+    )
+    def get(self, request: Request) -> Response:
+        return Response(OrderSerializer(selectors.order_queue()[:200], many=True).data)

@@ -1,0 +1,130 @@
+"""Orders, their lines (a snapshot of what was bought at what price) and their history."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+
+from shared.pricing import MAX_QUANTITY, MIN_QUANTITY
+
+
+class OrderStatus(models.TextChoices):
+    PENDING_PAYMENT = "pending_payment", "Pending payment"
+    PLACED = "placed", "Placed"
+    IN_PREPARATION = "in_preparation", "In preparation"
+    READY = "ready", "Ready"
+    COLLECTED = "collected", "Collected"
+    PAYMENT_FAILED = "payment_failed", "Payment failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# DESIGN.md "Orders": the only legal transitions.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    OrderStatus.PENDING_PAYMENT: frozenset(
+        {OrderStatus.PLACED, OrderStatus.PAYMENT_FAILED, OrderStatus.CANCELLED}
+    ),
+    OrderStatus.PLACED: frozenset({OrderStatus.IN_PREPARATION, OrderStatus.CANCELLED}),
+    OrderStatus.IN_PREPARATION: frozenset({OrderStatus.READY}),
+    OrderStatus.READY: frozenset({OrderStatus.COLLECTED}),
+    OrderStatus.COLLECTED: frozenset(),
+    OrderStatus.PAYMENT_FAILED: frozenset(),
+    OrderStatus.CANCELLED: frozenset(),
+}
+QUEUE_STATUSES = (OrderStatus.PLACED, OrderStatus.IN_PREPARATION, OrderStatus.READY)
+
+
+class Order(models.Model):
+    customer_id = models.BigIntegerField(db_index=True)  # Identity's user id
+    status = models.CharField(
+        max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING_PAYMENT
+    )
+    total = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Idempotent placement (DESIGN.md): the key, a fingerprint of the request, and the
+    # answer given, replayed verbatim for a retry with the same key and body.
+    idempotency_key = models.CharField(max_length=255)
+    request_fingerprint = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    payment_reference = models.CharField(max_length=255, blank=True, default="")
+    refund_reference = models.CharField(max_length=255, blank=True, default="")
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    failure_reason = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer_id", "idempotency_key"], name="orders_one_order_per_key"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=OrderStatus.values), name="orders_order_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"), name="orders_order_currency_iso"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at", "id"],
+                condition=Q(status__in=QUEUE_STATUSES),
+                name="orders_queue",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Order {self.id} ({self.status})"
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(
+        "menu.Product", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    product_name = models.CharField(max_length=120)
+    variation = models.ForeignKey(
+        "menu.Variation", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    variation_name = models.CharField(max_length=80, blank=True, default="")
+    base_price = models.PositiveIntegerField()
+    variation_delta = models.IntegerField(default=0)
+    # [{"id", "group", "name", "price_delta"}] as priced when the order was placed.
+    options = models.JSONField(default=list, blank=True)
+    quantity = models.PositiveSmallIntegerField()
+    unit_price = models.PositiveIntegerField()
+    line_total = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ("id",)
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gte=MIN_QUANTITY, quantity__lte=MAX_QUANTITY),
+                name="orders_line_quantity_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(line_total=F("unit_price") * F("quantity")),
+                name="orders_line_total_is_unit_times_quantity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.product_name}"
+
+
+class OrderStatusChange(models.Model):
+    """One transition: from where, to where, who did it and when."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=20, blank=True, default="")
+    to_status = models.CharField(max_length=20, choices=OrderStatus.choices)
+    actor_id = models.BigIntegerField(null=True, blank=True)  # None: the system (payments)
+    at = models.DateTimeField(auto_now_add=True)
+    note = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        ordering = ("at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.from_status or '∅'} → {self.to_status}"

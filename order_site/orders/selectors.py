@@ -1,0 +1,32 @@
+"""Reads of the order domain."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from order_site.orders.models import QUEUE_STATUSES, Order
+from order_site.users.principals import Principal
+from shared.problems import NotFound
+
+
+def _with_lines(queryset: QuerySet[Order]) -> QuerySet[Order]:
+    return queryset.prefetch_related("lines", "status_changes")
+
+
+def order_list_for_customer(*, customer_id: int) -> QuerySet[Order]:
+    """The customer's own orders, newest first."""
+    return _with_lines(Order.objects.filter(customer_id=customer_id)).order_by("-created_at", "-id")
+
+
+def order_get(*, order_id: int, viewer: Principal) -> Order:
+    """One order its customer or staff may see; NotFound for anyone else's (so its
+    existence is not revealed)."""
+    order = _with_lines(Order.objects.filter(id=order_id)).first()
+    if order is None or (order.customer_id != viewer.user_id and not viewer.is_staff_member):
+        raise NotFound(f"No order {order_id}.")
+    return order
+
+
+def order_queue() -> QuerySet[Order]:
+    """The barista queue: placed, in preparation and ready orders, oldest first."""
+    return _with_lines(Order.objects.filter(status__in=QUEUE_STATUSES)).order_by("created_at", "id")

@@ -1,0 +1,422 @@
+"""Writes of the order domain: placing, advancing, cancelling, and payment outcomes.
+
+Every change locks the order row (`select_for_update`), records the transition
+(who, when) and writes its event to the outbox in the same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from order_site.menu.models import Option, Product
+from order_site.menu.selectors import options_by_id, products_for_order
+from order_site.orders.models import (
+    TRANSITIONS,
+    Order,
+    OrderLine,
+    OrderStatus,
+    OrderStatusChange,
+)
+from order_site.outbox.services import outbox_record
+from order_site.users.principals import Principal
+from shared.events import ORDER_EVENTS_TOPIC
+from shared.pricing import PricedLine, PricingError, price_order
+from shared.problems import Conflict, DomainError, InvalidInput, NotFound
+
+logger = logging.getLogger("coffeeshop.order.orders")
+
+MAX_LINES = 50
+
+
+class IdempotencyKeyReused(DomainError):
+    """RFC 9457 + draft-ietf-httpapi-idempotency-key-header section 2.7: 422 for a key
+    reused with a different request."""
+
+    status, slug, title = 422, "idempotency-key-reused", "Idempotency key reused"
+
+
+class IllegalTransition(Conflict):
+    slug, title = "illegal-transition", "Illegal status transition"
+
+
+class Forbidden(DomainError):
+    status, slug, title = 403, "forbidden", "Forbidden"
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    product_id: int
+    quantity: int
+    variation_id: int | None = None
+    option_ids: tuple[int, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class PlacementResult:
+    order: Order
+    status_code: int
+    body: dict[str, Any]
+    replayed: bool
+
+
+def request_fingerprint(data: Any) -> str:
+    """SHA-256 of the request body in canonical JSON: the same body, the same print."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _payments() -> ModuleType | None:
+    """The payments module (built alongside); None while it is not installed."""
+    try:
+        from order_site.payments import services
+    except ModuleNotFoundError as err:
+        if err.name in ("order_site.payments", "order_site.payments.services"):
+            logger.error("order_site.payments is not installed: no charge or refund requested")
+            return None
+        raise
+    return services
+
+
+# ---- placing -----------------------------------------------------------------------------
+
+
+@dataclass
+class _PricedRequest:
+    lines: list[OrderLine]
+    total: int
+    currency: str
+
+
+def _price_lines(lines: Sequence[LineRequest]) -> _PricedRequest:
+    """Check every line against the menu and price it; raises InvalidInput naming
+    each offending field (`lines[0].product_id` …)."""
+    if not lines:
+        raise InvalidInput("An order needs at least one line.", errors={"lines": ["Empty."]})
+    if len(lines) > MAX_LINES:
+        raise InvalidInput(
+            f"At most {MAX_LINES} lines.", errors={"lines": [f"At most {MAX_LINES} lines."]}
+        )
+    products = products_for_order({line.product_id for line in lines})
+    options = options_by_id({oid for line in lines for oid in line.option_ids})
+    errors: dict[str, list[str]] = {}
+    built: list[tuple[OrderLine, PricedLine]] = []
+    for index, line in enumerate(lines):
+        where = f"lines[{index}]"
+        product = products.get(line.product_id)
+        if product is None:
+            errors[f"{where}.product_id"] = [f"Unknown product {line.product_id}."]
+            continue
+        if not product.is_available:
+            errors[f"{where}.product_id"] = [f"{product.name} is not available."]
+            continue
+        line_errors = _check_line(product, line, options)
+        if line_errors:
+            errors.update({f"{where}.{name}": msgs for name, msgs in line_errors.items()})
+            continue
+        variation = next((v for v in product.variations.all() if v.id == line.variation_id), None)
+        chosen = [options[oid] for oid in line.option_ids]
+        order_line = OrderLine(
+            product=product,
+            product_name=product.name,
+            variation=variation,
+            variation_name=variation.name if variation else "",
+            base_price=product.base_price,
+            variation_delta=variation.price_delta if variation else 0,
+            options=[
+                {"id": o.id, "group": o.group.name, "name": o.name, "price_delta": o.price_delta}
+                for o in chosen
+            ],
+            quantity=line.quantity,
+        )
+        priced = PricedLine(
+            base_price=product.base_price,
+            quantity=line.quantity,
+            variation_delta=order_line.variation_delta,
+            option_deltas=tuple(o.price_delta for o in chosen),
+            currency=product.currency,
+        )
+        built.append((order_line, priced))
+    if errors:
+        raise InvalidInput("Some lines cannot be ordered.", errors=errors)
+    try:
+        price = price_order([priced for _, priced in built])
+    except PricingError as err:
+        raise InvalidInput(str(err), errors={"lines": [str(err)]}) from None
+    for (order_line, _), line_price in zip(built, price.lines, strict=True):
+        order_line.unit_price = line_price.unit_price
+        order_line.line_total = line_price.line_total
+    return _PricedRequest([ol for ol, _ in built], price.total, price.currency)
+
+
+def _check_line(
+    product: Product, line: LineRequest, options: dict[int, Option]
+) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    variations = {v.id: v for v in product.variations.all()}
+    if line.variation_id is not None:
+        variation = variations.get(line.variation_id)
+        if variation is None:
+            errors["variation_id"] = [f"{product.name} has no variation {line.variation_id}."]
+        elif not variation.is_available:
+            errors["variation_id"] = [f"{variation.name} is not available."]
+    elif product.variation_required and any(v.is_available for v in variations.values()):
+        names = ", ".join(v.name for v in variations.values() if v.is_available)
+        errors["variation_id"] = [f"Choose one of: {names}."]
+    groups = {g.id: g for g in product.option_groups.all()}
+    counts = dict.fromkeys(groups, 0)
+    option_errors: list[str] = []
+    if len(set(line.option_ids)) != len(line.option_ids):
+        option_errors.append("An option is chosen twice.")
+    for option_id in line.option_ids:
+        option = options.get(option_id)
+        if option is None or option.group_id not in groups:
+            option_errors.append(f"{product.name} has no option {option_id}.")
+        elif not option.is_available:
+            option_errors.append(f"{option.name} is not available.")
+        else:
+            counts[option.group_id] += 1
+    for group_id, group in groups.items():
+        if not group.min_selections <= counts[group_id] <= group.max_selections:
+            if group.min_selections == group.max_selections:
+                option_errors.append(f"Choose exactly {group.min_selections} {group.name}.")
+            else:
+                option_errors.append(
+                    f"Choose {group.min_selections} to {group.max_selections} {group.name}."
+                )
+    if option_errors:
+        errors["option_ids"] = option_errors
+    return errors
+
+
+def _find_placement(customer_id: int, idempotency_key: str) -> Order | None:
+    return Order.objects.filter(customer_id=customer_id, idempotency_key=idempotency_key).first()
+
+
+def _replay(order: Order, fingerprint: str) -> PlacementResult:
+    if order.request_fingerprint != fingerprint:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was used with a different request.",
+            errors={"Idempotency-Key": ["Already used with a different request body."]},
+        )
+    return PlacementResult(order, order.response_status, order.response_body, replayed=True)
+
+
+def order_place(
+    *,
+    customer_id: int,
+    idempotency_key: str,
+    fingerprint: str,
+    lines: Sequence[LineRequest],
+    render: Callable[[Order], dict[str, Any]],
+) -> PlacementResult:
+    """Place an order once per (customer, idempotency key).
+
+    A retry with the same key and fingerprint replays the first answer (even when
+    many retries race: the unique key lets one insert win, the others wait for it
+    and replay); the same key with another fingerprint raises IdempotencyKeyReused
+    (422). Raises InvalidInput naming the field for lines the menu cannot serve;
+    nothing is written then. On success the order is `pending_payment`, its
+    `order.placed` event is in the outbox and the charge is requested.
+    """
+    existing = _find_placement(customer_id, idempotency_key)
+    if existing is not None:
+        return _replay(existing, fingerprint)
+    priced = _price_lines(lines)
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(
+                customer_id=customer_id,
+                status=OrderStatus.PENDING_PAYMENT,
+                total=priced.total,
+                currency=priced.currency,
+                idempotency_key=idempotency_key,
+                request_fingerprint=fingerprint,
+                response_status=201,
+                response_body={},
+            )
+            for order_line in priced.lines:
+                order_line.order = order
+            OrderLine.objects.bulk_create(priced.lines)
+            OrderStatusChange.objects.create(
+                order=order, from_status="", to_status=order.status, actor_id=customer_id
+            )
+            body = render(order)
+            order.response_body = body
+            order.save(update_fields=["response_body"])
+            _emit(order, "order.placed", lines=len(priced.lines))
+            payments = _payments()
+            if payments is not None:
+                payments.payment_request(
+                    order_id=order.id, amount=order.total, currency=order.currency
+                )
+    except IntegrityError:
+        # Another request with this key won the race; its transaction has committed.
+        existing = _find_placement(customer_id, idempotency_key)
+        if existing is None:
+            raise
+        return _replay(existing, fingerprint)
+    return PlacementResult(order, 201, body, replayed=False)
+
+
+# ---- transitions -------------------------------------------------------------------------
+
+
+def _emit(order: Order, event_type: str, **extra: Any) -> None:
+    outbox_record(
+        topic=ORDER_EVENTS_TOPIC,
+        key=str(order.id),
+        event_type=event_type,
+        payload={
+            "order_id": order.id,
+            "customer_id": order.customer_id,
+            "status": order.status,
+            "total": order.total,
+            "currency": order.currency,
+            **extra,
+        },
+    )
+
+
+def _locked(order_id: int) -> Order:
+    order = Order.objects.select_for_update().filter(id=order_id).first()
+    if order is None:
+        raise NotFound(f"No order {order_id}.")
+    return order
+
+
+def _transition(order: Order, to_status: str, *, actor_id: int | None, note: str = "") -> str:
+    """Move a locked order to `to_status`; raises IllegalTransition (409), changing nothing."""
+    from_status = order.status
+    if to_status not in TRANSITIONS[from_status]:
+        raise IllegalTransition(
+            f"An order that is {from_status} cannot become {to_status}.",
+            current_status=from_status,
+            requested_status=to_status,
+        )
+    order.status = to_status
+    order.save(update_fields=["status", "updated_at"])
+    OrderStatusChange.objects.create(
+        order=order, from_status=from_status, to_status=to_status, actor_id=actor_id, note=note
+    )
+    return from_status
+
+
+ADVANCE_TARGETS = (OrderStatus.IN_PREPARATION, OrderStatus.READY, OrderStatus.COLLECTED)
+
+
+@transaction.atomic
+def order_advance(*, order_id: int, to_status: str, actor: Principal) -> Order:
+    """Staff move an order along the queue (placed → in_preparation → ready → collected).
+
+    Raises Forbidden for non-staff, NotFound, or IllegalTransition (409) when the
+    order is not in the state before `to_status` (e.g. two baristas racing).
+    """
+    if not actor.is_staff_member:
+        raise Forbidden("Only baristas and managers may advance orders.")
+    if to_status not in ADVANCE_TARGETS:
+        raise InvalidInput(
+            f"{to_status} is not a queue step.",
+            errors={"status": [f"Must be one of {', '.join(ADVANCE_TARGETS)}."]},
+        )
+    order = _locked(order_id)
+    from_status = _transition(order, to_status, actor_id=actor.user_id)
+    _emit(
+        order,
+        "order.status_changed",
+        from_status=from_status,
+        to_status=to_status,
+        actor_id=actor.user_id,
+    )
+    return order
+
+
+@transaction.atomic
+def order_cancel(*, order_id: int, actor: Principal, reason: str = "") -> Order:
+    """Cancel an order.
+
+    Its customer may cancel while it is `pending_payment`; a manager may cancel it
+    while `pending_payment` or `placed`, and cancelling a paid (`placed`) order
+    requests its refund. Raises NotFound for someone else's order, Forbidden, or
+    IllegalTransition (409) once preparation started; nothing changes then.
+    """
+    order = _locked(order_id)
+    if order.customer_id != actor.user_id and not actor.is_manager:
+        raise NotFound(f"No order {order_id}.")
+    if order.status == OrderStatus.PLACED and not actor.is_manager:
+        raise Forbidden("A paid order can only be cancelled (and refunded) by a manager.")
+    was_paid = order.status == OrderStatus.PLACED
+    from_status = _transition(order, OrderStatus.CANCELLED, actor_id=actor.user_id, note=reason)
+    _emit(
+        order,
+        "order.cancelled",
+        from_status=from_status,
+        actor_id=actor.user_id,
+        refund_requested=was_paid,
+        reason=reason,
+    )
+    if was_paid:
+        _request_refund(order)
+    return order
+
+
+def _request_refund(order: Order) -> None:
+    payments = _payments()
+    if payments is not None:
+        payments.payment_refund_request(order_id=order.id, amount=order.total)
+
+
+# ---- payment outcomes (called by order_site.payments) ----------------------------------
+
+
+@transaction.atomic
+def order_mark_paid(*, order_id: int, payment_reference: str) -> Order:
+    """pending_payment → placed, emitting `order.paid`. Idempotent: any later state is
+    returned unchanged. A payment that lands after the order was cancelled is
+    recorded and refunded. Raises NotFound."""
+    order = _locked(order_id)
+    if order.status == OrderStatus.PENDING_PAYMENT:
+        order.payment_reference = payment_reference
+        order.save(update_fields=["payment_reference", "updated_at"])
+        _transition(order, OrderStatus.PLACED, actor_id=None, note="payment captured")
+        _emit(order, "order.paid", payment_reference=payment_reference)
+    elif order.status == OrderStatus.CANCELLED and not order.payment_reference:
+        order.payment_reference = payment_reference
+        order.save(update_fields=["payment_reference", "updated_at"])
+        logger.warning("order %s was paid after it was cancelled: refunding", order.id)
+        _request_refund(order)
+    return order
+
+
+@transaction.atomic
+def order_mark_payment_failed(*, order_id: int, reason: str) -> Order:
+    """pending_payment → payment_failed, emitting `order.payment_failed`. Idempotent:
+    any other state is returned unchanged. Raises NotFound."""
+    order = _locked(order_id)
+    if order.status == OrderStatus.PENDING_PAYMENT:
+        order.failure_reason = reason[:255]
+        order.save(update_fields=["failure_reason", "updated_at"])
+        _transition(order, OrderStatus.PAYMENT_FAILED, actor_id=None, note=reason[:255])
+        _emit(order, "order.payment_failed", reason=reason)
+    return order
+
+
+@transaction.atomic
+def order_mark_refunded(*, order_id: int, refund_reference: str) -> Order:
+    """Record the refund and emit `order.refunded`. Idempotent: a second call changes
+    nothing. Raises NotFound."""
+    order = _locked(order_id)
+    if not order.refund_reference:
+        order.refund_reference = refund_reference
+        order.refunded_at = timezone.now()
+        order.save(update_fields=["refund_reference", "refunded_at", "updated_at"])
+        _emit(order, "order.refunded", refund_reference=refund_reference)
+    return order

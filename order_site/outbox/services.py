@@ -1,0 +1,75 @@
+"""Writing events to the outbox, relaying them to Kafka, and recording processed events."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from order_site.outbox.models import OutboxEvent, ProcessedEvent
+from shared.events import Envelope, OutgoingMessage, build_envelope
+
+logger = logging.getLogger("coffeeshop.order.outbox")
+
+RELAY_BATCH_SIZE = 100
+
+
+def outbox_record(*, topic: str, key: str, event_type: str, payload: dict[str, Any]) -> Envelope:
+    """Write one event to the outbox. Must run inside the transaction of the change
+    it announces (raises TransactionManagementError otherwise)."""
+    if not connection.in_atomic_block:
+        raise transaction.TransactionManagementError("outbox_record needs the change's transaction")
+    envelope = build_envelope(event_type=event_type, payload=payload)
+    OutboxEvent.objects.create(
+        event_id=envelope.event_id,
+        topic=topic,
+        key=key,
+        event_type=event_type,
+        envelope=envelope.to_dict(),
+    )
+    return envelope
+
+
+@contextmanager
+def outbox_claim_batch(batch_size: int = RELAY_BATCH_SIZE) -> Iterator[Sequence[OutgoingMessage]]:
+    """Lock the oldest unsent rows for this relay (others skip them) until the block ends."""
+    with transaction.atomic():
+        rows = list(
+            OutboxEvent.objects.select_for_update(skip_locked=True)
+            .filter(sent_at__isnull=True)
+            .order_by("id")[:batch_size]
+        )
+        yield [
+            OutgoingMessage(
+                id=row.id,
+                topic=row.topic,
+                key=row.key,
+                value=Envelope(**row.envelope).to_json(),
+            )
+            for row in rows
+        ]
+
+
+def outbox_mark_sent(ids: list[Any]) -> None:
+    """Mark rows delivered (runs inside `outbox_claim_batch`'s transaction)."""
+    OutboxEvent.objects.filter(id__in=ids, sent_at__isnull=True).update(sent_at=timezone.now())
+
+
+def processed_event_record(*, consumer: str, event_id: str, event_type: str) -> bool:
+    """Record that `consumer` handled `event_id`; False when it already had.
+
+    Runs inside the handler's transaction; a savepoint keeps a duplicate from
+    breaking that transaction.
+    """
+    try:
+        with transaction.atomic():
+            ProcessedEvent.objects.create(
+                consumer=consumer, event_id=event_id, event_type=event_type
+            )
+    except IntegrityError:
+        return False
+    return True

@@ -1,0 +1,45 @@
+"""Order's copy of users, written only from Identity's `coffeeshop.user-events`."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.db import transaction
+
+from order_site.users.models import Customer
+from shared.events import Envelope
+
+logger = logging.getLogger("coffeeshop.order.users")
+
+USER_EVENTS = ("user.created", "user.updated", "user.deleted")
+
+
+@transaction.atomic
+def customer_apply_event(*, envelope: Envelope) -> Customer | None:
+    """Apply one user event; an event older than what the row holds is ignored
+    (events of one user arrive in order, but a replay may bring an old one back).
+    `user.deleted` keeps the row (past orders name it) but deactivates it and
+    forgets the e-mail address. Returns the row, or None for other event types."""
+    if envelope.event_type not in USER_EVENTS:
+        return None
+    payload = envelope.payload
+    user_id = int(payload["user_id"])
+    occurred_at = datetime.fromisoformat(envelope.occurred_at.replace("Z", "+00:00"))
+    customer = Customer.objects.select_for_update().filter(id=user_id).first()
+    if customer is not None and customer.source_event_at > occurred_at:
+        logger.info("ignoring %s for user %s: older than the copy", envelope.event_type, user_id)
+        return customer
+    if envelope.event_type == "user.deleted":
+        values = {"email": "", "name": "", "roles": [], "is_active": False}
+    else:
+        values = {
+            "email": str(payload.get("email", "")),
+            "name": str(payload.get("full_name", "")),
+            "roles": list(payload.get("roles") or []),
+            "is_active": bool(payload.get("is_active", True)),
+        }
+    customer, _ = Customer.objects.update_or_create(
+        id=user_id, defaults={**values, "source_event_at": occurred_at}
+    )
+    return customer
