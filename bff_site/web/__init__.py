@@ -1,0 +1,1 @@
+"""The app shell of CoffeeShop.Wasm: `GET /` and nothing else."""

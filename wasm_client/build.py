@@ -1,0 +1,308 @@
+"""Build CoffeeShop.Wasm into `wasm_client/dist/` (standard library only).
+
+    python3 wasm_client/build.py            # no-op when dist/ is up to date
+    python3 wasm_client/build.py --force    # rebuild everything
+
+What it does:
+
+1. Reads the pinned Pyodide version from `package-lock.json`. If
+   `dist/pyodide/<version>/` is not complete yet, it runs `npm ci` in
+   `wasm_client/` (only when `node_modules/` lacks that exact version; the lock
+   file holds the integrity hashes) and copies the files Pyodide needs at run
+   time — and nothing else — into `dist/pyodide/<version>/`.
+2. Packs the app (`src/coffeeshop_client/**.py`, plus `shared/pricing.py` when the
+   repository has it) into `app.zip`, and puts it with the JS bootstrap and the
+   stylesheet in `dist/app/<content-hash>/`, a path that changes whenever any of
+   them changes, so the BFF can cache it forever.
+3. Pre-compresses what compresses (gzip; WhiteNoise serves `x.gz` for `x`).
+4. Writes `dist/manifest.json` with every path the shell page needs, relative to
+   `dist/`. It is written last and atomically: a half-finished build never
+   shows in the manifest.
+
+`build()` is the function to call from Python; it returns the manifest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO_ROOT = HERE.parent
+DEFAULT_DIST = HERE / "dist"
+MANIFEST_SCHEMA = 1
+
+# The files Pyodide loads at run time (pyodide.mjs imports pyodide.asm.mjs, which
+# fetches the wasm; the stdlib zip and the lock file are fetched by loadPyodide).
+PYODIDE_RUNTIME_FILES = (
+    "pyodide.mjs",
+    "pyodide.asm.mjs",
+    "pyodide.asm.wasm",
+    "python_stdlib.zip",
+    "pyodide-lock.json",
+)
+# Older Pyodide releases ship the classic-script flavour instead of the module one.
+PYODIDE_FALLBACK_NAMES = {"pyodide.mjs": "pyodide.js", "pyodide.asm.mjs": "pyodide.asm.js"}
+
+# Only compress what text/wasm compression actually shrinks; zips are already deflated.
+COMPRESSIBLE_SUFFIXES = {".js", ".mjs", ".css", ".json", ".wasm", ".map", ".txt", ".html"}
+# Keep a .gz only when it saves at least this fraction (WhiteNoise uses the same rule).
+MIN_SAVING = 0.05
+# Fixed timestamp for zip entries so the same sources give the same bytes.
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+# Previous app builds kept so a page loaded just before a deploy can still fetch them.
+KEEP_APP_BUILDS = 3
+
+
+class BuildError(RuntimeError):
+    """The build cannot go on (npm missing, npm failed, a pinned file is missing)."""
+
+
+def _sources(repo_root: Path) -> dict[str, Path]:
+    """Every input of the app build, by its path in the output (`zip:` or `static:`)."""
+    src = repo_root / "wasm_client" / "src"
+    files: dict[str, Path] = {}
+    for path in sorted((src / "coffeeshop_client").rglob("*.py")):
+        files["zip:" + path.relative_to(src).as_posix()] = path
+    pricing = repo_root / "shared" / "pricing.py"
+    if pricing.is_file():
+        # Only the pure-Python price module goes to the browser; `shared/__init__.py`
+        # of the repo is not copied (the client gets an empty package instead).
+        files["zip:shared/pricing.py"] = pricing
+    static = repo_root / "wasm_client" / "static"
+    for name in ("bootstrap.js", "app.css"):
+        files["static:" + name] = static / name
+    return files
+
+
+def _fingerprint(sources: dict[str, Path]) -> str:
+    digest = hashlib.sha256()
+    for name, path in sorted(sources.items()):
+        data = path.read_bytes()
+        digest.update(f"{name}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def _locked_pyodide_version(client_dir: Path) -> str:
+    lock = json.loads((client_dir / "package-lock.json").read_text(encoding="utf-8"))
+    try:
+        return str(lock["packages"]["node_modules/pyodide"]["version"])
+    except KeyError:
+        raise BuildError("package-lock.json does not pin pyodide") from None
+
+
+def _installed_pyodide_version(client_dir: Path) -> str | None:
+    package = client_dir / "node_modules" / "pyodide" / "package.json"
+    if not package.is_file():
+        return None
+    return str(json.loads(package.read_text(encoding="utf-8")).get("version"))
+
+
+def _npm_ci(client_dir: Path) -> None:
+    npm = shutil.which("npm")
+    if npm is None:
+        raise BuildError("npm is not on PATH: install Node.js 18+ to vendor Pyodide")
+    print(f"wasm_client: npm ci in {client_dir}", file=sys.stderr)
+    result = subprocess.run(
+        [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
+        cwd=client_dir,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise BuildError(f"npm ci failed ({result.returncode}):\n{result.stderr[-2000:]}")
+
+
+def _gzip_beside(path: Path) -> None:
+    """Write `path.gz` if gzip saves enough, so WhiteNoise can serve it pre-compressed."""
+    if path.suffix not in COMPRESSIBLE_SUFFIXES:
+        return
+    data = path.read_bytes()
+    packed = gzip.compress(data, compresslevel=9, mtime=0)
+    if len(packed) <= len(data) * (1 - MIN_SAVING):
+        path.with_name(path.name + ".gz").write_bytes(packed)
+
+
+def _pyodide_complete(target: Path) -> bool:
+    return all((target / name).is_file() for name in PYODIDE_RUNTIME_FILES)
+
+
+def _vendor_pyodide(client_dir: Path, dist: Path, version: str) -> Path:
+    target = dist / "pyodide" / version
+    if _pyodide_complete(target):
+        return target
+    if _installed_pyodide_version(client_dir) != version:
+        _npm_ci(client_dir)
+    installed = _installed_pyodide_version(client_dir)
+    if installed != version:
+        raise BuildError(f"npm installed pyodide {installed}, the lock pins {version}")
+    source = client_dir / "node_modules" / "pyodide"
+    staging = Path(tempfile.mkdtemp(prefix=".pyodide-", dir=dist))
+    try:
+        for name in PYODIDE_RUNTIME_FILES:
+            origin = source / name
+            if not origin.is_file():
+                origin = source / PYODIDE_FALLBACK_NAMES.get(name, name)
+            if not origin.is_file():
+                raise BuildError(f"pyodide {version} has no {name}")
+            # Keep the canonical name: pyodide.mjs imports "pyodide.asm.mjs" by that name.
+            shutil.copyfile(origin, staging / origin.name)
+            _gzip_beside(staging / origin.name)
+        if target.exists():
+            shutil.rmtree(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _write_app_zip(sources: dict[str, Path], archive: Path) -> None:
+    entries = {
+        name[len("zip:") :]: path for name, path in sources.items() if name.startswith("zip:")
+    }
+    if "shared/pricing.py" in entries:
+        entries["shared/__init__.py"] = None  # type: ignore[assignment]
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for name in sorted(entries):
+            info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            path = entries[name]
+            zf.writestr(info, b"" if path is None else path.read_bytes())
+
+
+def _build_app(sources: dict[str, Path], dist: Path, app_hash: str) -> Path:
+    target = dist / "app" / app_hash
+    if target.is_dir():
+        return target
+    staging = Path(tempfile.mkdtemp(prefix=".app-", dir=dist))
+    try:
+        _write_app_zip(sources, staging / "app.zip")
+        for name, path in sources.items():
+            if name.startswith("static:"):
+                out = staging / name[len("static:") :]
+                shutil.copyfile(path, out)
+                _gzip_beside(out)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _prune(dist: Path, keep_app: str, keep_pyodide: str) -> None:
+    """Remove other Pyodide versions and all but the newest few app builds."""
+    for old in (dist / "pyodide").iterdir():
+        if old.is_dir() and old.name != keep_pyodide:
+            shutil.rmtree(old)
+    builds = sorted(
+        (p for p in (dist / "app").iterdir() if p.is_dir() and p.name != keep_app),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for old in builds[KEEP_APP_BUILDS - 1 :]:
+        shutil.rmtree(old)
+
+
+def _manifest_is_current(dist: Path, fingerprint: str, version: str) -> dict[str, object] | None:
+    try:
+        manifest = json.loads((dist / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if (
+        manifest.get("schema") != MANIFEST_SCHEMA
+        or manifest.get("fingerprint") != fingerprint
+        or manifest.get("pyodide_version") != version
+    ):
+        return None
+    paths = [manifest["bootstrap"], manifest["stylesheet"], manifest["app_archive"]]
+    paths += [manifest["pyodide_dir"] + name for name in PYODIDE_RUNTIME_FILES]
+    if not all((dist / p).is_file() for p in paths):
+        return None
+    return dict(manifest)
+
+
+def build(
+    dist: Path = DEFAULT_DIST,
+    *,
+    repo_root: Path = REPO_ROOT,
+    force: bool = False,
+) -> dict[str, object]:
+    """Build the client into `dist` and return the manifest written there.
+
+    A no-op (besides hashing the small app sources) when `dist/manifest.json`
+    already describes the same sources and Pyodide version and its files exist.
+    Raises BuildError when npm is needed but missing or failing.
+    """
+    client_dir = repo_root / "wasm_client"
+    dist = Path(dist)
+    version = _locked_pyodide_version(client_dir)
+    sources = _sources(repo_root)
+    missing = [str(p) for p in sources.values() if not p.is_file()]
+    if missing:
+        raise BuildError(f"missing sources: {', '.join(missing)}")
+    fingerprint = _fingerprint(sources)
+    if not force:
+        current = _manifest_is_current(dist, fingerprint, version)
+        if current is not None:
+            return current
+    else:
+        # Only what this script makes: never wipe a folder it did not build.
+        for name in ("app", "pyodide"):
+            shutil.rmtree(dist / name, ignore_errors=True)
+        (dist / "manifest.json").unlink(missing_ok=True)
+    dist.mkdir(parents=True, exist_ok=True)
+
+    app_hash = fingerprint[:16]
+    _vendor_pyodide(client_dir, dist, version)
+    _build_app(sources, dist, app_hash)
+    _prune(dist, keep_app=app_hash, keep_pyodide=version)
+
+    app_dir = f"app/{app_hash}/"
+    manifest: dict[str, object] = {
+        "schema": MANIFEST_SCHEMA,
+        "fingerprint": fingerprint,
+        "pyodide_version": version,
+        "pyodide_dir": f"pyodide/{version}/",
+        "pyodide_module": f"pyodide/{version}/pyodide.mjs",
+        "app_dir": app_dir,
+        "bootstrap": app_dir + "bootstrap.js",
+        "stylesheet": app_dir + "app.css",
+        "app_archive": app_dir + "app.zip",
+        "shared_pricing": "shared/pricing.py" in {n[4:] for n in sources if n.startswith("zip:")},
+    }
+    tmp = dist / ".manifest.json.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, dist / "manifest.json")
+    return manifest
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dist", type=Path, default=DEFAULT_DIST, help="output folder")
+    parser.add_argument("--force", action="store_true", help="rebuild from scratch")
+    args = parser.parse_args(argv)
+    try:
+        manifest = build(args.dist, force=args.force)
+    except BuildError as err:
+        print(f"wasm_client build failed: {err}", file=sys.stderr)
+        return 1
+    app_dir = args.dist / str(manifest["app_dir"])
+    print(f"wasm_client: {app_dir} (pyodide {manifest['pyodide_version']})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,209 @@
+"""The BFF's JSON API (docs/bff-api.md), given any async fetch function.
+
+The browser passes a wrapper around `window.fetch`; tests pass a fake. Every
+failure becomes an `ApiError` carrying what the customer needs to be told:
+which service is down (503), when to retry (429), which fields are wrong (400).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from coffeeshop_client.models import Menu, Order, Session
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+SERVICE_NAMES = {
+    "order": "The ordering service",
+    "identity": "The sign-in service",
+    "payment": "The payment service",
+    "bff": "The shop's server",
+}
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    method: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str | None = None
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    status: int
+    headers: dict[str, str]  # lower-case names
+    body: str
+
+
+Fetch = Callable[[HttpRequest], Awaitable[HttpResponse]]
+
+
+class NetworkError(Exception):
+    """The request never got an answer (offline, DNS, connection reset)."""
+
+
+class ApiError(Exception):
+    """An answer that is not a success, read from its problem details (RFC 9457)."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str = "",
+        detail: str = "",
+        *,
+        service: str | None = None,
+        retry_after: int | None = None,
+        errors: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(f"{status} {title}: {detail}".strip())
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.service = service
+        self.retry_after = retry_after
+        self.errors = errors or {}
+
+    @classmethod
+    def from_response(cls, response: HttpResponse) -> ApiError:
+        problem: dict[str, Any] = {}
+        try:
+            loaded = json.loads(response.body) if response.body else {}
+            if isinstance(loaded, dict):
+                problem = loaded
+        except ValueError:
+            pass
+        errors = problem.get("errors")
+        return cls(
+            response.status,
+            str(problem.get("title") or ""),
+            str(problem.get("detail") or ""),
+            service=problem.get("service") or None,
+            retry_after=parse_retry_after(response.headers.get("retry-after")),
+            errors=errors if isinstance(errors, dict) else None,
+        )
+
+
+def parse_retry_after(value: str | None) -> int | None:
+    """Seconds from a `Retry-After` header (RFC 9110 §10.2.3); an HTTP date is not
+    worth a clock comparison here, so it reads as 'a little while' (5 s)."""
+    if not value:
+        return None
+    try:
+        return max(0, math.ceil(float(value.strip())))
+    except ValueError:
+        return 5
+
+
+def describe_error(error: BaseException) -> str:
+    """One sentence telling the customer what went wrong and what to do."""
+    if isinstance(error, NetworkError):
+        return "Can't reach the shop. Check your connection and try again."
+    if not isinstance(error, ApiError):
+        return "Something went wrong on this page. Reload it and try again."
+    if error.status == 429:
+        wait = error.retry_after if error.retry_after is not None else 5
+        unit = "second" if wait == 1 else "seconds"
+        return f"Too many requests. Try again in {wait} {unit}."
+    if error.status == 503:
+        who = SERVICE_NAMES.get(error.service or "", "The shop")
+        if error.service and error.service not in SERVICE_NAMES:
+            who = f"The {error.service} service"
+        return f"{who} is unavailable right now. Please try again in a moment."
+    if error.status == 401:
+        return "Please sign in to do that."
+    if error.status == 403:
+        return error.detail or "You are not allowed to do that."
+    if error.status == 404:
+        return error.detail or "That could not be found."
+    if error.errors:
+        details = "; ".join(
+            f"{name}: {' '.join(map(str, msgs)) if isinstance(msgs, list) else msgs}"
+            for name, msgs in error.errors.items()
+        )
+        return f"{error.detail or error.title or 'Please check your order'} ({details})"
+    if 400 <= error.status < 500:
+        return error.detail or error.title or "That request was not accepted."
+    return "The shop had a problem answering. Please try again in a moment."
+
+
+class ApiClient:
+    """One method per BFF endpoint. Raises ApiError or NetworkError."""
+
+    def __init__(self, fetch: Fetch, *, base_url: str = "") -> None:
+        self._fetch = fetch
+        self._base = base_url.rstrip("/")
+        self.csrf_token = ""
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        payload: Any = None,
+        *,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        sent = {"Accept": "application/json"}
+        if payload is not None:
+            sent["Content-Type"] = "application/json"
+        if method in UNSAFE_METHODS and self.csrf_token:
+            sent["X-CSRF-Token"] = self.csrf_token
+        sent.update(headers or {})
+        body = json.dumps(payload) if payload is not None else None
+        try:
+            response = await self._fetch(HttpRequest(method, self._base + path, sent, body))
+        except NetworkError:
+            raise
+        except Exception as err:  # the browser's TypeError "Failed to fetch" and kin
+            raise NetworkError(str(err)) from err
+        if not 200 <= response.status < 300:
+            raise ApiError.from_response(response)
+        if not response.body:
+            return None
+        try:
+            return json.loads(response.body)
+        except ValueError:
+            raise ApiError(response.status, "Unreadable answer", "The shop sent no JSON.") from None
+
+    async def session(self) -> Session:
+        session = Session.from_json(await self._call("GET", "/api/session"))
+        self.csrf_token = session.csrf_token
+        return session
+
+    async def menu(self) -> Menu:
+        return Menu.from_json(await self._call("GET", "/api/menu"))
+
+    async def price(self, lines: list[dict[str, Any]]) -> dict[str, Any]:
+        return dict(await self._call("POST", "/api/cart/price", {"lines": lines}))
+
+    async def place_order(
+        self, lines: list[dict[str, Any]], payment_method: str, idempotency_key: str
+    ) -> Order:
+        data = await self._call(
+            "POST",
+            "/api/orders",
+            {"lines": lines, "payment_method": payment_method},
+            headers={"Idempotency-Key": idempotency_key},
+        )
+        return Order.from_json(data)
+
+    async def orders(self) -> list[Order]:
+        data = await self._call("GET", "/api/orders")
+        return [Order.from_json(o) for o in data.get("results", [])]
+
+    async def order(self, order_id: str) -> Order:
+        return Order.from_json(await self._call("GET", f"/api/orders/{order_id}"))
+
+    async def cancel(self, order_id: str) -> Order:
+        return Order.from_json(await self._call("POST", f"/api/orders/{order_id}/cancel"))
+
+    async def queue(self) -> list[Order]:
+        data = await self._call("GET", "/api/staff/queue")
+        return [Order.from_json(o) for o in data.get("results", [])]
+
+    async def advance(self, order_id: str, to: str) -> Order:
+        data = await self._call("POST", f"/api/staff/orders/{order_id}/advance", {"to": to})
+        return Order.from_json(data)

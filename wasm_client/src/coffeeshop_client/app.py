@@ -1,0 +1,551 @@
+"""The app's controller: state, and what each user action does to it.
+
+Plain Python: everything the browser does is behind `Platform` (render, announce,
+storage, timers, the event stream) and `ApiClient` (fetch), so the whole flow runs
+on CPython in tests with fakes. `browser.py` provides the real ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from coffeeshop_client import card as cards
+from coffeeshop_client import customize, prices, router, statuses
+from coffeeshop_client.api import ApiClient, ApiError, NetworkError, describe_error
+from coffeeshop_client.cart import Cart
+from coffeeshop_client.customize import Selection
+from coffeeshop_client.models import Menu, Order, Session
+
+TIMES = "\u00d7"
+CART_STORAGE_KEY = "coffeeshop.cart"
+POLL_SECONDS = 3.0
+# Stream errors in a row before giving up on EventSource and polling instead.
+STREAM_ERRORS_BEFORE_POLLING = 3
+# Polls before trying the stream again (3 s x 20 = a minute).
+POLLS_BEFORE_STREAM_RETRY = 20
+
+
+class Stream(Protocol):
+    def close(self) -> None: ...
+
+
+class Platform(Protocol):
+    """What the controller needs from the browser (see browser.BrowserPlatform)."""
+
+    def render(self, nav_html: str, view_html: str, *, focus_heading: bool) -> None: ...
+
+    def announce(self, text: str) -> None: ...
+
+    def navigate(self, fragment: str) -> None: ...
+
+    def current_fragment(self) -> str: ...
+
+    def load(self, key: str) -> str | None: ...
+
+    def save(self, key: str, value: str) -> None: ...
+
+    def new_key(self) -> str: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+    def open_stream(
+        self,
+        url: str,
+        on_event: Callable[[str], None],
+        on_error: Callable[[bool], None],
+    ) -> Stream: ...
+
+
+@dataclass
+class Problem:
+    """A message for the error banner, and whether 'Try again' makes sense."""
+
+    message: str
+    retry: str | None = None  # the action to run again
+    status: int | None = None
+    service: str | None = None
+
+
+@dataclass
+class State:
+    route: router.Route = field(default_factory=lambda: router.Route("menu"))
+    session: Session = field(default_factory=Session.anonymous)
+    session_loaded: bool = False
+    menu: Menu | None = None
+    cart: Cart = field(default_factory=Cart)
+    selection: Selection | None = None
+    orders: dict[str, Order] = field(default_factory=dict)
+    order_ids: list[str] = field(default_factory=list)  # newest first
+    orders_loaded: bool = False
+    queue: list[Order] = field(default_factory=list)
+    queue_loaded: bool = False
+    busy: set[str] = field(default_factory=set)  # ids of buttons waiting for an answer
+    loading: bool = False
+    problem: Problem | None = None
+    card_text: str = cards.DEFAULT_TEST_CARD
+    card_error: str | None = None
+    checkout_key: str | None = None
+    checkout_cart: str | None = None  # the cart the key was minted for
+    placed_order_id: str | None = None
+    quote: dict[str, Any] | None = None  # the BFF's price of the cart
+    quote_for: str | None = None
+    live_mode: str = "off"  # off | stream | polling
+    notice: str | None = None
+
+
+class App:
+    def __init__(self, api: ApiClient, platform: Platform) -> None:
+        self.api = api
+        self.platform = platform
+        self.state = State()
+        self._stream: Stream | None = None
+        self._stream_errors = 0
+        self._poll_task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._announced: dict[str, str] = {}
+
+    # ---- rendering ---------------------------------------------------------
+
+    def render(self, *, focus_heading: bool = False) -> None:
+        from coffeeshop_client import views
+
+        self.platform.render(
+            views.nav(self.state), views.page(self.state), focus_heading=focus_heading
+        )
+
+    def spawn(self, coro: Any) -> asyncio.Task[Any]:
+        """Run a coroutine in the background, keeping a reference so it isn't collected."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def fail(self, error: BaseException, retry: str | None = None) -> None:
+        status = error.status if isinstance(error, ApiError) else None
+        service = error.service if isinstance(error, ApiError) else None
+        if isinstance(error, ApiError) and error.status in (400, 403, 404, 409):
+            retry = None  # trying the same thing again would fail the same way
+        self.state.problem = Problem(describe_error(error), retry, status, service)
+        self.platform.announce(self.state.problem.message)
+
+    # ---- start-up and navigation ------------------------------------------
+
+    async def start(self) -> None:
+        """Load the session and the menu, show the page the URL names, go live."""
+        self.state.cart = Cart.loads(self.platform.load(CART_STORAGE_KEY))
+        self.state.route = router.parse(self.platform.current_fragment())
+        self.state.loading = True
+        await self.load_basics()
+        await self.show(self.state.route, focus_heading=False)
+        if self.state.session.authenticated:
+            self.go_live()
+
+    async def load_basics(self) -> None:
+        session_result, menu_result = await asyncio.gather(
+            self.api.session(), self.api.menu(), return_exceptions=True
+        )
+        self.state.loading = False
+        if isinstance(session_result, Session):
+            self.state.session = session_result
+            self.state.session_loaded = True
+        if isinstance(menu_result, Menu):
+            self.state.menu = menu_result
+            self.state.problem = None
+        for result in (session_result, menu_result):
+            if isinstance(result, BaseException):
+                if not isinstance(result, ApiError | NetworkError):
+                    raise result
+                self.fail(result, retry="reload")
+                break
+
+    async def on_route(self, fragment: str) -> None:
+        await self.show(router.parse(fragment), focus_heading=True)
+
+    async def show(self, route: router.Route, *, focus_heading: bool) -> None:
+        self.state.route = route
+        self.state.notice = None
+        if self.state.problem is not None and self.state.problem.retry != "reload":
+            self.state.problem = None
+        if route.name == "product" and self.state.menu is not None:
+            product = self.state.menu.product(_int(route.params.get("id")))
+            if product is not None and (
+                self.state.selection is None or self.state.selection.product_id != product.id
+            ):
+                self.state.selection = customize.default_selection(product)
+        self.render(focus_heading=focus_heading)
+        if route.name == "orders" and self.state.session.authenticated:
+            await self.load_orders()
+        elif route.name == "order" and self.state.session.authenticated:
+            await self.load_order(route.params.get("id", ""))
+        elif route.name == "queue" and self.state.session.is_staff:
+            await self.load_queue()
+        elif route.name in ("cart", "checkout") and not prices.local_pricing_available():
+            await self.load_quote()
+
+    # ---- data --------------------------------------------------------------
+
+    async def load_orders(self) -> None:
+        try:
+            orders = await self.api.orders()
+        except (ApiError, NetworkError) as err:
+            self.fail(err, retry="load-orders")
+        else:
+            self._remember_orders(orders)
+            self.state.order_ids = [o.id for o in orders]
+            self.state.orders_loaded = True
+        self.render()
+
+    async def load_order(self, order_id: str) -> None:
+        try:
+            order = await self.api.order(order_id)
+        except (ApiError, NetworkError) as err:
+            self.fail(err, retry="load-order")
+        else:
+            self._remember_orders([order])
+        self.render()
+
+    async def load_queue(self) -> None:
+        try:
+            self.state.queue = await self.api.queue()
+            self.state.queue_loaded = True
+        except (ApiError, NetworkError) as err:
+            self.fail(err, retry="load-queue")
+        self.render()
+
+    async def load_quote(self) -> None:
+        """The BFF's price for the cart (used when shared/pricing.py isn't in the build)."""
+        if self.state.cart.is_empty:
+            self.state.quote = None
+            return
+        wanted = self.state.cart.dumps()
+        try:
+            quote = await self.api.price(self.state.cart.to_api())
+        except (ApiError, NetworkError) as err:
+            self.fail(err, retry="quote")
+        else:
+            if self.state.cart.dumps() == wanted:
+                self.state.quote, self.state.quote_for = quote, wanted
+        self.render()
+
+    def _remember_orders(self, orders: list[Order]) -> None:
+        for order in orders:
+            previous = self.state.orders.get(order.id)
+            self.state.orders[order.id] = order
+            if previous is not None and previous.status != order.status:
+                self._announce_status(order)
+            self._settle_cart(order)
+
+    def _settle_cart(self, order: Order) -> None:
+        """Empty the cart once the order it became is paid; keep it after a decline,
+        so the customer can try another card."""
+        if order.id != self.state.placed_order_id:
+            return
+        if order.status not in ("pending_payment", "payment_failed"):
+            self.set_cart(Cart())
+            self.state.placed_order_id = None
+
+    def _announce_status(self, order: Order) -> None:
+        if self._announced.get(order.id) == order.status:
+            return
+        self._announced[order.id] = order.status
+        self.platform.announce(
+            statuses.announcement(statuses.short_id(order.id), order.status, order.failure_reason)
+        )
+
+    def set_cart(self, cart: Cart) -> None:
+        self.state.cart = cart
+        self.platform.save(CART_STORAGE_KEY, cart.dumps())
+        if self.state.quote_for != cart.dumps():
+            self.state.quote = None
+
+    # ---- live order status -------------------------------------------------
+
+    def go_live(self) -> None:
+        """Follow order changes through `GET /api/events`; poll every 3 s if it fails."""
+        self._stream_errors = 0
+        try:
+            self._stream = self.platform.open_stream(
+                "/api/events", self.on_stream_event, self.on_stream_error
+            )
+            self.state.live_mode = "stream"
+        except Exception:  # no EventSource in this browser
+            self.start_polling()
+
+    def on_stream_event(self, data: str) -> None:
+        self._stream_errors = 0
+        try:
+            event = json.loads(data)
+            order_id, status = str(event["order_id"]), str(event["status"])
+        except (ValueError, KeyError, TypeError):
+            return
+        self.spawn(self.apply_status(order_id, status))
+
+    def on_stream_error(self, closed: bool) -> None:
+        """EventSource retries by itself; after a few failures in a row, or when the
+        browser gave up (closed), switch to polling."""
+        self._stream_errors += 1
+        if closed or self._stream_errors >= STREAM_ERRORS_BEFORE_POLLING:
+            self.start_polling()
+
+    def start_polling(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
+        self.state.live_mode = "polling"
+        if self._poll_task is None or self._poll_task.done():
+            self._poll_task = self.spawn(self.poll())
+
+    async def poll(self, rounds: int = POLLS_BEFORE_STREAM_RETRY) -> None:
+        for _ in range(rounds):
+            await self.platform.sleep(POLL_SECONDS)
+            await self.poll_once()
+        self._poll_task = None
+        self.go_live()
+
+    async def poll_once(self) -> None:
+        route = self.state.route.name
+        try:
+            if route == "queue" and self.state.session.is_staff:
+                self.state.queue = await self.api.queue()
+            elif route in ("orders", "order") or any(
+                statuses.is_live(o.status) for o in self.state.orders.values()
+            ):
+                orders = await self.api.orders()
+                self._remember_orders(orders)
+                self.state.order_ids = [o.id for o in orders]
+            else:
+                return
+        except (ApiError, NetworkError):
+            return  # keep polling quietly; the next round may work
+        self.render()
+
+    async def apply_status(self, order_id: str, status: str) -> None:
+        """An `order` event: update what we show, fetch details we lack."""
+        if self.state.route.name == "queue" and self.state.session.is_staff:
+            await self.load_queue()
+        known = self.state.orders.get(order_id)
+        if known is not None and known.status == status:
+            return
+        needs_details = known is None or status == "payment_failed"
+        if needs_details and (
+            order_id == self.state.placed_order_id
+            or self.state.route.params.get("id") == order_id
+            or self.state.orders_loaded
+        ):
+            try:
+                order = await self.api.order(order_id)
+            except (ApiError, NetworkError):
+                return
+            self._remember_orders([order])
+            if order_id not in self.state.order_ids:
+                self.state.order_ids.insert(0, order_id)
+            if known is None:
+                self._announce_status(order)
+        elif known is not None:
+            from dataclasses import replace
+
+            self._remember_orders([replace(known, status=status)])
+        self.render()
+
+    # ---- user actions ------------------------------------------------------
+
+    async def dispatch(self, action: str, data: dict[str, str]) -> None:
+        """Run what a button/form with `data-action` asks. Unknown actions are ignored."""
+        handler = getattr(self, "do_" + action.replace("-", "_"), None)
+        if handler is None:
+            return
+        await handler(data)
+
+    async def do_quick_add(self, data: dict[str, str]) -> None:
+        product = self.state.menu.product(_int(data.get("product"))) if self.state.menu else None
+        if product is None:
+            return
+        selection = customize.default_selection(product)
+        if customize.problems(product, selection):
+            self.platform.navigate(router.href("product", id=product.id))
+            return
+        self._add(selection, product.name)
+
+    def _add(self, selection: Selection, name: str) -> None:
+        self.set_cart(
+            self.state.cart.add(
+                selection.product_id,
+                selection.variation_id,
+                selection.option_ids,
+                selection.quantity,
+            )
+        )
+        noun = f"{selection.quantity} {TIMES} {name}" if selection.quantity > 1 else name
+        self.state.notice = f"Added {noun} to your cart."
+        self.platform.announce(self.state.notice)
+        self.render()
+
+    def _product(self) -> Any:
+        if self.state.menu is None or self.state.selection is None:
+            return None
+        return self.state.menu.product(self.state.selection.product_id)
+
+    async def do_choose_variation(self, data: dict[str, str]) -> None:
+        product = self._product()
+        if product is not None and self.state.selection is not None:
+            self.state.selection = customize.choose_variation(
+                product, self.state.selection, _int(data.get("id"))
+            )
+            self.render()
+
+    async def do_toggle_option(self, data: dict[str, str]) -> None:
+        product = self._product()
+        if product is not None and self.state.selection is not None:
+            self.state.selection = customize.toggle_option(
+                product, self.state.selection, _int(data.get("id"))
+            )
+            self.render()
+
+    async def do_selection_quantity(self, data: dict[str, str]) -> None:
+        if self.state.selection is not None:
+            change = _int(data.get("by"))
+            self.state.selection = customize.set_quantity(
+                self.state.selection, self.state.selection.quantity + change
+            )
+            self.render()
+
+    async def do_add_to_cart(self, data: dict[str, str]) -> None:
+        product = self._product()
+        selection = self.state.selection
+        if product is None or selection is None or customize.problems(product, selection):
+            self.render()
+            return
+        self._add(selection, product.name)
+        self.state.selection = customize.default_selection(product)
+        self.render()
+
+    async def do_cart_change(self, data: dict[str, str]) -> None:
+        self.set_cart(self.state.cart.change_quantity(data.get("key", ""), _int(data.get("by"))))
+        self.render()
+        if not prices.local_pricing_available():
+            await self.load_quote()
+
+    async def do_cart_remove(self, data: dict[str, str]) -> None:
+        self.set_cart(self.state.cart.remove(data.get("key", "")))
+        self.platform.announce("Removed from your cart.")
+        self.render()
+        if not prices.local_pricing_available():
+            await self.load_quote()
+
+    async def do_card_input(self, data: dict[str, str]) -> None:
+        # Typing doesn't re-render (it would move the caret); the value is kept for submit.
+        self.state.card_text = data.get("value", "")
+
+    async def do_checkout(self, data: dict[str, str]) -> None:
+        state = self.state
+        if "card" in data:
+            state.card_text = data["card"]
+        if not state.session.authenticated:
+            self.platform.navigate(router.href("checkout"))
+            return
+        if state.cart.is_empty or "checkout" in state.busy:
+            return
+        state.card_error = cards.card_problem(state.card_text)
+        if state.card_error:
+            self.platform.announce(state.card_error)
+            self.render()
+            return
+        # Same cart, same attempt: reuse the key, so a retry after a network error
+        # replays the first answer instead of charging twice.
+        cart_text = state.cart.dumps()
+        if state.checkout_key is None or state.checkout_cart != cart_text:
+            state.checkout_key = self.platform.new_key()
+            state.checkout_cart = cart_text
+        state.busy.add("checkout")
+        state.problem = None
+        self.render()
+        try:
+            order = await self.api.place_order(
+                state.cart.to_api(), cards.digits(state.card_text), state.checkout_key
+            )
+        except (ApiError, NetworkError) as err:
+            if isinstance(err, ApiError) and 400 <= err.status < 500 and err.status != 429:
+                state.checkout_key = None  # a refused request: the next one is a new attempt
+            self.fail(err, retry="checkout")
+            state.busy.discard("checkout")
+            self.render()
+            return
+        state.busy.discard("checkout")
+        state.checkout_key = None
+        state.placed_order_id = order.id
+        self._remember_orders([order])
+        if order.id not in state.order_ids:
+            state.order_ids.insert(0, order.id)
+        self._announce_status(order)
+        self.platform.navigate(router.href("order", id=order.id))
+
+    async def do_cancel_order(self, data: dict[str, str]) -> None:
+        order_id = data.get("order", "")
+        self.state.busy.add("cancel-" + order_id)
+        self.render()
+        try:
+            order = await self.api.cancel(order_id)
+        except (ApiError, NetworkError) as err:
+            self.fail(err)
+        else:
+            self._remember_orders([order])
+        self.state.busy.discard("cancel-" + order_id)
+        self.render()
+
+    async def do_advance(self, data: dict[str, str]) -> None:
+        order_id, to = data.get("order", ""), data.get("to", "")
+        busy = "advance-" + order_id
+        if busy in self.state.busy:
+            return
+        self.state.busy.add(busy)
+        self.render()
+        try:
+            order = await self.api.advance(order_id, to)
+        except (ApiError, NetworkError) as err:
+            self.fail(err)
+            self.state.busy.discard(busy)
+            if isinstance(err, ApiError) and err.status == 409:
+                await self.load_queue()  # someone else moved it: show the truth
+            self.render()
+            return
+        self.state.busy.discard(busy)
+        self.state.queue = [
+            order if o.id == order.id else o
+            for o in self.state.queue
+            if not (o.id == order.id and order.status not in dict(statuses.QUEUE_COLUMNS))
+        ]
+        self.platform.announce(
+            f"Order {statuses.short_id(order.id)} is now {statuses.label(order.status).lower()}."
+        )
+        self.render()
+
+    async def do_dismiss(self, data: dict[str, str]) -> None:
+        self.state.problem = None
+        self.render()
+
+    async def do_retry(self, data: dict[str, str]) -> None:
+        problem, self.state.problem = self.state.problem, None
+        retry = problem.retry if problem else None
+        self.render()
+        if retry == "reload":
+            self.state.loading = True
+            self.render()
+            await self.load_basics()
+            await self.show(self.state.route, focus_heading=False)
+            if self.state.session.authenticated and self.state.live_mode == "off":
+                self.go_live()
+        elif retry == "checkout":
+            await self.do_checkout({})
+        elif retry in ("load-orders", "load-order", "load-queue", "quote"):
+            await self.show(self.state.route, focus_heading=False)
+
+
+def _int(value: object) -> int:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return 0

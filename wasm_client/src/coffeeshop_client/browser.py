@@ -1,0 +1,220 @@
+"""The thin DOM layer: `js` and `pyodide.ffi` plugged into the plain-Python app.
+
+Only this module and `main.py` need Pyodide; they are not imported on CPython
+(tests) and are excluded from mypy (the `js` module exists only in the browser).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import js  # type: ignore[import-not-found]
+from pyodide.ffi import create_proxy, to_js  # type: ignore[import-not-found]
+
+from coffeeshop_client.api import ApiClient, HttpRequest, HttpResponse
+from coffeeshop_client.app import App
+
+EVENT_SOURCE_CLOSED = 2
+KEPT_HEADERS = ("retry-after", "content-type", "ratelimit", "ratelimit-policy")
+
+
+async def browser_fetch(request: HttpRequest) -> HttpResponse:
+    """`window.fetch` with the session cookie (same-origin) and no HTTP cache."""
+    init: dict[str, Any] = {
+        "method": request.method,
+        "headers": request.headers,
+        "credentials": "same-origin",
+        "cache": "no-store",
+        "redirect": "error",  # an API call that redirects means a misrouted request
+    }
+    if request.body is not None:
+        init["body"] = request.body
+    response = await js.fetch(request.url, to_js(init, dict_converter=js.Object.fromEntries))
+    headers = {}
+    for name in KEPT_HEADERS:
+        value = response.headers.get(name)
+        if value is not None:
+            headers[name] = str(value)
+    body = await response.text()
+    return HttpResponse(int(response.status), headers, str(body))
+
+
+class BrowserStream:
+    """An EventSource on `url`, calling back on `order` events and on errors."""
+
+    def __init__(
+        self, url: str, on_event: Callable[[str], None], on_error: Callable[[bool], None]
+    ) -> None:
+        self._source = js.EventSource.new(url)
+        self._on_event = create_proxy(lambda event: on_event(str(event.data)))
+        self._on_error = create_proxy(
+            lambda _event: on_error(self._source.readyState == EVENT_SOURCE_CLOSED)
+        )
+        self._source.addEventListener("order", self._on_event)
+        self._source.addEventListener("error", self._on_error)
+
+    def close(self) -> None:
+        self._source.close()
+        self._source.removeEventListener("order", self._on_event)
+        self._source.removeEventListener("error", self._on_error)
+        self._on_event.destroy()
+        self._on_error.destroy()
+
+
+class BrowserPlatform:
+    def __init__(self) -> None:
+        self.document = js.document
+        self.view = js.document.getElementById("app")
+        self.nav = js.document.getElementById("nav")
+        self.live = js.document.getElementById("live")
+        self.on_same_route: Callable[[], None] | None = None
+        self._last_nav = ""
+        self._last_view = ""
+
+    def render(self, nav_html: str, view_html: str, *, focus_heading: bool) -> None:
+        active = self.document.activeElement
+        active_id = str(active.id) if active is not None and active.id else ""
+        # Replace only what changed, so focus and scroll stay where they were.
+        if nav_html != self._last_nav:
+            self.nav.innerHTML = nav_html
+            self._last_nav = nav_html
+        if view_html != self._last_view:
+            self.view.innerHTML = view_html
+            self._last_view = view_html
+        if focus_heading:
+            heading = self.view.querySelector("h1")
+            if heading is not None:
+                heading.focus()
+                js.window.scrollTo(0, 0)
+        elif active_id:
+            again = self.document.getElementById(active_id)
+            if again is not None and again != self.document.activeElement:
+                again.focus()
+
+    def announce(self, text: str) -> None:
+        # Same text twice would not be read again: vary it invisibly.
+        if str(self.live.textContent) == text:
+            text += "\u00a0"
+        self.live.textContent = text
+
+    def navigate(self, fragment: str) -> None:
+        if str(js.window.location.hash) == fragment:
+            if self.on_same_route is not None:
+                self.on_same_route()
+            return
+        js.window.location.hash = fragment
+
+    def current_fragment(self) -> str:
+        return str(js.window.location.hash)
+
+    def load(self, key: str) -> str | None:
+        try:
+            value = js.window.localStorage.getItem(key)
+        except Exception:  # storage disabled (privacy mode)
+            return None
+        return None if value is None else str(value)
+
+    def save(self, key: str, value: str) -> None:
+        try:
+            js.window.localStorage.setItem(key, value)
+        except Exception:  # noqa: S110 - a full or disabled storage only loses the saved cart
+            pass
+
+    def new_key(self) -> str:
+        return str(uuid.uuid4())
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+    def open_stream(
+        self, url: str, on_event: Callable[[str], None], on_error: Callable[[bool], None]
+    ) -> BrowserStream:
+        return BrowserStream(url, on_event, on_error)
+
+
+def _data(element: Any) -> dict[str, str]:
+    entries = js.Object.entries(element.dataset)
+    return {str(pair[0]): str(pair[1]) for pair in entries}
+
+
+class Wiring:
+    """Delegated listeners on <body>: one for clicks, changes, input and submits."""
+
+    def __init__(self, app: App, platform: BrowserPlatform) -> None:
+        self.app = app
+        self.platform = platform
+        self._proxies: list[Any] = []
+
+    def run(self, coro: Any) -> None:
+        task = self.app.spawn(coro)
+        task.add_done_callback(self._report)
+
+    def _report(self, task: asyncio.Task[Any]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            js.console.error("CoffeeShop:", repr(task.exception()))
+            self.app.fail(task.exception())  # type: ignore[arg-type]
+            self.app.render()
+
+    def listen(self, target: Any, event: str, handler: Callable[[Any], None]) -> None:
+        proxy = create_proxy(handler)
+        self._proxies.append(proxy)
+        target.addEventListener(event, proxy)
+
+    def install(self) -> None:
+        body = js.document.body
+        self.listen(body, "click", self.on_click)
+        self.listen(body, "change", self.on_change)
+        self.listen(body, "input", self.on_input)
+        self.listen(body, "submit", self.on_submit)
+        self.listen(js.window, "hashchange", self.on_hash)
+        self.platform.on_same_route = lambda: self.run(
+            self.app.on_route(self.platform.current_fragment())
+        )
+
+    def on_click(self, event: Any) -> None:
+        element = event.target.closest("button[data-action]")
+        if element is None or element.disabled:
+            return
+        event.preventDefault()
+        self.run(self.app.dispatch(str(element.dataset.action), _data(element)))
+
+    def on_change(self, event: Any) -> None:
+        element = event.target
+        if str(element.tagName) != "INPUT" or str(element.type) not in ("radio", "checkbox"):
+            return
+        action = element.dataset.action
+        if action:
+            self.run(self.app.dispatch(str(action), _data(element)))
+
+    def on_input(self, event: Any) -> None:
+        element = event.target
+        action = element.dataset.action if element.dataset else None
+        if action and str(element.tagName) == "INPUT" and str(element.type) == "text":
+            data = _data(element)
+            data["value"] = str(element.value)
+            self.run(self.app.dispatch(str(action), data))
+
+    def on_submit(self, event: Any) -> None:
+        form = event.target
+        action = form.dataset.action
+        if not action:
+            return  # a real form (sign out) goes to the server
+        event.preventDefault()
+        data = _data(form)
+        for pair in js.Array.from_(js.FormData.new(form).entries()):
+            data[str(pair[0])] = str(pair[1])
+        self.run(self.app.dispatch(str(action), data))
+
+    def on_hash(self, _event: Any) -> None:
+        self.run(self.app.on_route(self.platform.current_fragment()))
+
+
+async def run() -> App:
+    platform = BrowserPlatform()
+    app = App(ApiClient(browser_fetch), platform)
+    Wiring(app, platform).install()
+    await app.start()
+    return app

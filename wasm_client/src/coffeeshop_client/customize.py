@@ -1,0 +1,101 @@
+"""Choosing a size and options for one product, with the rules of its option groups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from coffeeshop_client.cart import clamp_quantity
+from coffeeshop_client.models import OptionGroup, Product
+
+
+@dataclass(frozen=True)
+class Selection:
+    product_id: int
+    variation_id: int | None
+    option_ids: tuple[int, ...] = ()
+    quantity: int = 1
+
+
+def default_selection(product: Product) -> Selection:
+    """The first available size, and for each group that requires a choice, its
+    first available options up to the minimum."""
+    variation = next((v.id for v in product.variations if v.is_available), None)
+    chosen: list[int] = []
+    for group in product.option_groups:
+        available = [o.id for o in group.options if o.is_available]
+        chosen.extend(available[: group.min])
+    return Selection(product.id, variation, tuple(sorted(chosen)))
+
+
+def _in_group(group: OptionGroup, option_ids: tuple[int, ...]) -> list[int]:
+    ids = {o.id for o in group.options}
+    return [o for o in option_ids if o in ids]
+
+
+def choose_variation(product: Product, selection: Selection, variation_id: int) -> Selection:
+    variation = product.variation(variation_id)
+    if variation is None or not variation.is_available:
+        return selection
+    return replace(selection, variation_id=variation_id)
+
+
+def toggle_option(product: Product, selection: Selection, option_id: int) -> Selection:
+    """Tick or untick an option. In a single-choice group (max 1) ticking replaces the
+    current choice; in others, ticking past the maximum is refused (no change)."""
+    found = product.find_option(option_id)
+    if found is None:
+        return selection
+    group, option = found
+    current = set(selection.option_ids)
+    in_group = _in_group(group, selection.option_ids)
+    if option_id in current:
+        if group.is_single_choice and group.min >= 1:
+            return selection  # a required radio choice can be changed, not cleared
+        current.discard(option_id)
+    else:
+        if not option.is_available:
+            return selection
+        if group.is_single_choice:
+            current.difference_update(in_group)
+        elif len(in_group) >= group.max:
+            return selection
+        current.add(option_id)
+    return replace(selection, option_ids=tuple(sorted(current)))
+
+
+def set_quantity(selection: Selection, quantity: int) -> Selection:
+    return replace(selection, quantity=clamp_quantity(quantity))
+
+
+def problems(product: Product, selection: Selection) -> list[str]:
+    """Why this selection can't be ordered, in words for the customer ([] when it can)."""
+    found: list[str] = []
+    if not product.is_available:
+        found.append(f"{product.name} is sold out right now.")
+    if product.variations:
+        variation = product.variation(selection.variation_id)
+        if variation is None:
+            found.append("Choose a size.")
+        elif not variation.is_available:
+            found.append(f"{variation.name} is not available right now.")
+    for group in product.option_groups:
+        chosen = _in_group(group, selection.option_ids)
+        if len(chosen) < group.min:
+            noun = "option" if group.min == 1 else "options"
+            found.append(f"{group.name}: choose at least {group.min} {noun}.")
+        if len(chosen) > group.max:
+            found.append(f"{group.name}: choose at most {group.max}.")
+        for option_id in chosen:
+            option = group.option(option_id)
+            if option is not None and not option.is_available:
+                found.append(f"{option.name} is not available right now.")
+    return found
+
+
+def group_hint(group: OptionGroup) -> str:
+    """`Choose 1`, `Optional, up to 3`, `Choose 1 to 2`."""
+    if group.min == group.max:
+        return f"Choose {group.min}"
+    if group.min == 0:
+        return "Optional" if group.max == 1 else f"Optional, up to {group.max}"
+    return f"Choose {group.min} to {group.max}"

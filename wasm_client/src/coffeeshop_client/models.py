@@ -1,0 +1,235 @@
+"""What the BFF sends (docs/bff-api.md), as typed, immutable Python objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+STAFF_ROLES = frozenset({"barista", "manager"})
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    email: str
+    name: str
+    roles: tuple[str, ...]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> User:
+        return cls(
+            id=str(data.get("id", "")),
+            email=str(data.get("email") or ""),
+            name=str(data.get("name") or data.get("email") or ""),
+            roles=tuple(str(r) for r in data.get("roles") or ()),
+        )
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(STAFF_ROLES.intersection(self.roles))
+
+    @property
+    def is_manager(self) -> bool:
+        return "manager" in self.roles
+
+
+@dataclass(frozen=True)
+class Session:
+    authenticated: bool
+    user: User | None
+    csrf_token: str
+    admin_url: str | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Session:
+        user = data.get("user")
+        return cls(
+            authenticated=bool(data.get("authenticated")),
+            user=User.from_json(user) if user else None,
+            csrf_token=str(data.get("csrf_token") or ""),
+            admin_url=data.get("admin_url") or None,
+        )
+
+    @classmethod
+    def anonymous(cls) -> Session:
+        return cls(authenticated=False, user=None, csrf_token="")
+
+    @property
+    def is_staff(self) -> bool:
+        return self.user is not None and self.user.is_staff
+
+    @property
+    def is_manager(self) -> bool:
+        return self.user is not None and self.user.is_manager
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A size/variation or an option: a name, a price delta, available or not."""
+
+    id: int
+    name: str
+    price_delta: int
+    is_available: bool = True
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Choice:
+        return cls(
+            id=int(data["id"]),
+            name=str(data.get("name", "")),
+            price_delta=int(data.get("price_delta") or 0),
+            is_available=bool(data.get("is_available", True)),
+        )
+
+
+@dataclass(frozen=True)
+class OptionGroup:
+    id: int
+    name: str
+    min: int
+    max: int
+    options: tuple[Choice, ...]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> OptionGroup:
+        options = tuple(Choice.from_json(o) for o in data.get("options") or ())
+        return cls(
+            id=int(data["id"]),
+            name=str(data.get("name", "")),
+            min=int(data.get("min") or 0),
+            max=int(data.get("max") if data.get("max") is not None else len(options)),
+            options=options,
+        )
+
+    @property
+    def is_single_choice(self) -> bool:
+        return self.max == 1
+
+    def option(self, option_id: int) -> Choice | None:
+        return next((o for o in self.options if o.id == option_id), None)
+
+
+@dataclass(frozen=True)
+class Product:
+    id: int
+    name: str
+    description: str
+    base_price: int
+    is_available: bool
+    allergens: tuple[str, ...] = ()
+    variations: tuple[Choice, ...] = ()
+    option_groups: tuple[OptionGroup, ...] = ()
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Product:
+        return cls(
+            id=int(data["id"]),
+            name=str(data.get("name", "")),
+            description=str(data.get("description") or ""),
+            base_price=int(data.get("base_price") or 0),
+            is_available=bool(data.get("is_available", True)),
+            allergens=tuple(str(a) for a in data.get("allergens") or ()),
+            variations=tuple(Choice.from_json(v) for v in data.get("variations") or ()),
+            option_groups=tuple(OptionGroup.from_json(g) for g in data.get("option_groups") or ()),
+        )
+
+    def variation(self, variation_id: int | None) -> Choice | None:
+        return next((v for v in self.variations if v.id == variation_id), None)
+
+    def find_option(self, option_id: int) -> tuple[OptionGroup, Choice] | None:
+        for group in self.option_groups:
+            option = group.option(option_id)
+            if option is not None:
+                return group, option
+        return None
+
+
+@dataclass(frozen=True)
+class Category:
+    id: int
+    name: str
+    products: tuple[Product, ...]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Category:
+        return cls(
+            id=int(data["id"]),
+            name=str(data.get("name", "")),
+            products=tuple(Product.from_json(p) for p in data.get("products") or ()),
+        )
+
+
+@dataclass(frozen=True)
+class Menu:
+    currency: str
+    categories: tuple[Category, ...]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Menu:
+        return cls(
+            currency=str(data.get("currency") or "GBP"),
+            categories=tuple(Category.from_json(c) for c in data.get("categories") or ()),
+        )
+
+    def product(self, product_id: int) -> Product | None:
+        for category in self.categories:
+            for product in category.products:
+                if product.id == product_id:
+                    return product
+        return None
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    product_name: str
+    variation_name: str | None
+    options: tuple[str, ...]
+    quantity: int
+    unit_price: int
+    line_total: int
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> OrderLine:
+        return cls(
+            product_name=str(data.get("product_name", "")),
+            variation_name=data.get("variation_name") or None,
+            options=tuple(str(o) for o in data.get("options") or ()),
+            quantity=int(data.get("quantity") or 1),
+            unit_price=int(data.get("unit_price") or 0),
+            line_total=int(data.get("line_total") or 0),
+        )
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    status: str
+    at: str
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> HistoryEntry:
+        return cls(status=str(data.get("status", "")), at=str(data.get("at", "")))
+
+
+@dataclass(frozen=True)
+class Order:
+    id: str
+    status: str
+    total: int
+    currency: str
+    created_at: str
+    failure_reason: str | None = None
+    lines: tuple[OrderLine, ...] = ()
+    history: tuple[HistoryEntry, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Order:
+        return cls(
+            id=str(data["id"]),
+            status=str(data.get("status", "")),
+            total=int(data.get("total") or 0),
+            currency=str(data.get("currency") or "GBP"),
+            created_at=str(data.get("created_at") or ""),
+            failure_reason=data.get("failure_reason") or None,
+            lines=tuple(OrderLine.from_json(line) for line in data.get("lines") or ()),
+            history=tuple(HistoryEntry.from_json(e) for e in data.get("history") or ()),
+        )
