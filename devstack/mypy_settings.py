@@ -13,6 +13,11 @@ INSTALLED_APPS = [
     "identity_site.oauth",
     "identity_site.outbox",
     "oauth2_provider",
+    "order_site.menu",
+    "order_site.orders",
+    "order_site.outbox",
+    "order_site.users",
+    "order_site.notifications",
 ]
 AUTH_USER_MODEL = "accounts.User"
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
@@ -30,3 +35,8 @@ LOGIN_MAX_FAILURES = 5
 LOGIN_LOCKOUT_SECONDS = 900
 INTROSPECTION_CACHE_SECONDS = 300
 USER_EVENTS_TOPIC = "coffeeshop.user-events"
+
+# Settings of Order that its own code reads.
+IDENTITY_URL = "http://127.0.0.1:8001"
+ORDER_CLIENT_ID = "order-service"
+IDENTITY_CLIENT_SECRET = ""

@@ -12,6 +12,7 @@ from order_site.orders.services import ADVANCE_TARGETS
 from shared.pricing import MAX_QUANTITY, MIN_QUANTITY
 
 MAX_ID = 2**63 - 1
+ADVANCE_CHOICES = [str(status) for status in ADVANCE_TARGETS]
 
 
 class LineInputSerializer(serializers.Serializer):
@@ -37,7 +38,7 @@ class CancelInputSerializer(serializers.Serializer):
 
 
 class AdvanceInputSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=[str(s) for s in ADVANCE_TARGETS])
+    status = serializers.ChoiceField(choices=ADVANCE_CHOICES)
 
 
 class LineOptionSerializer(serializers.Serializer):

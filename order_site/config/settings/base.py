@@ -68,6 +68,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "CoffeeShop.Order API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "order_site.orders.models.OrderStatus",
+        "AdvanceStatusEnum": "order_site.orders.serializers.ADVANCE_CHOICES",
+    },
 }
 
 LOGGING = logging_config(SITE, env.str("LOG_LEVEL", default="INFO"))

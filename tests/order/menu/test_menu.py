@@ -84,7 +84,12 @@ def test_manager_marks_an_option_unavailable(menu, client_for, manager):
     )
 
     assert response.status_code == 200
-    assert response.json() == {"id": oat.id, "name": "Oat", "price_delta": 40, "is_available": False}
+    assert response.json() == {
+        "id": oat.id,
+        "name": "Oat",
+        "price_delta": 40,
+        "is_available": False,
+    }
     oat.refresh_from_db()
     assert oat.is_available is False
 
@@ -104,9 +109,7 @@ def test_manager_creates_a_product(menu, client_for, manager):
 
 
 @pytest.mark.parametrize("who", ["customer", "barista"])
-def test_only_managers_edit_the_menu_and_nothing_changes_otherwise(
-    menu, client_for, request, who
-):
+def test_only_managers_edit_the_menu_and_nothing_changes_otherwise(menu, client_for, request, who):
     latte = product("Latte")
 
     response = client_for(request.getfixturevalue(who)).patch(

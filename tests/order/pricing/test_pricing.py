@@ -17,7 +17,9 @@ from shared.pricing import (
 def test_line_price_adds_variation_and_option_deltas_then_multiplies_by_quantity():
     line = PricedLine(base_price=400, quantity=3, variation_delta=30, option_deltas=(80, 40))
 
-    assert price_line(line) == LinePrice(unit_price=550, quantity=3, line_total=1650, currency="GBP")
+    assert price_line(line) == LinePrice(
+        unit_price=550, quantity=3, line_total=1650, currency="GBP"
+    )
 
 
 def test_plain_dicts_price_like_dataclasses():
