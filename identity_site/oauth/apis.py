@@ -12,7 +12,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.models import get_access_token_model
 from oauth2_provider.settings import oauth2_settings
-from oauth2_provider.views import ConnectDiscoveryInfoView, IntrospectTokenView
+from oauth2_provider.views import ConnectDiscoveryInfoView, IntrospectTokenView, TokenView
 
 from identity_site.accounts.selectors import user_roles
 from identity_site.oauth.cache import (
@@ -21,8 +21,30 @@ from identity_site.oauth.cache import (
     introspection_store,
     token_checksum,
 )
+from identity_site.oauth.validators import ALLOWED_GRANT_TYPES
 
 INACTIVE = {"active": False}
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class GrantCheckedTokenView(TokenView):
+    """The token endpoint, answering grant types we do not offer before the library sees
+    them (its device-code branch fails with a 500 on a request without device_code)."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        grant_type = request.POST.get("grant_type", "")
+        if grant_type not in ALLOWED_GRANT_TYPES:
+            # RFC 6749 section 5.2.
+            return JsonResponse(
+                {
+                    "error": "unsupported_grant_type",
+                    "error_description": "Use authorization_code, refresh_token or "
+                    "client_credentials.",
+                },
+                status=400,
+                headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+            )
+        return super().post(request, *args, **kwargs)
 
 
 @method_decorator(csrf_exempt, name="dispatch")

@@ -8,13 +8,17 @@ URL names stay django-oauth-toolkit's, which its discovery document reverses.
 from django.urls import path, re_path
 from oauth2_provider import views
 
-from identity_site.oauth.apis import CachedIntrospectTokenView, DiscoveryView
+from identity_site.oauth.apis import (
+    CachedIntrospectTokenView,
+    DiscoveryView,
+    GrantCheckedTokenView,
+)
 
 app_name = "oauth2_provider"
 
 urlpatterns = [
     path("authorize/", views.AuthorizationView.as_view(), name="authorize"),
-    path("token/", views.TokenView.as_view(), name="token"),
+    path("token/", GrantCheckedTokenView.as_view(), name="token"),
     path("revoke_token/", views.RevokeTokenView.as_view(), name="revoke-token"),
     path("introspect/", CachedIntrospectTokenView.as_view(), name="introspect"),
     path("userinfo/", views.UserInfoView.as_view(), name="user-info"),

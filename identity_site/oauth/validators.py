@@ -47,6 +47,20 @@ class CoffeeShopValidator(OAuth2Validator):
             return False
         return bool(super().validate_response_type(client_id, response_type, client, request))
 
+    def validate_redirect_uri(
+        self, client_id: str, redirect_uri: str, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        """Exact string match against a registered URI (RFC 9700 section 4.1.3).
+
+        The library also lets a loopback redirect URI differ in its port (RFC 8252
+        section 7.3, meant for native apps); our clients are web servers on fixed
+        ports, so any other port is refused as well.
+        """
+        registered = request.client.redirect_uris.split()
+        return redirect_uri in registered and bool(
+            super().validate_redirect_uri(client_id, redirect_uri, request, *args, **kwargs)
+        )
+
     def get_additional_claims(self) -> dict[str, Callable[[Any], Any]]:
         """Claims beyond `sub`; request-agnostic so discovery can list them in claims_supported."""
         return {
