@@ -17,6 +17,7 @@ from devstack.base import REPO_ROOT, StartError, tail
 from devstack.stack import (
     DEFAULT_PORTS,
     SITES,
+    WORKERS,
     Stack,
     StackConfig,
     default_state_dir,
@@ -135,7 +136,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
         while not stopping.wait(2):
-            for part in ("worker", *SITES):
+            for part in (*WORKERS, *SITES):
                 proc = stack.process(part)
                 if proc is not None and not proc.alive():
                     progress(part, "EXITED; last log lines:\n" + tail(proc.logfile, 15))
@@ -226,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_status)
     logs = sub.add_parser("logs", help="show a part's log")
-    logs.add_argument("part", nargs="?", choices=[*DEFAULT_PORTS, "worker"])
+    logs.add_argument("part", nargs="?", choices=[*DEFAULT_PORTS, *WORKERS])
     logs.add_argument("-f", "--follow", action="store_true")
     logs.add_argument("-n", "--lines", type=int, default=40)
     logs.set_defaults(func=cmd_logs)

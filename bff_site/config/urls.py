@@ -1,16 +1,32 @@
-"""CoffeeShop.BFF URLs."""
+"""CoffeeShop.BFF URLs: the web client's API, sign-in, and the app shell."""
 
 from django.contrib import admin
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+from drf_spectacular.views import SpectacularRedocView
 
+from bff_site.gateway import apis, openapi
+from bff_site.sessions import apis as auth
 from shared import health
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("auth/login", auth.login, name="login"),
+    path("auth/register", auth.register, name="register"),
+    path("auth/callback", auth.callback, name="callback"),
+    path("auth/logout", auth.logout, name="logout"),
+    path("api/session", auth.session_summary, name="session"),
+    path("api/menu", apis.menu, name="menu"),
+    path("api/cart/price", apis.cart_price, name="cart-price"),
+    path("api/orders", apis.order_list_or_place, name="orders"),
+    path("api/orders/<int:order_id>", apis.order_detail, name="order"),
+    path("api/orders/<int:order_id>/cancel", apis.order_cancel, name="order-cancel"),
+    path("api/profile", apis.profile, name="profile"),
+    path("api/staff/queue", apis.staff_queue, name="staff-queue"),
+    path("api/staff/orders/<int:order_id>/advance", apis.staff_advance, name="staff-advance"),
+    path("api/events", apis.events, name="events"),
+    path("api/schema/", openapi.schema, name="schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="docs"),
 ]
 

@@ -11,47 +11,14 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from devstack.base import REPO_ROOT, free_port
-from devstack.stack import DEFAULT_PORTS, SITES, Stack, StackConfig, port_setting
-
-MANAGE_ALL = [sys.executable, str(REPO_ROOT / "manage_all.py")]
-
-
-def _run(
-    args: list[str], env: dict[str, str], timeout: float = 600
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*MANAGE_ALL, *args],
-        env=env,
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-@pytest.fixture(scope="module")
-def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
-    state = tmp_path_factory.mktemp("system") / "state"
-    ports = {part: free_port() for part in DEFAULT_PORTS}
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "VAULT_", "DATABASE_"))
-    }
-    env["COFFEESHOP_STATE_DIR"] = str(state)
-    env.update({port_setting(part): str(port) for part, port in ports.items()})
-    began = time.monotonic()
-    up = _run(["up", "--detach"], env)
-    cold = time.monotonic() - began
-    print(f"\ncold up: {cold:.1f}s\n{up.stdout[-3000:]}")
-    assert up.returncode == 0, up.stdout[-4000:] + up.stderr[-4000:]
-    yield {"env": env, "ports": ports, "state": state, "cold_s": cold}
-    _run(["down"], env)
+from devstack.stack import DEFAULT_PORTS, SITES, WORKERS, Stack, StackConfig, port_setting
+from tests.e2e.conftest import _run
 
 
 def test_status_json_reports_every_part_healthy(system: dict) -> None:
@@ -60,17 +27,8 @@ def test_status_json_reports_every_part_healthy(system: dict) -> None:
     assert result.returncode == 0
     assert report["healthy"] is True
     names = {part["name"] for part in report["parts"]}
-    assert names == {
-        "postgres",
-        "redis",
-        "kafka",
-        "openbao",
-        "smtp",
-        "identity",
-        "order",
-        "bff",
-        "worker",
-    }
+    infrastructure = set(DEFAULT_PORTS) - set(SITES) - {"kafka_controller"}
+    assert names == infrastructure | set(SITES) | set(WORKERS)
     assert all(part["healthy"] for part in report["parts"]), report
 
 

@@ -16,8 +16,16 @@ DEBUG = False
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
-INSTALLED_APPS = [*common.DJANGO_APPS]
-MIDDLEWARE = common.MIDDLEWARE
+INSTALLED_APPS = [
+    *common.DJANGO_APPS,
+    "bff_site.sessions.apps.BffSessionsConfig",
+    "bff_site.gateway",
+]
+MIDDLEWARE = [
+    "bff_site.gateway.middleware.SecurityHeadersMiddleware",
+    *common.MIDDLEWARE,
+    "bff_site.gateway.middleware.RateLimitMiddleware",
+]
 TEMPLATES = common.TEMPLATES
 ROOT_URLCONF = "bff_site.config.urls"
 WSGI_APPLICATION = "bff_site.config.wsgi.application"
@@ -33,7 +41,43 @@ AUTH_PASSWORD_VALIDATORS = common.PASSWORD_VALIDATORS
 REDIS_URL = env.str("REDIS_URL")
 REDIS_PASSWORD = common.require(SECRETS, "redis_password", SITE)
 CACHES = {"default": common.redis_cache(REDIS_URL, REDIS_PASSWORD, prefix=SITE)}
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# DESIGN.md auth flow 1: the browser holds only this cookie; the tokens stay in Redis.
+SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+SESSION_COOKIE_NAME = "__Host-coffeeshop-session"  # __Host-: Secure, Path=/, no Domain
+SESSION_COOKIE_PATH = "/"
+SESSION_COOKIE_AGE = env.int("BFF_SESSION_SECONDS", default=8 * 3600)
+# The CSRF token lives in the session and travels in the X-CSRF-Token header.
+CSRF_USE_SESSIONS = True
+CSRF_HEADER_NAME = "HTTP_X_CSRF_TOKEN"
+
+# Identity: the browser is sent to IDENTITY_PUBLIC_URL; the BFF itself calls IDENTITY_URL.
+IDENTITY_URL = env.str("IDENTITY_URL")
+IDENTITY_PUBLIC_URL = env.str("IDENTITY_PUBLIC_URL", default=IDENTITY_URL)
+ORDER_URL = env.str("ORDER_URL")
+ORDER_PUBLIC_URL = env.str("ORDER_PUBLIC_URL", default=ORDER_URL)
+IDENTITY_REGISTER_PATH = env.str("IDENTITY_REGISTER_PATH", default="/accounts/register/")
+BFF_PUBLIC_URL = env.str("BFF_PUBLIC_URL", default=env.str("BFF_URL"))
+OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="bff-web")
+OIDC_SCOPES = "openid profile email roles"
+ORDER_PATHS = {"menu": "/api/menu/", "orders": "/api/orders/", "queue": "/api/orders/queue/"}
+# Client credentials per audience role (DESIGN.md auth flow 2).
+ORDER_CLIENTS = {
+    "customer": {"client_id": "bff-customer", "secret_key": "bff_customer_client_secret"},
+    "staff": {"client_id": "bff-staff", "secret_key": "bff_staff_client_secret"},
+}
+
+# Protection (issue 5): explicit limits and thresholds.
+RATE_LIMITS = {
+    "session": {"limit": env.int("BFF_RATE_SESSION", default=120), "window": 60},
+    "address": {"limit": env.int("BFF_RATE_ADDRESS", default=600), "window": 60},
+}
+MENU_CACHE_SECONDS = env.int("BFF_MENU_CACHE_SECONDS", default=300)
+DOWNSTREAM_TIMEOUT = env.float("BFF_DOWNSTREAM_TIMEOUT", default=3.0)
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
+    "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    f"frame-ancestors 'none'; form-action 'self' {IDENTITY_PUBLIC_URL}"
+)
 
 KAFKA_BOOTSTRAP_SERVERS = env.str("KAFKA_BOOTSTRAP_SERVERS")
 VAULT_ADDR = env.str("VAULT_ADDR")

@@ -1,0 +1,166 @@
+"""Typed client for CoffeeShop.Identity's OAuth2/OIDC endpoints (server to server)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import Any
+from urllib.parse import quote_plus, urlsplit, urlunsplit
+
+import httpx
+from django.conf import settings
+from django.core.cache import cache
+from jwcrypto import jwk, jwt
+
+from bff_site.clients.http import identity_service
+from shared.problems import DomainError, Unavailable
+
+DISCOVERY_TTL = 300
+
+
+class IdentityError(DomainError):
+    status, slug, title = 502, "identity-error", "Identity refused the request"
+
+
+class InvalidIdToken(DomainError):
+    status, slug, title = 401, "invalid-id-token", "The sign-in could not be verified"
+
+
+def _request(
+    method: str,
+    path: str,
+    *,
+    data: dict[str, str] | None = None,
+    auth: tuple[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    send = dict(headers or {})
+    if auth is not None:
+        # RFC 6749 §2.3.1: client id and secret form-encoded, then HTTP Basic.
+        pair = f"{quote_plus(auth[0])}:{quote_plus(auth[1])}".encode()
+        send["Authorization"] = "Basic " + base64.b64encode(pair).decode()
+    return identity_service().request(method, path, data=data, headers=send)
+
+
+def discovery() -> dict[str, Any]:
+    """The OIDC discovery document (cached)."""
+    doc = cache.get("oidc:discovery")
+    if doc is None:
+        response = _request("GET", "/o/.well-known/openid-configuration")
+        if response.status_code != 200:
+            raise Unavailable("identity is unavailable", service="identity")
+        doc = response.json()
+        cache.set("oidc:discovery", doc, DISCOVERY_TTL)
+    return dict(doc)
+
+
+def public_url(url: str) -> str:
+    """An Identity URL as the browser must see it (IDENTITY_PUBLIC_URL's origin)."""
+    public = urlsplit(settings.IDENTITY_PUBLIC_URL)
+    parts = urlsplit(url)
+    return urlunsplit((public.scheme, public.netloc, parts.path, parts.query, parts.fragment))
+
+
+def _server_url(url: str) -> str:
+    """An endpoint from discovery, reached through IDENTITY_URL (the in-cluster address)."""
+    return urlsplit(url).path
+
+
+def _client_auth() -> tuple[str, str]:
+    return settings.OIDC_CLIENT_ID, settings.SECRETS["oidc_client_secret"]
+
+
+def token_exchange(*, code: str, code_verifier: str, redirect_uri: str) -> dict[str, Any]:
+    """Authorization code + PKCE verifier for tokens (RFC 6749 §4.1.3, RFC 7636 §4.5)."""
+    return _token(
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "code_verifier": code_verifier,
+            "redirect_uri": redirect_uri,
+        }
+    )
+
+
+def token_refresh(*, refresh_token: str) -> dict[str, Any]:
+    """A new access token and a rotated refresh token (RFC 6749 §6)."""
+    return _token({"grant_type": "refresh_token", "refresh_token": refresh_token})
+
+
+def client_credentials(*, client_id: str, client_secret: str, scope: str) -> dict[str, Any]:
+    return _token(
+        {"grant_type": "client_credentials", "scope": scope}, auth=(client_id, client_secret)
+    )
+
+
+def _token(data: dict[str, str], auth: tuple[str, str] | None = None) -> dict[str, Any]:
+    response = _request(
+        "POST", _server_url(discovery()["token_endpoint"]), data=data, auth=auth or _client_auth()
+    )
+    if response.status_code != 200:
+        try:
+            error = response.json()
+        except json.JSONDecodeError:
+            error = {"error": f"http {response.status_code}"}
+        raise IdentityError(str(error.get("error_description") or error.get("error")), **error)
+    return dict(response.json())
+
+
+def revoke(*, token: str, hint: str) -> None:
+    """RFC 7009 revocation; a failure is not fatal for logout (tokens expire anyway)."""
+    endpoint = discovery().get("revocation_endpoint")
+    if endpoint:
+        _request(
+            "POST",
+            _server_url(endpoint),
+            data={"token": token, "token_type_hint": hint},
+            auth=_client_auth(),
+        )
+
+
+def _jwks() -> jwk.JWKSet:
+    raw = cache.get("oidc:jwks")
+    if raw is None:
+        response = _request("GET", _server_url(discovery()["jwks_uri"]))
+        if response.status_code != 200:
+            raise Unavailable("identity is unavailable", service="identity")
+        raw = response.text
+        cache.set("oidc:jwks", raw, DISCOVERY_TTL)
+    return jwk.JWKSet.from_json(raw)
+
+
+def verify_id_token(id_token: str, *, nonce: str) -> dict[str, Any]:
+    """Check the ID token's signature (JWKS), iss, aud, exp and nonce (OIDC Core §3.1.3.7)."""
+    doc = discovery()
+    try:
+        try:
+            token = jwt.JWT(jwt=id_token, key=_jwks(), algs=["RS256"])
+        except jwk.JWKeyNotFound:  # the key rotated: fetch JWKS again once
+            cache.delete("oidc:jwks")
+            token = jwt.JWT(jwt=id_token, key=_jwks(), algs=["RS256"])
+        claims: dict[str, Any] = json.loads(token.claims)
+    except Exception as exc:  # jwcrypto raises several types
+        raise InvalidIdToken("the ID token's signature is not valid") from exc
+    audience = claims.get("aud")
+    audiences = audience if isinstance(audience, list) else [audience]
+    if claims.get("iss") != doc["issuer"]:
+        raise InvalidIdToken("the ID token was issued by someone else")
+    if settings.OIDC_CLIENT_ID not in audiences:
+        raise InvalidIdToken("the ID token is not meant for this site")
+    if int(claims.get("exp", 0)) < time.time():
+        raise InvalidIdToken("the ID token has expired")
+    if claims.get("nonce") != nonce:
+        raise InvalidIdToken("the ID token's nonce does not match")
+    return claims
+
+
+def userinfo(*, access_token: str) -> dict[str, Any]:
+    response = _request(
+        "GET",
+        _server_url(discovery()["userinfo_endpoint"]),
+        headers={"Authorization": f"Bearer {access_token}"},
+    )
+    if response.status_code != 200:
+        raise IdentityError("userinfo refused")
+    return dict(response.json())

@@ -1,0 +1,161 @@
+"""Typed client for CoffeeShop.Order (DESIGN.md auth flow 2).
+
+The BFF calls Order with a client_credentials token of its own — `bff-customer`
+for a customer's calls, `bff-staff` for staff calls — and states the acting
+user in `X-Acting-User` / `X-Acting-Roles`. Order accepts those headers only
+from a client holding `orders:on-behalf-of`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+
+from bff_site.clients import identity
+from bff_site.clients.http import order_service
+from shared.problems import DomainError
+
+SCOPES = {
+    "customer": "orders:read orders:write orders:on-behalf-of",
+    "staff": "orders:read orders:write orders:staff orders:on-behalf-of",
+}
+STAFF_ROLES = {"barista", "manager"}
+
+
+class OrderError(DomainError):
+    """Order answered with a problem; its status and details pass through unchanged."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(str(body.get("detail") or body.get("title") or "Order refused"))
+        self.status = status
+        self.title = str(body.get("title") or "Order refused")
+        self.slug = str(body.get("type", "order-error")).rsplit("/", 1)[-1]
+        self.extra = {
+            k: v for k, v in body.items() if k not in {"type", "title", "status", "detail"}
+        }
+
+
+def _service_token(audience: str) -> str:
+    """A client_credentials token for the audience role, cached until just before expiry."""
+    key = f"order-token:{audience}"
+    token = cache.get(key)
+    if token:
+        return str(token)
+    client = settings.ORDER_CLIENTS[audience]
+    answer = identity.client_credentials(
+        client_id=client["client_id"],
+        client_secret=settings.SECRETS[client["secret_key"]],
+        scope=SCOPES[audience],
+    )
+    token = answer["access_token"]
+    cache.set(key, token, max(1, int(answer.get("expires_in", 300)) - 30))
+    return str(token)
+
+
+def _audience(user: dict[str, Any] | None, staff: bool) -> str:
+    if staff and user and STAFF_ROLES & set(user.get("roles", [])):
+        return "staff"
+    return "customer"
+
+
+def _call(
+    method: str,
+    path: str,
+    *,
+    user: dict[str, Any] | None,
+    staff: bool = False,
+    json: Any = None,
+    idempotency_key: str | None = None,
+) -> tuple[int, Any]:
+    audience = _audience(user, staff)
+    headers = {"Authorization": f"Bearer {_service_token(audience)}"}
+    if user is not None:
+        headers["X-Acting-User"] = str(user["id"])
+        headers["X-Acting-Roles"] = ",".join(user.get("roles", []))
+    response = order_service().request(
+        method, path, headers=headers, json=json, idempotency_key=idempotency_key
+    )
+    if response.status_code == 401:
+        # Our service token expired or was revoked early: get a new one once.
+        cache.delete(f"order-token:{audience}")
+        headers["Authorization"] = f"Bearer {_service_token(audience)}"
+        response = order_service().request(
+            method, path, headers=headers, json=json, idempotency_key=idempotency_key
+        )
+    body = response.json() if response.content else {}
+    if response.status_code >= 400:
+        raise OrderError(response.status_code, body if isinstance(body, dict) else {})
+    return response.status_code, body
+
+
+def _menu_view(categories: list[dict[str, Any]]) -> dict[str, Any]:
+    """Order's categories in the client's shape (docs/bff-api.md)."""
+    currency = "GBP"
+    for category in categories:
+        for product in category.get("products", []):
+            currency = product.get("currency", currency)
+            for group in product.get("option_groups", []):
+                group["min"] = group.get("min_selections", 0)
+                group["max"] = group.get("max_selections", len(group.get("options", [])))
+    return {"currency": currency, "categories": categories}
+
+
+def order_view(order: dict[str, Any]) -> dict[str, Any]:
+    """One order in the client's shape: option names, a simple status history."""
+    view = dict(order)
+    view["lines"] = [
+        {**line, "options": [o["name"] if isinstance(o, dict) else o for o in line["options"]]}
+        for line in order.get("lines", [])
+    ]
+    view["history"] = [
+        {"status": h.get("to_status", h.get("status")), "at": h["at"]}
+        for h in order.get("history", [])
+    ]
+    view.setdefault("failure_reason", None)
+    return view
+
+
+def menu() -> dict[str, Any]:
+    return _menu_view(list(_call("GET", settings.ORDER_PATHS["menu"], user=None)[1]))
+
+
+def order_place(
+    *, user: dict[str, Any], body: dict[str, Any], idempotency_key: str
+) -> tuple[int, dict[str, Any]]:
+    status, data = _call(
+        "POST",
+        settings.ORDER_PATHS["orders"],
+        user=user,
+        json=body,
+        idempotency_key=idempotency_key,
+    )
+    return status, dict(data)
+
+
+def _results(data: Any) -> list[dict[str, Any]]:
+    items = data["results"] if isinstance(data, dict) and "results" in data else data
+    return [order_view(item) for item in items]
+
+
+def order_list(*, user: dict[str, Any]) -> list[dict[str, Any]]:
+    return _results(_call("GET", settings.ORDER_PATHS["orders"], user=user)[1])
+
+
+def order_get(*, user: dict[str, Any], order_id: int) -> dict[str, Any]:
+    return order_view(_call("GET", f"{settings.ORDER_PATHS['orders']}{order_id}/", user=user)[1])
+
+
+def order_cancel(*, user: dict[str, Any], order_id: int) -> dict[str, Any]:
+    path = f"{settings.ORDER_PATHS['orders']}{order_id}/cancel/"
+    return order_view(_call("POST", path, user=user, json={})[1])
+
+
+def staff_queue(*, user: dict[str, Any]) -> list[dict[str, Any]]:
+    return _results(_call("GET", settings.ORDER_PATHS["queue"], user=user, staff=True)[1])
+
+
+def order_advance(*, user: dict[str, Any], order_id: int, to: str) -> dict[str, Any]:
+    path = f"{settings.ORDER_PATHS['orders']}{order_id}/advance/"
+    return order_view(_call("POST", path, user=user, staff=True, json={"status": to})[1])

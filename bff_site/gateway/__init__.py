@@ -1,0 +1,1 @@
+"""The BFF's API for the web client: routing, aggregation, caching and protection."""

@@ -1,0 +1,103 @@
+"""Security headers on every answer, and rate limits on the API."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+
+from shared.problems import problem
+
+
+class SecurityHeadersMiddleware:
+    """A strict Content-Security-Policy and the usual hardening headers on every answer."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.path.startswith("/admin/"):
+            # Django admin ships inline scripts and styles of its own.
+            response.setdefault(
+                "Content-Security-Policy", "frame-ancestors 'none'; object-src 'none'"
+            )
+        else:
+            response.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        response.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        if request.path.startswith(("/api/", "/auth/")):
+            response.setdefault("Cache-Control", "no-store")
+        return response
+
+
+class RateLimitMiddleware:
+    """Fixed-window limits per session and per client address, in Redis.
+
+    Answers carry `RateLimit` and `RateLimit-Policy` (draft-ietf-httpapi-ratelimit-headers);
+    over the limit: 429 problem details with `Retry-After`.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith(("/api/", "/auth/")):
+            return self.get_response(request)
+        now = time.time()
+        scopes = [("address", _client_address(request))]
+        session_key = request.session.session_key if hasattr(request, "session") else None
+        if session_key:
+            scopes.append(("session", session_key))
+        tightest: tuple[int, int, int, str] | None = None  # remaining, limit, reset, policy
+        for scope, who in scopes:
+            rule = settings.RATE_LIMITS[scope]
+            limit, window = int(rule["limit"]), int(rule["window"])
+            bucket = int(now // window)
+            key = f"rl:{scope}:{who}:{bucket}"
+            count = _incr(key, window)
+            remaining = max(0, limit - count)
+            reset = int(window - (now % window)) or 1
+            policy = f"{limit};w={window};pk=:{scope}:"
+            if count > limit:
+                response = problem(
+                    429,
+                    "Too many requests",
+                    f"Rate limit of {limit} requests per {window}s per {scope} reached; "
+                    f"retry in {reset}s.",
+                    slug="rate-limited",
+                )
+                response["Retry-After"] = str(reset)
+                _headers(response, limit, 0, reset, policy)
+                return response
+            if tightest is None or remaining < tightest[0]:
+                tightest = (remaining, limit, reset, policy)
+        response = self.get_response(request)
+        if tightest is not None:
+            remaining, limit, reset, policy = tightest
+            _headers(response, limit, remaining, reset, policy)
+        return response
+
+
+def _incr(key: str, window: int) -> int:
+    try:
+        added = cache.add(key, 0, timeout=window + 1)
+        del added
+        return int(cache.incr(key))
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window + 1)
+        return 1
+
+
+def _headers(response: HttpResponse, limit: int, remaining: int, reset: int, policy: str) -> None:
+    response["RateLimit"] = f"limit={limit}, remaining={remaining}, reset={reset}"
+    response["RateLimit-Policy"] = policy
+
+
+def _client_address(request: HttpRequest) -> str:
+    # Only the socket peer: X-Forwarded-For is trusted only behind a known proxy (production
+    # sets NUM_PROXIES via the ingress), never from the open internet.
+    return str(request.META.get("REMOTE_ADDR", "unknown"))

@@ -1,0 +1,1 @@
+"""Browser sessions of the BFF: OIDC login at Identity, tokens kept server-side."""

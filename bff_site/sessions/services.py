@@ -1,0 +1,169 @@
+"""OIDC login for browsers (DESIGN.md auth flow 1): code + PKCE, tokens kept in the session.
+
+The session lives in Redis; the browser holds only the `__Host-` session cookie.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import secrets
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
+from django.core.cache import cache
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from bff_site.clients import identity
+from shared.problems import DomainError
+
+PENDING_KEY = "oidc_pending"
+TOKENS_KEY = "oidc_tokens"
+USER_KEY = "user"
+MAX_PENDING = 5
+PENDING_TTL = 600
+REFRESH_MARGIN = 30  # refresh this many seconds before the access token expires
+
+
+class LoginFailed(DomainError):
+    status, slug, title = 400, "login-failed", "Sign-in failed"
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def callback_url() -> str:
+    return settings.BFF_PUBLIC_URL.rstrip("/") + "/auth/callback"
+
+
+def safe_next(url: str | None) -> str:
+    """Only same-site relative paths are accepted as a place to return to."""
+    if url and url.startswith("/") and url_has_allowed_host_and_scheme(url, allowed_hosts=None):
+        return url
+    return "/"
+
+
+def login_begin(*, session: SessionBase, next_url: str | None, prompt: str | None = None) -> str:
+    """Remember state, nonce and PKCE verifier; answer Identity's authorization URL."""
+    state = _b64(secrets.token_bytes(24))
+    nonce = _b64(secrets.token_bytes(24))
+    verifier = _b64(secrets.token_bytes(48))  # RFC 7636 §4.1: 43..128 characters
+    challenge = _b64(hashlib.sha256(verifier.encode()).digest())
+    pending: dict[str, Any] = dict(session.get(PENDING_KEY, {}))
+    now = time.time()
+    pending = {k: v for k, v in pending.items() if now - v["at"] < PENDING_TTL}
+    while len(pending) >= MAX_PENDING:
+        pending.pop(min(pending, key=lambda k: pending[k]["at"]))
+    pending[state] = {"verifier": verifier, "nonce": nonce, "next": safe_next(next_url), "at": now}
+    session[PENDING_KEY] = pending
+    params = {
+        "response_type": "code",
+        "client_id": settings.OIDC_CLIENT_ID,
+        "redirect_uri": callback_url(),
+        "scope": settings.OIDC_SCOPES,
+        "state": state,
+        "nonce": nonce,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    if prompt:
+        params["prompt"] = prompt
+    endpoint = identity.public_url(identity.discovery()["authorization_endpoint"])
+    return f"{endpoint}?{urlencode(params)}"
+
+
+def login_complete(*, session: SessionBase, code: str, state: str) -> str:
+    """Exchange the code, verify the ID token, start a fresh session; answer where to go."""
+    pending: dict[str, Any] = dict(session.get(PENDING_KEY, {}))
+    flow = pending.pop(state, None)
+    session[PENDING_KEY] = pending
+    if flow is None or time.time() - flow["at"] > PENDING_TTL:
+        raise LoginFailed(
+            "This sign-in link has expired or was already used; please sign in again."
+        )
+    tokens = identity.token_exchange(
+        code=code, code_verifier=flow["verifier"], redirect_uri=callback_url()
+    )
+    claims = identity.verify_id_token(tokens["id_token"], nonce=flow["nonce"])
+    # A new session id after sign-in: no session fixation (OWASP ASVS V3.2.1).
+    session.cycle_key()
+    session.pop(PENDING_KEY, None)
+    _store_tokens(session, tokens)
+    roles = claims.get("roles") or []
+    session[USER_KEY] = {
+        "id": str(claims["sub"]),
+        "email": claims.get("email", ""),
+        "name": claims.get("name") or claims.get("given_name") or claims.get("email", ""),
+        "roles": list(roles) if isinstance(roles, list) else [str(roles)],
+    }
+    return str(flow["next"])
+
+
+def _store_tokens(session: SessionBase, tokens: dict[str, Any]) -> None:
+    previous = session.get(TOKENS_KEY) or {}
+    session[TOKENS_KEY] = {
+        "access_token": tokens["access_token"],
+        "refresh_token": tokens.get("refresh_token") or previous.get("refresh_token"),
+        "id_token": tokens.get("id_token") or previous.get("id_token"),
+        "expires_at": time.time() + int(tokens.get("expires_in", 300)),
+    }
+
+
+def session_user(*, session: SessionBase) -> dict[str, Any] | None:
+    """The signed-in user, refreshing the tokens first when they are about to expire.
+
+    A refresh that Identity refuses (revoked, reused, user gone) ends the session.
+    """
+    user = session.get(USER_KEY)
+    tokens = session.get(TOKENS_KEY)
+    if not user or not tokens:
+        return None
+    if tokens["expires_at"] - REFRESH_MARGIN > time.time():
+        return dict(user)
+    # One refresh per session at a time: with rotation and reuse detection, two
+    # concurrent refreshes with the same token would revoke the whole family.
+    lock = cache.lock(f"refresh:{session.session_key}", timeout=10, blocking_timeout=10)  # type: ignore[attr-defined]
+    with lock:
+        fresh = session.load()  # another request may have refreshed meanwhile
+        current = fresh.get(TOKENS_KEY) or tokens
+        if current["expires_at"] - REFRESH_MARGIN > time.time():
+            session[TOKENS_KEY] = current
+            return dict(user)
+        try:
+            refreshed = identity.token_refresh(refresh_token=current["refresh_token"])
+        except identity.IdentityError:
+            session.flush()
+            return None
+        session[TOKENS_KEY] = current
+        _store_tokens(session, refreshed)
+        session.save()
+    return dict(user)
+
+
+def logout(*, session: SessionBase) -> str:
+    """Revoke the tokens, end the session, answer Identity's end-session URL (RP-initiated)."""
+    tokens = session.get(TOKENS_KEY) or {}
+    for hint in ("refresh_token", "access_token"):
+        if tokens.get(hint):
+            # Identity down: the session still ends here; the tokens expire on their own.
+            with contextlib.suppress(DomainError):
+                identity.revoke(token=tokens[hint], hint=hint)
+    session.flush()
+    try:
+        endpoint = identity.discovery().get("end_session_endpoint")
+    except DomainError:
+        endpoint = None
+    if not endpoint:
+        return "/"
+    params = {
+        "post_logout_redirect_uri": settings.BFF_PUBLIC_URL.rstrip("/") + "/",
+        "client_id": settings.OIDC_CLIENT_ID,
+    }
+    if tokens.get("id_token"):
+        params["id_token_hint"] = tokens["id_token"]
+    return f"{identity.public_url(endpoint)}?{urlencode(params)}"

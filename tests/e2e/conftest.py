@@ -1,0 +1,58 @@
+"""The whole system, started once per test session the way a user starts it.
+
+`manage_all.py up --detach` on free ports in a temporary state folder, so it
+never touches a running `up`; `down` at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from devstack.base import REPO_ROOT, free_port
+from devstack.stack import DEFAULT_PORTS, Stack, StackConfig, port_setting
+
+MANAGE_ALL = [sys.executable, str(REPO_ROOT / "manage_all.py")]
+
+
+def _run(
+    args: list[str], env: dict[str, str], timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*MANAGE_ALL, *args],
+        env=env,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture(scope="session")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    state = tmp_path_factory.mktemp("system") / "state"
+    ports = {part: free_port() for part in DEFAULT_PORTS}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "VAULT_", "DATABASE_"))
+    }
+    env["COFFEESHOP_STATE_DIR"] = str(state)
+    env.update({port_setting(part): str(port) for part, port in ports.items()})
+    began = time.monotonic()
+    up = _run(["up", "--detach"], env)
+    cold = time.monotonic() - began
+    print(f"\ncold up: {cold:.1f}s\n{up.stdout[-3000:]}")
+    assert up.returncode == 0, up.stdout[-4000:] + up.stderr[-4000:]
+    yield {"env": env, "ports": ports, "state": state, "cold_s": cold}
+    _run(["down"], env)
+
+
+@pytest.fixture(scope="session")
+def system_stack(system: dict[str, object]) -> Stack:
+    config = StackConfig.load(system["state"])  # type: ignore[arg-type]
+    assert config is not None
+    return Stack(config)
