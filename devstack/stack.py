@@ -57,6 +57,38 @@ DEFAULT_PORTS = {
 Progress = Callable[[str, str], None]
 
 
+def _manage(site: str, *args: str) -> list[str]:
+    return [str(REPO_ROOT / f"{site}_site" / "manage.py"), *args]
+
+
+# Long-lived background processes: name -> (site whose env they run in, argv after the
+# interpreter, a word their log prints once they are ready).
+WORKERS: dict[str, tuple[str, list[str], str]] = {
+    "worker": (
+        "order",
+        [
+            "-m",
+            "celery",
+            "-A",
+            "order_site.config.celery",
+            "worker",
+            "--concurrency",
+            "2",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        "ready",
+    ),
+    "bff-live": ("bff", _manage("bff", "run_live_updates"), "consuming"),
+}
+
+
+def _log_says(proc: Process, word: str) -> bool:
+    return word in tail(proc.logfile, 50)
+
+
 def port_setting(part: str) -> str:
     return f"COFFEESHOP_{part.upper()}_PORT"
 
@@ -479,40 +511,29 @@ class Stack:
                 env=self.site_env(site),
                 cwd=REPO_ROOT,
             )
-        self.progress("worker", "starting the Celery worker")
-        procs["worker"] = spawn(
-            "worker",
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "order_site.config.celery",
-                "worker",
-                "--concurrency",
-                "2",
-                "--loglevel",
-                "INFO",
-                "--without-gossip",
-                "--without-mingle",
-            ],
-            state_dir=self.state,
-            env=self.site_env("order"),
-            cwd=REPO_ROOT,
-        )
+        for name, (site, argv, _) in WORKERS.items():
+            self.progress(name, f"starting ({site} site)")
+            procs[name] = spawn(
+                name,
+                [sys.executable, *argv],
+                state_dir=self.state,
+                env=self.site_env(site),
+                cwd=REPO_ROOT,
+            )
         try:
             for site in SITES:
                 wait_until(
                     site, partial(self.site_ready, site), timeout=timeout, process=procs[site]
                 )
                 self.progress(site, "ready")
-            wait_until(
-                "worker",
-                lambda: "ready" in tail(procs["worker"].logfile, 50),
-                timeout=timeout,
-                process=procs["worker"],
-            )
-            self.progress("worker", "ready")
+            for name, (_, _, ready_word) in WORKERS.items():
+                wait_until(
+                    name,
+                    partial(_log_says, procs[name], ready_word),
+                    timeout=timeout,
+                    process=procs[name],
+                )
+                self.progress(name, "ready")
         except StartError:
             self.stop_all()
             raise
@@ -557,18 +578,15 @@ class Stack:
                     memory_mib(pid),
                 )
             )
-        worker = self.process("worker")
-        wpid = worker.pid() if worker else None
-        rows.append(
-            PartStatus(
-                "worker", "celery", "order_site.config.celery", wpid, bool(wpid), memory_mib(wpid)
-            )
-        )
+        for name, (site, _, _) in WORKERS.items():
+            proc = self.process(name)
+            pid = proc.pid() if proc else None
+            rows.append(PartStatus(name, f"worker ({site})", "-", pid, bool(pid), memory_mib(pid)))
         return rows
 
     def stop_all(self) -> None:
         """Stop sites first, then infrastructure, each gracefully."""
-        for name in ("worker", *SITES):
+        for name in (*WORKERS, *SITES):
             proc = self.process(name)
             if proc is not None and proc.alive():
                 self.progress(name, "stopping")
