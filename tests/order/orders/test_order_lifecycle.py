@@ -1,0 +1,258 @@
+"""The order lifecycle: only legal transitions, each recorded with who and when."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from order_site.orders import services
+from order_site.orders.models import Order, OrderStatusChange
+from order_site.outbox.models import OutboxEvent
+from tests.order.conftest import BARISTA_ID, CUSTOMER_ID, MANAGER_ID, donut_line, pay
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def placed_order(menu, client_for, customer) -> Order:
+    """A paid order of the customer: 2 Boston Cream donuts, £5.00."""
+    response = client_for(customer).post(
+        "/api/orders/", {"lines": [donut_line(2)]}, format="json", HTTP_IDEMPOTENCY_KEY="k"
+    )
+    pay(response.json()["id"])
+    return Order.objects.get(id=response.json()["id"])
+
+
+@pytest.fixture
+def pending_order(menu, client_for, customer) -> Order:
+    response = client_for(customer).post(
+        "/api/orders/", {"lines": [donut_line(1)]}, format="json", HTTP_IDEMPOTENCY_KEY="p"
+    )
+    return Order.objects.get(id=response.json()["id"])
+
+
+def snapshot(order: Order) -> tuple[Any, ...]:
+    order.refresh_from_db()
+    return (
+        order.status,
+        order.updated_at,
+        order.status_changes.count(),
+        OutboxEvent.objects.count(),
+    )
+
+
+def advance(client: Any, order: Order, status: str) -> Any:
+    return client.post(f"/api/orders/{order.id}/advance/", {"status": status}, format="json")
+
+
+def test_barista_advances_a_paid_order_to_collected_and_every_step_is_recorded(
+    placed_order, client_for, barista
+):
+    client = client_for(barista)
+
+    statuses = [
+        advance(client, placed_order, step).json()["status"]
+        for step in ("in_preparation", "ready", "collected")
+    ]
+
+    assert statuses == ["in_preparation", "ready", "collected"]
+    history = [
+        (c.from_status, c.to_status, c.actor_id)
+        for c in OrderStatusChange.objects.filter(order=placed_order)
+    ]
+    assert history == [
+        ("", "pending_payment", CUSTOMER_ID),
+        ("pending_payment", "placed", None),
+        ("placed", "in_preparation", BARISTA_ID),
+        ("in_preparation", "ready", BARISTA_ID),
+        ("ready", "collected", BARISTA_ID),
+    ]
+    events = OutboxEvent.objects.filter(key=str(placed_order.id)).order_by("id")
+    assert [e.event_type for e in events] == [
+        "order.placed",
+        "order.paid",
+        "order.status_changed",
+        "order.status_changed",
+        "order.status_changed",
+    ]
+    assert events.last().envelope["payload"]["to_status"] == "collected"
+
+
+@pytest.mark.parametrize(
+    ("start", "target"),
+    [
+        ([], "ready"),
+        ([], "collected"),
+        (["in_preparation"], "in_preparation"),
+        (["in_preparation", "ready"], "in_preparation"),
+        (["in_preparation", "ready", "collected"], "ready"),
+    ],
+)
+def test_illegal_advance_is_409_and_changes_nothing(
+    placed_order, client_for, barista, start, target
+):
+    client = client_for(barista)
+    for step in start:
+        advance(client, placed_order, step)
+    before = snapshot(placed_order)
+
+    response = advance(client, placed_order, target)
+
+    assert response.status_code == 409
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["type"].endswith("/illegal-transition")
+    assert response.json()["requested_status"] == target
+    assert snapshot(placed_order) == before
+
+
+def test_unpaid_order_cannot_enter_the_queue(pending_order, client_for, barista):
+    before = snapshot(pending_order)
+
+    response = advance(client_for(barista), pending_order, "in_preparation")
+
+    assert response.status_code == 409
+    assert response.json()["current_status"] == "pending_payment"
+    assert snapshot(pending_order) == before
+
+
+def test_customer_cannot_advance_orders(placed_order, client_for, customer):
+    before = snapshot(placed_order)
+
+    response = advance(client_for(customer), placed_order, "in_preparation")
+
+    assert response.status_code == 403
+    assert snapshot(placed_order) == before
+
+
+def test_unknown_advance_target_is_400_naming_status(placed_order, client_for, barista):
+    response = advance(client_for(barista), placed_order, "cancelled")
+
+    assert response.status_code == 400
+    assert "status" in response.json()["errors"]
+
+
+def test_customer_cancels_an_unpaid_order(pending_order, client_for, customer):
+    response = client_for(customer).post(
+        f"/api/orders/{pending_order.id}/cancel/", {"reason": "changed my mind"}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "cancelled"
+    change = OrderStatusChange.objects.filter(order=pending_order).last()
+    assert (change.from_status, change.to_status, change.actor_id, change.note) == (
+        "pending_payment",
+        "cancelled",
+        CUSTOMER_ID,
+        "changed my mind",
+    )
+    event = OutboxEvent.objects.order_by("id").last()
+    assert event.event_type == "order.cancelled"
+    assert event.envelope["payload"]["refund_requested"] is False
+
+
+def test_customer_cannot_cancel_a_paid_order(placed_order, client_for, customer):
+    before = snapshot(placed_order)
+
+    response = client_for(customer).post(
+        f"/api/orders/{placed_order.id}/cancel/", {}, format="json"
+    )
+
+    assert response.status_code == 403
+    assert snapshot(placed_order) == before
+
+
+def test_manager_cancels_a_paid_order_and_a_refund_is_requested(placed_order, client_for, manager):
+    response = client_for(manager).post(f"/api/orders/{placed_order.id}/cancel/", {}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "cancelled"
+    event = OutboxEvent.objects.order_by("id").last()
+    assert event.event_type == "order.cancelled"
+    assert event.envelope["payload"]["refund_requested"] is True
+    assert event.envelope["payload"]["actor_id"] == MANAGER_ID
+
+
+def test_order_in_preparation_cannot_be_cancelled(placed_order, client_for, barista, manager):
+    advance(client_for(barista), placed_order, "in_preparation")
+    before = snapshot(placed_order)
+
+    response = client_for(manager).post(f"/api/orders/{placed_order.id}/cancel/", {}, format="json")
+
+    assert response.status_code == 409
+    assert snapshot(placed_order) == before
+
+
+def test_another_customers_order_is_not_found_for_reading_or_cancelling(
+    pending_order, client_for, other_customer
+):
+    client = client_for(other_customer)
+    before = snapshot(pending_order)
+
+    read = client.get(f"/api/orders/{pending_order.id}/")
+    cancel = client.post(f"/api/orders/{pending_order.id}/cancel/", {}, format="json")
+
+    assert (read.status_code, cancel.status_code) == (404, 404)
+    assert snapshot(pending_order) == before
+
+
+def test_customer_lists_only_their_own_orders(menu, client_for, customer, other_customer):
+    for key, who in (("a", customer), ("b", other_customer), ("c", customer)):
+        client_for(who).post(
+            "/api/orders/", {"lines": [donut_line(1)]}, format="json", HTTP_IDEMPOTENCY_KEY=key
+        )
+
+    response = client_for(customer).get("/api/orders/")
+
+    assert response.status_code == 200
+    assert [o["customer_id"] for o in response.json()] == [CUSTOMER_ID, CUSTOMER_ID]
+
+
+def test_staff_queue_lists_paid_orders_oldest_first(menu, client_for, customer, barista):
+    ids = []
+    for key in ("q1", "q2", "q3", "q4"):
+        response = client_for(customer).post(
+            "/api/orders/", {"lines": [donut_line(1)]}, format="json", HTTP_IDEMPOTENCY_KEY=key
+        )
+        ids.append(response.json()["id"])
+    for order_id in ids[:3]:
+        services.order_mark_paid(order_id=order_id, payment_reference=f"pi_{order_id}")
+    advance(client_for(barista), Order.objects.get(id=ids[0]), "in_preparation")
+
+    queue = client_for(barista).get("/api/orders/queue/")
+    forbidden = client_for(customer).get("/api/orders/queue/")
+
+    assert [o["id"] for o in queue.json()] == ids[:3]
+    assert [o["status"] for o in queue.json()] == ["in_preparation", "placed", "placed"]
+    assert forbidden.status_code == 403
+
+
+def test_payment_outcomes_are_idempotent(pending_order):
+    services.order_mark_paid(order_id=pending_order.id, payment_reference="pi_1")
+    services.order_mark_paid(order_id=pending_order.id, payment_reference="pi_2")
+    failed = services.order_mark_payment_failed(order_id=pending_order.id, reason="declined")
+    services.order_mark_refunded(order_id=pending_order.id, refund_reference="re_1")
+    refunded = services.order_mark_refunded(order_id=pending_order.id, refund_reference="re_2")
+
+    assert failed.status == "placed"
+    assert (refunded.payment_reference, refunded.refund_reference) == ("pi_1", "re_1")
+    assert [e.event_type for e in OutboxEvent.objects.order_by("id")] == [
+        "order.placed",
+        "order.paid",
+        "order.refunded",
+    ]
+
+
+def test_failed_payment_ends_the_order(pending_order, client_for, customer):
+    order = services.order_mark_payment_failed(order_id=pending_order.id, reason="card declined")
+    again = services.order_mark_payment_failed(order_id=pending_order.id, reason="again")
+    late_success = services.order_mark_paid(order_id=pending_order.id, payment_reference="pi_9")
+
+    assert (order.status, again.status, late_success.status) == ("payment_failed",) * 3
+    assert client_for(customer).get(f"/api/orders/{order.id}/").json()["status"] == (
+        "payment_failed"
+    )
+    assert [e.event_type for e in OutboxEvent.objects.order_by("id")] == [
+        "order.placed",
+        "order.payment_failed",
+    ]
