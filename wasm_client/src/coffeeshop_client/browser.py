@@ -7,17 +7,30 @@ Only this module and `main.py` need Pyodide; they are not imported on CPython
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Callable
 from typing import Any
 
-import js  # type: ignore[import-not-found]
-from pyodide.ffi import create_proxy, to_js  # type: ignore[import-not-found]
+import js
+from pyodide.ffi import create_proxy, to_js
+
+try:
+    from pyodide.ffi import jsnull
+except ImportError:  # older Pyodide converted null to None
+    jsnull = None
 
 from coffeeshop_client.api import ApiClient, HttpRequest, HttpResponse
 from coffeeshop_client.app import App
 
 EVENT_SOURCE_CLOSED = 2
+
+
+def absent(value: Any) -> bool:
+    """JS `null`/`undefined` (Pyodide maps null to `jsnull`, undefined to None)."""
+    return value is None or value is jsnull
+
+
 KEPT_HEADERS = ("retry-after", "content-type", "ratelimit", "ratelimit-policy")
 
 
@@ -36,7 +49,7 @@ async def browser_fetch(request: HttpRequest) -> HttpResponse:
     headers = {}
     for name in KEPT_HEADERS:
         value = response.headers.get(name)
-        if value is not None:
+        if not absent(value):
             headers[name] = str(value)
     body = await response.text()
     return HttpResponse(int(response.status), headers, str(body))
@@ -76,7 +89,7 @@ class BrowserPlatform:
 
     def render(self, nav_html: str, view_html: str, *, focus_heading: bool) -> None:
         active = self.document.activeElement
-        active_id = str(active.id) if active is not None and active.id else ""
+        active_id = "" if absent(active) or not active.id else str(active.id)
         # Replace only what changed, so focus and scroll stay where they were.
         if nav_html != self._last_nav:
             self.nav.innerHTML = nav_html
@@ -86,12 +99,12 @@ class BrowserPlatform:
             self._last_view = view_html
         if focus_heading:
             heading = self.view.querySelector("h1")
-            if heading is not None:
+            if not absent(heading):
                 heading.focus()
                 js.window.scrollTo(0, 0)
         elif active_id:
             again = self.document.getElementById(active_id)
-            if again is not None and again != self.document.activeElement:
+            if not absent(again) and again != self.document.activeElement:
                 again.focus()
 
     def announce(self, text: str) -> None:
@@ -115,13 +128,12 @@ class BrowserPlatform:
             value = js.window.localStorage.getItem(key)
         except Exception:  # storage disabled (privacy mode)
             return None
-        return None if value is None else str(value)
+        return None if absent(value) else str(value)
 
     def save(self, key: str, value: str) -> None:
-        try:
+        # A full or disabled storage only loses the saved cart.
+        with contextlib.suppress(Exception):
             js.window.localStorage.setItem(key, value)
-        except Exception:  # noqa: S110 - a full or disabled storage only loses the saved cart
-            pass
 
     def new_key(self) -> str:
         return str(uuid.uuid4())
@@ -176,7 +188,7 @@ class Wiring:
 
     def on_click(self, event: Any) -> None:
         element = event.target.closest("button[data-action]")
-        if element is None or element.disabled:
+        if absent(element) or element.disabled:
             return
         event.preventDefault()
         self.run(self.app.dispatch(str(element.dataset.action), _data(element)))
@@ -191,7 +203,7 @@ class Wiring:
 
     def on_input(self, event: Any) -> None:
         element = event.target
-        action = element.dataset.action if element.dataset else None
+        action = None if absent(element.dataset) else element.dataset.action
         if action and str(element.tagName) == "INPUT" and str(element.type) == "text":
             data = _data(element)
             data["value"] = str(element.value)

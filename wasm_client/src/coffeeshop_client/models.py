@@ -93,11 +93,12 @@ class OptionGroup:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> OptionGroup:
         options = tuple(Choice.from_json(o) for o in data.get("options") or ())
+        most = data.get("max")
         return cls(
             id=int(data["id"]),
             name=str(data.get("name", "")),
             min=int(data.get("min") or 0),
-            max=int(data.get("max") if data.get("max") is not None else len(options)),
+            max=len(options) if most is None else int(most),
             options=options,
         )
 

@@ -8,14 +8,18 @@ the BFF (`POST /api/cart/price`) instead; nothing here re-implements its sums.
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 from coffeeshop_client.models import Product
 
+_pricing: ModuleType | None
 try:
-    from shared import pricing as _pricing
+    from shared import pricing as _shared_pricing
+
+    _pricing = _shared_pricing
 except ImportError:  # pragma: no cover - only without shared/pricing.py
-    _pricing = None  # type: ignore[assignment]
+    _pricing = None
 
 _SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
 

@@ -1,0 +1,252 @@
+"""The controller driven as a user would, against a fake BFF and a fake browser."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from coffeeshop_client.api import ApiClient
+from coffeeshop_client.app import CART_STORAGE_KEY, App
+from coffeeshop_client.cart import Cart
+
+from tests.wasm_client.fakes import MENU, FakeBff, FakePlatform, order_json
+
+
+def make(fragment: str = "", **bff_kwargs) -> tuple[App, FakeBff, FakePlatform]:
+    bff = FakeBff(**bff_kwargs)
+    platform = FakePlatform(fragment)
+    return App(ApiClient(bff), platform), bff, platform
+
+
+def test_start_shows_the_menu_and_goes_live_for_a_signed_in_customer():
+    app, _bff, platform = make()
+
+    async def scenario():
+        await app.start()
+
+    asyncio.run(scenario())
+
+    assert 'data-testid="menu-item"' in platform.view_html
+    assert "Casey" in platform.nav_html
+    assert [s.url for s in platform.streams] == ["/api/events"]
+    assert app.state.live_mode == "stream"
+
+
+def test_start_when_order_is_down_shows_which_service_and_a_retry():
+    app, bff, platform = make()
+    bff.on("GET", "/api/menu", (503, {"title": "Unavailable", "status": 503, "service": "order"}))
+
+    asyncio.run(app.start())
+
+    assert 'data-testid="error-banner"' in platform.view_html
+    assert "The ordering service is unavailable" in platform.view_html
+    assert 'data-testid="error-retry"' in platform.view_html
+
+    bff.on("GET", "/api/menu", (200, MENU))
+    asyncio.run(app.dispatch("retry", {}))
+
+    assert 'data-testid="error-banner"' not in platform.view_html
+    assert 'data-testid="menu-item"' in platform.view_html
+
+
+def test_quick_add_puts_the_default_drink_in_the_saved_cart():
+    app, _bff, platform = make()
+
+    async def scenario():
+        await app.start()
+        await app.dispatch("quick-add", {"product": "1"})
+
+    asyncio.run(scenario())
+
+    assert Cart.loads(platform.storage[CART_STORAGE_KEY]).to_api() == [
+        {"product_id": 1, "variation_id": 1, "option_ids": [1], "quantity": 1}
+    ]
+    assert platform.announced[-1] == "Added Latte to your cart."
+    assert "Cart (1)" in platform.nav_html
+
+
+def test_customising_updates_the_live_price():
+    app, _bff, _platform = make("#/product/1")
+
+    async def scenario():
+        await app.start()
+        await app.dispatch("choose-variation", {"id": "2"})
+        await app.dispatch("toggle-option", {"id": "2"})
+        await app.dispatch("selection-quantity", {"by": "1"})
+        await app.dispatch("add-to-cart", {})
+
+    asyncio.run(scenario())
+
+    assert app.state.cart.to_api() == [
+        {"product_id": 1, "variation_id": 2, "option_ids": [2], "quantity": 2}
+    ]
+    assert app.state.notice == "Added 2 \u00d7 Latte to your cart."
+
+
+def test_declined_card_keeps_the_cart_and_shows_the_reason():
+    app, bff, platform = make("#/checkout")
+    platform.storage[CART_STORAGE_KEY] = Cart().add(1, 1, (2,)).dumps()
+    bff.on("POST", "/api/orders", (201, order_json()))
+    declined = order_json(status="payment_failed", failure_reason="Your card was declined.")
+    bff.on("GET", "/api/orders/ord-0001", (200, declined))
+
+    async def scenario():
+        await app.start()
+        await app.dispatch("checkout", {"card": "4000 0000 0000 0002"})
+        await app.on_route(platform.fragment)
+        platform.streams[0].on_event(
+            json.dumps({"order_id": "ord-0001", "status": "payment_failed", "at": "x"})
+        )
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+
+    asyncio.run(scenario())
+
+    sent = bff.sent("POST", "/api/orders")[0]
+    assert json.loads(sent.body or "")["payment_method"] == "4000000000000002"
+    assert platform.navigations == ["#/orders/ord-0001"]
+    assert 'data-testid="payment-declined"' in platform.view_html
+    assert "Your card was declined." in platform.view_html
+    assert not app.state.cart.is_empty
+    assert platform.announced[-1] == "Payment for order 0001 was declined: Your card was declined."
+
+
+def test_paid_order_empties_the_cart():
+    app, bff, platform = make("#/checkout")
+    platform.storage[CART_STORAGE_KEY] = Cart().add(1, 1, (2,)).dumps()
+    bff.on("POST", "/api/orders", (201, order_json()))
+    bff.on("GET", "/api/orders/ord-0001", (200, order_json(status="placed")))
+
+    async def scenario():
+        await app.start()
+        await app.dispatch("checkout", {"card": "4242424242424242"})
+        await app.on_route(platform.fragment)
+
+    asyncio.run(scenario())
+
+    assert app.state.cart.is_empty
+    assert platform.storage[CART_STORAGE_KEY] == "[]"
+    assert 'data-status="placed"' in platform.view_html
+
+
+def test_retry_after_a_network_error_reuses_the_idempotency_key():
+    app, bff, platform = make("#/checkout")
+    platform.storage[CART_STORAGE_KEY] = Cart().add(2, None).dumps()
+    bff.on("POST", "/api/orders", (201, order_json()))
+
+    async def scenario():
+        await app.start()
+        bff.network_down = True
+        await app.dispatch("checkout", {"card": "4242424242424242"})
+        bff.network_down = False
+        await app.dispatch("retry", {})
+
+    asyncio.run(scenario())
+
+    keys = [r.headers["Idempotency-Key"] for r in bff.sent("POST", "/api/orders")]
+    assert keys == ["key-1", "key-1"]
+    assert platform.navigations == ["#/orders/ord-0001"]
+
+
+def test_a_typo_in_the_card_is_caught_before_anything_is_sent():
+    app, bff, platform = make("#/checkout")
+    platform.storage[CART_STORAGE_KEY] = Cart().add(2, None).dumps()
+
+    async def scenario():
+        await app.start()
+        await app.dispatch("checkout", {"card": "4242 4242 4242 4241"})
+
+    asyncio.run(scenario())
+
+    assert bff.sent("POST", "/api/orders") == []
+    assert 'aria-invalid="true"' in platform.view_html
+    assert "check digit" in platform.view_html
+
+
+def test_rate_limited_checkout_says_when_to_try_again():
+    app, bff, platform = make("#/checkout")
+    platform.storage[CART_STORAGE_KEY] = Cart().add(2, None).dumps()
+    bff.on(
+        "POST", "/api/orders", (429, {"title": "Too many", "status": 429}, {"retry-after": "12"})
+    )
+
+    async def scenario():
+        await app.start()
+        await app.dispatch("checkout", {"card": "4242424242424242"})
+
+    asyncio.run(scenario())
+
+    assert "Too many requests. Try again in 12 seconds." in platform.view_html
+    assert not app.state.cart.is_empty
+
+
+def test_stream_failures_fall_back_to_polling_every_three_seconds():
+    app, bff, platform = make("#/orders")
+    bff.on("GET", "/api/orders", (200, {"results": [order_json(status="placed")]}))
+
+    async def scenario():
+        await app.start()
+        stream = platform.streams[0]
+        stream.on_error(False)
+        stream.on_error(False)
+        assert app.state.live_mode == "stream"
+        bff.on("GET", "/api/orders", (200, {"results": [order_json(status="ready")]}))
+        stream.on_error(True)  # the browser gave up
+        assert stream.closed
+        assert app.state.live_mode == "polling"
+        await app._poll_task  # type: ignore[misc]
+
+    asyncio.run(scenario())
+
+    assert platform.sleeps[:3] == [3.0, 3.0, 3.0]
+    assert "Order 0001 is ready to collect." in platform.announced
+    assert len(platform.streams) == 2  # after a minute of polling it tries the stream again
+
+
+def test_barista_advances_an_order_with_one_tap():
+    app, bff, platform = make("#/queue", roles=("barista",))
+    bff.on("GET", "/api/staff/queue", (200, {"results": [order_json(status="placed")]}))
+    bff.on("POST", "/api/staff/orders/ord-0001/advance", (200, order_json(status="in_preparation")))
+
+    async def scenario():
+        await app.start()
+        assert 'data-testid="queue-item"' in platform.view_html
+        assert 'data-to="in_preparation"' in platform.view_html
+        await app.dispatch("advance", {"order": "ord-0001", "to": "in_preparation"})
+
+    asyncio.run(scenario())
+
+    assert [o.status for o in app.state.queue] == ["in_preparation"]
+    assert 'data-to="ready"' in platform.view_html
+    assert platform.announced[-1] == "Order 0001 is now being made."
+
+
+def test_collected_orders_leave_the_queue():
+    app, bff, platform = make("#/queue", roles=("barista", "manager"))
+    bff.on("GET", "/api/staff/queue", (200, {"results": [order_json(status="ready")]}))
+    bff.on("POST", "/api/staff/orders/ord-0001/advance", (200, order_json(status="collected")))
+
+    async def scenario():
+        await app.start()
+        await app.dispatch("advance", {"order": "ord-0001", "to": "collected"})
+
+    asyncio.run(scenario())
+
+    assert app.state.queue == []
+    assert 'data-testid="nav-admin"' in platform.nav_html
+
+
+def test_customer_cancels_an_order():
+    app, bff, platform = make("#/orders/ord-0001")
+    bff.on("GET", "/api/orders/ord-0001", (200, order_json(status="placed")))
+    bff.on("POST", "/api/orders/ord-0001/cancel", (200, order_json(status="cancelled")))
+
+    async def scenario():
+        await app.start()
+        assert 'data-testid="cancel-order"' in platform.view_html
+        await app.dispatch("cancel-order", {"order": "ord-0001"})
+
+    asyncio.run(scenario())
+
+    assert 'data-status="cancelled"' in platform.view_html
+    assert 'data-testid="cancel-order"' not in platform.view_html

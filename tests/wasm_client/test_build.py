@@ -1,0 +1,133 @@
+"""wasm_client/build.py: vendors pinned Pyodide and the app into a versioned dist."""
+
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import json
+import os
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+spec = importlib.util.spec_from_file_location("wasm_build", REPO_ROOT / "wasm_client" / "build.py")
+assert spec is not None
+assert spec.loader is not None
+build_module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(build_module)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> tuple[Path, dict]:
+    dist = tmp_path_factory.mktemp("dist")
+    return dist, build_module.build(dist)
+
+
+def test_manifest_names_files_that_exist(built):
+    dist, manifest = built
+
+    assert json.loads((dist / "manifest.json").read_text()) == manifest
+    for key in ("bootstrap", "stylesheet", "app_archive", "pyodide_module"):
+        assert (dist / manifest[key]).is_file(), key
+    assert manifest["pyodide_version"] == "314.0.7"
+    assert manifest["pyodide_dir"] == "pyodide/314.0.7/"
+    assert manifest["app_dir"] == f"app/{manifest['fingerprint'][:16]}/"
+
+
+def test_only_the_runtime_files_of_pyodide_are_vendored(built):
+    dist, manifest = built
+    pyodide_dir = dist / manifest["pyodide_dir"]
+
+    names = sorted(p.name for p in pyodide_dir.iterdir() if not p.name.endswith(".gz"))
+    assert names == sorted(build_module.PYODIDE_RUNTIME_FILES)
+    assert (pyodide_dir / "pyodide.asm.wasm").read_bytes()[:4] == b"\0asm"
+
+
+def test_compressible_files_are_pre_gzipped_and_zips_are_not(built):
+    dist, manifest = built
+    wasm = dist / manifest["pyodide_dir"] / "pyodide.asm.wasm"
+
+    assert gzip.decompress((wasm.parent / "pyodide.asm.wasm.gz").read_bytes()) == wasm.read_bytes()
+    assert (dist / (manifest["bootstrap"] + ".gz")).is_file()
+    assert not (dist / (manifest["app_archive"] + ".gz")).exists()
+
+
+def test_app_archive_holds_the_client_and_the_shared_price_module(built):
+    dist, manifest = built
+
+    with zipfile.ZipFile(dist / manifest["app_archive"]) as zf:
+        names = set(zf.namelist())
+        assert {
+            "coffeeshop_client/__init__.py",
+            "coffeeshop_client/app.py",
+            "coffeeshop_client/browser.py",
+        } <= names
+        if (REPO_ROOT / "shared" / "pricing.py").is_file():
+            assert manifest["shared_pricing"] is True
+            assert (
+                zf.read("shared/pricing.py") == (REPO_ROOT / "shared" / "pricing.py").read_bytes()
+            )
+            assert zf.read("shared/__init__.py") == b""
+        assert not any(
+            n.startswith("shared/") and n not in ("shared/pricing.py", "shared/__init__.py")
+            for n in names
+        )
+
+
+def test_second_build_is_a_no_op(built):
+    dist, manifest = built
+    before = (dist / "manifest.json").stat().st_mtime_ns
+
+    again = build_module.build(dist)
+
+    assert again == manifest
+    assert (dist / "manifest.json").stat().st_mtime_ns == before
+
+
+@pytest.fixture
+def scratch_repo(tmp_path) -> Path:
+    """A copy of the client's sources, sharing the real node_modules."""
+    client = tmp_path / "repo" / "wasm_client"
+    shutil.copytree(
+        REPO_ROOT / "wasm_client" / "src",
+        client / "src",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    shutil.copytree(REPO_ROOT / "wasm_client" / "static", client / "static")
+    for name in ("package.json", "package-lock.json"):
+        shutil.copyfile(REPO_ROOT / "wasm_client" / name, client / name)
+    node_modules = REPO_ROOT / "wasm_client" / "node_modules"
+    if node_modules.is_dir():
+        os.symlink(node_modules, client / "node_modules")
+    return tmp_path / "repo"
+
+
+def test_changed_sources_get_a_new_versioned_path_and_old_builds_are_pruned(scratch_repo, tmp_path):
+    dist = tmp_path / "dist"
+    app_py = scratch_repo / "wasm_client" / "src" / "coffeeshop_client" / "app.py"
+    seen = []
+    for n in range(build_module.KEEP_APP_BUILDS + 2):
+        app_py.write_text(app_py.read_text() + f"\n# change {n}\n")
+        seen.append(build_module.build(dist, repo_root=scratch_repo)["app_dir"])
+
+    assert len(set(seen)) == len(seen)
+    kept = sorted(p.name for p in (dist / "app").iterdir())
+    assert len(kept) == build_module.KEEP_APP_BUILDS
+    assert seen[-1].strip("/").split("/")[1] in kept
+    assert not (scratch_repo / "shared").exists()
+    with zipfile.ZipFile(dist / seen[-1] / "app.zip") as zf:
+        assert not any(n.startswith("shared/") for n in zf.namelist())
+
+
+def test_force_rebuilds_without_touching_other_files(built, tmp_path):
+    dist = tmp_path / "dist"
+    build_module.build(dist)
+    (dist / "keep.txt").write_text("not ours")
+
+    manifest = build_module.build(dist, force=True)
+
+    assert (dist / "keep.txt").read_text() == "not ours"
+    assert (dist / manifest["app_archive"]).is_file()

@@ -1,0 +1,155 @@
+"""Rendered pages: what the end-to-end tests and assistive technology rely on."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+from coffeeshop_client import router, views
+from coffeeshop_client.app import Problem, State
+from coffeeshop_client.cart import Cart
+from coffeeshop_client.customize import default_selection
+from coffeeshop_client.models import Menu, Order, Session
+
+from tests.wasm_client.fakes import MENU, order_json
+
+
+class Collect(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def parse(markup: str) -> list[tuple[str, dict[str, str | None]]]:
+    collector = Collect()
+    collector.feed(markup)
+    return collector.tags
+
+
+def state(**kwargs) -> State:
+    s = State(menu=Menu.from_json(MENU), session_loaded=True)
+    s.session = Session.from_json(
+        {
+            "authenticated": True,
+            "user": {"id": 1, "name": "Casey", "roles": ["customer"]},
+            "csrf_token": "t",
+        }
+    )
+    for key, value in kwargs.items():
+        setattr(s, key, value)
+    return s
+
+
+def ids_of(markup: str) -> list[str]:
+    return [a["data-testid"] or "" for _, a in parse(markup) if a.get("data-testid")]
+
+
+def test_menu_marks_items_and_escapes_names():
+    html = views.page(state())
+
+    assert ids_of(html).count("menu-item") == 3
+    assert "Espresso &lt;b&gt;" in html
+    assert ids_of(html).count("quick-add") == 2  # not for the sold-out banana bread
+    assert "Sold out" in html
+
+
+def test_every_control_has_an_id_and_no_page_uses_inline_style_or_script():
+    s = state(cart=Cart().add(1, 2, (2,)), orders={"ord-0001": Order.from_json(order_json())})
+    pages = []
+    for fragment in ("#/", "#/product/1", "#/cart", "#/checkout", "#/orders/ord-0001"):
+        s.route = router.parse(fragment)
+        if s.route.name == "product":
+            s.selection = default_selection(s.menu.product(1))  # type: ignore[union-attr]
+        pages.append(views.page(s))
+    for html in pages:
+        for tag, attrs in parse(html):
+            assert "style" not in attrs
+            assert tag not in ("script", "style")
+            assert not any(name.startswith("on") for name in attrs)
+            if tag == "button" or (tag == "input" and attrs.get("type") != "hidden"):
+                assert attrs.get("id"), (tag, attrs)
+            if tag == "input" and attrs.get("type") != "hidden":
+                assert any(t == "label" and a.get("for") == attrs["id"] for t, a in parse(html))
+
+
+def test_product_page_shows_the_live_price_and_add_button():
+    s = state(route=router.parse("#/product/1"))
+    s.selection = default_selection(s.menu.product(1))  # type: ignore[union-attr]
+    html = views.page(s)
+
+    assert ids_of(html)[-2:] == ["live-price", "add-to-cart"]
+    assert ">£3.20<" in html
+    assert 'id="option-3"' in html
+    assert "(unavailable)" in html
+
+
+def test_cart_total_and_checkout_button():
+    s = state(route=router.parse("#/cart"), cart=Cart().add(1, 2, (2,), quantity=2).add(2, None))
+    html = views.page(s)
+
+    # (320 + 80 + 45) x 2 + 250
+    assert '<strong class="price" data-testid="cart-total">£11.40</strong>' in html
+    s.route = router.parse("#/checkout")
+    checkout = views.page(s)
+    assert 'data-testid="checkout-button"' in checkout
+    assert "Pay £11.40" in checkout
+    assert 'value="4242 4242 4242 4242"' in checkout
+
+
+def test_signed_out_customer_is_asked_to_sign_in_to_check_out():
+    s = state(route=router.parse("#/cart"), cart=Cart().add(2, None))
+    s.session = Session.anonymous()
+    html = views.page(s)
+    nav = views.nav(s)
+
+    assert 'href="/auth/login?next=/%23/checkout"' in html
+    assert 'data-testid="sign-in"' in nav
+    assert 'href="/auth/register"' in nav
+
+
+def test_sign_out_is_a_real_post_form_with_the_csrf_token():
+    nav = views.nav(state())
+
+    assert '<form method="post" action="/auth/logout" class="inline">' in nav
+    assert 'name="csrfmiddlewaretoken" value="t"' in nav
+
+
+def test_order_page_has_status_progress_and_aria():
+    s = state(route=router.parse("#/orders/ord-0001"))
+    s.orders = {"ord-0001": Order.from_json(order_json(status="in_preparation"))}
+    html = views.page(s)
+
+    assert 'data-testid="order-status" data-status="in_preparation"' in html
+    assert 'aria-current="step"' in html
+    assert 'data-testid="cancel-order"' not in html  # too late to cancel
+
+
+def test_error_banner_is_an_alert_with_retry():
+    s = state(problem=Problem("The ordering service is unavailable right now.", retry="reload"))
+    html = views.page(s)
+
+    assert '<div class="banner banner-bad" role="alert" data-testid="error-banner">' in html
+    assert 'data-action="retry"' in html
+
+
+def test_queue_board_groups_by_status_with_one_tap_buttons():
+    s = state(route=router.parse("#/queue"), queue_loaded=True)
+    s.session = Session.from_json(
+        {"authenticated": True, "user": {"id": 2, "name": "Bo", "roles": ["barista"]}}
+    )
+    s.queue = [
+        Order.from_json(order_json("a1", "placed")),
+        Order.from_json(order_json("b2", "in_preparation")),
+        Order.from_json(order_json("c3", "ready")),
+    ]
+    html = views.page(s)
+    buttons = [a for t, a in parse(html) if a.get("data-testid") == "advance-button"]
+
+    assert [(b["data-order"], b["data-to"]) for b in buttons] == [
+        ("a1", "in_preparation"),
+        ("b2", "ready"),
+        ("c3", "collected"),
+    ]
+    assert ids_of(html).count("queue-item") == 3
