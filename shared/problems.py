@@ -137,4 +137,9 @@ def server_error(request: HttpRequest) -> JsonResponse:
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
-    return problem(403, "CSRF check failed", "Send the CSRF token with this request.", slug="csrf")
+    # Django's reasons are fixed phrases ("CSRF cookie not set.", "Origin checking failed …")
+    # that help a client developer and reveal nothing secret.
+    detail = "Send the CSRF token with this request."
+    if reason:
+        detail += f" ({reason})"
+    return problem(403, "CSRF check failed", detail, slug="csrf")

@@ -14,9 +14,19 @@ import httpx
 
 
 def browser_client(base_url: str) -> httpx.Client:
-    policy = http.cookiejar.DefaultCookiePolicy(secure_protocols=("https", "wss", "http"))
-    jar = http.cookiejar.CookieJar(policy=policy)
-    return httpx.Client(base_url=base_url, cookies=httpx.Cookies(jar), timeout=20)
+    client = httpx.Client(base_url=base_url, timeout=20)
+    client.cookies.jar.set_policy(
+        http.cookiejar.DefaultCookiePolicy(secure_protocols=("https", "wss", "http"))
+    )
+
+    def add_cookies(request: httpx.Request) -> None:
+        # httpx adds cookies from a copy of the jar that has the default policy, so the
+        # client's own jar (with ours) writes the Cookie header instead.
+        if "cookie" not in request.headers:
+            client.cookies.jar.add_cookie_header(httpx.Cookies._CookieCompatRequest(request))
+
+    client.event_hooks["request"] = [add_cookies]
+    return client
 
 
 def sign_in(client: httpx.Client, *, email: str, password: str) -> httpx.Response:
