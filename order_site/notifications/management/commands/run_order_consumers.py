@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connection, transaction
 
 from order_site.notifications.services import notification_send
 from order_site.outbox.services import processed_event_record
@@ -38,7 +38,8 @@ def handler(consumer: str, handle: Callable[[Envelope], Any]) -> Callable[[Envel
     """`handle` run once per event id for this consumer, in one transaction."""
 
     def on_event(envelope: Envelope) -> None:
-        close_old_connections()
+        if not connection.in_atomic_block:
+            close_old_connections()  # a long-lived loop: drop a broken or stale connection
         process_once(
             envelope,
             atomic=transaction.atomic,
