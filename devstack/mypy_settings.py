@@ -10,6 +10,7 @@ SECRET_KEY = "type-checking-only"  # noqa: S105 - not a secret, never used to se
 INSTALLED_APPS = [
     *DJANGO_APPS,
     "identity_site.accounts",
+    "order_site.payments",
     "identity_site.oauth",
     "identity_site.outbox",
     "oauth2_provider",
@@ -40,3 +41,14 @@ USER_EVENTS_TOPIC = "coffeeshop.user-events"
 IDENTITY_URL = "http://127.0.0.1:8001"
 ORDER_CLIENT_ID = "order-service"
 IDENTITY_CLIENT_SECRET = ""
+
+# Settings of Order's payments that its code reads.
+REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_PASSWORD = ""
+PAYMENT_PROVIDER_URL = "http://127.0.0.1:58010"
+PAYMENT_PROVIDER_KEY = ""
+PAYMENT_PROVIDER_TIMEOUT = 10.0
+PAYMENT_PROVIDER_RETRIES = 2
+PAYMENT_PROVIDER_BACKOFF = 0.5
+PAYMENT_BREAKER_FAILURES = 5
+PAYMENT_BREAKER_OPEN_SECONDS = 30.0

@@ -36,9 +36,11 @@ Test cards (as Stripe's, https://docs.stripe.com/testing), by number or `pm_card
 | 4000000000009995 | pm_card_chargeDeclinedInsufficientFunds | 402 (insufficient_funds) |
 | 4000000000000119 | pm_card_chargeDeclinedProcessingError | 500 processing_error |
 
-Knobs (also from the environment at start): `SANDBOX_PAYMENTS_LATENCY_MS` (every
-`/v1` call is that slow), `SANDBOX_PAYMENTS_FAILURE_RATE` (that share of `/v1` calls
-answers 500 before doing anything), and `fail_next` (the next N `/v1` calls do).
+Knobs (also from the environment at start), applied to `/v1` POSTs (the calls that
+move money; reads always answer): `SANDBOX_PAYMENTS_LATENCY_MS` (each is that slow),
+`SANDBOX_PAYMENTS_FAILURE_RATE` (that share answers 500 before doing anything), and
+`fail_next` (the next N do). `/sandbox/stats` counts `requests` (every `/v1` call),
+`writes` (the POSTs) and `injected_failures`.
 
 Run: `python -m sandbox.payments --port N --data DIR --key-file F`.
 """
@@ -257,17 +259,22 @@ class PaymentSandbox:
         self.ledger = Ledger(data_dir)
         self.api_key = api_key
         self.knobs = knobs or Knobs()
-        self.stats = {"requests": 0, "injected_failures": 0}
+        self.stats = {"requests": 0, "writes": 0, "injected_failures": 0}
         self._stats_lock = threading.Lock()
         # Executions read and then write objects (a refund reads the charge's refunded
         # amount); they run one at a time so two refunds can't both see the same balance.
         self._execute_lock = threading.Lock()
 
     # ---- faults --------------------------------------------------------------------------
-    def before_api_call(self) -> None:
-        """Count the call, wait the configured latency, and fail it if a knob says so."""
+    def before_api_call(self, *, write: bool) -> None:
+        """Count the call; for a write (a POST, which moves money), wait the configured
+        latency and fail it if a knob says so. Reads are never slowed or failed, so tests
+        can always look at what the provider holds."""
         with self._stats_lock:
             self.stats["requests"] += 1
+            if not write:
+                return
+            self.stats["writes"] += 1
             latency = self.knobs.latency_ms
             fail = False
             if self.knobs.fail_next > 0:
@@ -545,7 +552,7 @@ class Handler(BaseHTTPRequestHandler):
                 raise ApiError(
                     404, "invalid_request_error", "resource_missing", f"Unrecognized URL: {path}"
                 )
-            app.before_api_call()
+            app.before_api_call(write=method == "POST")
             if method == "POST":
                 key = self.headers.get("Idempotency-Key")
                 status, answer, replayed = app.post(path, body, key)

@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "order_site.outbox",
     "order_site.users",
     "order_site.notifications",
+    "order_site.payments",
 ]
 MIDDLEWARE = common.MIDDLEWARE
 TEMPLATES = common.TEMPLATES
@@ -101,3 +102,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# Payments (order_site/payments): the provider (the sandbox locally), its API key from
+# Vault, and the limits of every call to it (shared.http: timeout, retries, breaker).
+PAYMENT_PROVIDER_URL = env.str("PAYMENT_PROVIDER_URL", default="http://127.0.0.1:58010")
+PAYMENT_PROVIDER_KEY = common.require(SECRETS, "payment_provider_key", SITE)
+PAYMENT_PROVIDER_TIMEOUT = env.float("PAYMENT_PROVIDER_TIMEOUT", default=10.0)
+PAYMENT_PROVIDER_RETRIES = env.int("PAYMENT_PROVIDER_RETRIES", default=2)
+PAYMENT_PROVIDER_BACKOFF = env.float("PAYMENT_PROVIDER_BACKOFF", default=0.5)
+PAYMENT_BREAKER_FAILURES = env.int("PAYMENT_BREAKER_FAILURES", default=5)
+PAYMENT_BREAKER_OPEN_SECONDS = env.float("PAYMENT_BREAKER_OPEN_SECONDS", default=30.0)

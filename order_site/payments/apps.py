@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class PaymentsConfig(AppConfig):
+    name = "order_site.payments"
+    label = "payments"
+    verbose_name = "Payments"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,95 @@
+"""Our record of every charge and refund asked of the payment provider.
+
+`order_id` is a plain integer, not a foreign key: payments are written in the
+order's transaction but stay decoupled from the order model (the provider's
+metadata carries the same id). One charge and at most one refund per order: the
+idempotency keys derive from the order id and are unique here and at the provider.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class PaymentStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class Payment(models.Model):
+    order_id = models.BigIntegerField(db_index=True)
+    amount = models.PositiveIntegerField()  # smallest currency unit
+    currency = models.CharField(max_length=3)
+    # A provider payment-method token chosen at checkout (the sandbox takes test card
+    # numbers as tokens, as Stripe takes pm_card_visa); never a real card number.
+    payment_method = models.CharField(max_length=64)
+    status = models.CharField(
+        max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.REQUESTED
+    )
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    provider_reference = models.CharField(max_length=255, blank=True, default="")
+    failure_code = models.CharField(max_length=64, blank=True, default="")
+    failure_reason = models.CharField(max_length=255, blank=True, default="")
+    attempts = models.PositiveIntegerField(default=0)  # calls made to the provider
+    last_error = models.CharField(max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="payments_payment_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=PaymentStatus.values), name="payments_payment_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"), name="payments_payment_currency_iso"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=PaymentStatus.SUCCEEDED) | ~Q(provider_reference=""),
+                name="payments_payment_succeeded_has_reference",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Payment {self.id} of order {self.order_id} ({self.status})"
+
+
+class Refund(models.Model):
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    order_id = models.BigIntegerField(db_index=True)
+    amount = models.PositiveIntegerField()
+    status = models.CharField(
+        max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.REQUESTED
+    )
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    provider_reference = models.CharField(max_length=255, blank=True, default="")
+    failure_reason = models.CharField(max_length=255, blank=True, default="")
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="payments_refund_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=PaymentStatus.values), name="payments_refund_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=PaymentStatus.SUCCEEDED) | ~Q(provider_reference=""),
+                name="payments_refund_succeeded_has_reference",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Refund {self.id} of order {self.order_id} ({self.status})"

@@ -1,0 +1,246 @@
+"""Writes of payments: requesting charges and refunds, and carrying them out at the provider.
+
+Flow: `order_place` calls `payment_request` in its own transaction; once that
+commits, `payment_charge_task` runs `payment_charge`, which locks the payment,
+calls the provider with the idempotency key derived from the order, and records
+the answer together with the order's transition (`order_mark_paid` or
+`order_mark_payment_failed`) in one transaction. A task that runs twice, runs
+concurrently with a duplicate, or is re-delivered after its worker died finds the
+payment final and does nothing, or repeats the provider call with the same key,
+which the provider answers from its idempotency record: one charge per order.
+
+A payment whose outcome is unknown (timeout, 5xx, circuit open) stays `requested`
+and the task retries; it is never marked failed on a guess, because the provider
+may have charged the card.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from types import ModuleType
+
+from django.db import transaction
+from django.utils import timezone
+
+from order_site.payments.models import Payment, PaymentStatus, Refund
+from order_site.payments.providers import PaymentProvider, ProviderRejected, payment_provider
+from shared.problems import Conflict, InvalidInput, NotFound, Unavailable
+
+logger = logging.getLogger("coffeeshop.payments")
+
+# Stripe's always-succeeding test card; orders carry the method chosen at checkout.
+DEFAULT_PAYMENT_METHOD = "4242424242424242"
+
+
+def charge_key(order_id: int) -> str:
+    return f"order-{order_id}-charge"
+
+
+def refund_key(order_id: int) -> str:
+    return f"order-{order_id}-refund"
+
+
+def _orders() -> ModuleType | None:
+    """The order services (imported lazily: payments must not need orders at import)."""
+    try:
+        from order_site.orders import services
+    except ModuleNotFoundError as err:
+        if err.name not in ("order_site.orders", "order_site.orders.services"):
+            raise
+        logger.error("order_site.orders is not installed: order not told about its payment")
+        return None
+    return services
+
+
+def _on_commit_delay(task_name: str, object_id: int) -> Callable[[], None]:
+    def queue() -> None:
+        from order_site.payments import tasks
+
+        getattr(tasks, task_name).delay(object_id)
+
+    return queue
+
+
+def payment_request(
+    *,
+    order_id: int,
+    amount: int,
+    currency: str,
+    payment_method: str = DEFAULT_PAYMENT_METHOD,
+) -> Payment:
+    """Record the charge of an order and queue it once the caller's transaction commits.
+
+    Idempotent per order: asking again with the same amount and currency returns
+    the existing payment (and queues nothing new). Raises InvalidInput for a
+    non-positive amount or a malformed currency, Conflict when the order already
+    has a payment for another amount or currency.
+    """
+    if amount < 1:
+        raise InvalidInput(
+            "The amount must be a positive integer.", errors={"amount": ["Must be at least 1."]}
+        )
+    currency = currency.upper()
+    if len(currency) != 3 or not currency.isalpha():
+        raise InvalidInput(
+            "The currency must be an ISO 4217 code.", errors={"currency": ["Three letters."]}
+        )
+    with transaction.atomic():
+        payment, created = Payment.objects.get_or_create(
+            idempotency_key=charge_key(order_id),
+            defaults={
+                "order_id": order_id,
+                "amount": amount,
+                "currency": currency,
+                "payment_method": payment_method,
+            },
+        )
+        if not created:
+            if (payment.amount, payment.currency) != (amount, currency):
+                raise Conflict(f"Order {order_id} already has a payment of another amount.")
+            return payment
+        transaction.on_commit(_on_commit_delay("payment_charge_task", payment.id))
+    return payment
+
+
+def payment_charge(*, payment_id: int, provider: PaymentProvider | None = None) -> Payment:
+    """Charge a requested payment at the provider, once; record the outcome and tell the order.
+
+    Final payments are returned unchanged. On success the payment is `succeeded` and
+    the order paid; on a decline the payment is `failed` with the provider's code and
+    reason and the order's payment failed. Raises NotFound for an unknown payment,
+    Unavailable when the provider can't be reached (the attempt is recorded, the
+    payment stays `requested`) and ProviderRejected when it refuses the request.
+    """
+    error: Exception | None = None
+    with transaction.atomic():
+        # The row lock serialises duplicate tasks: the second waits, then sees a final state.
+        payment = Payment.objects.select_for_update().filter(pk=payment_id).first()
+        if payment is None:
+            raise NotFound(f"No payment {payment_id}.")
+        if payment.status != PaymentStatus.REQUESTED:
+            return payment
+        payment.attempts += 1
+        try:
+            result = (provider or payment_provider()).charge(
+                amount=payment.amount,
+                currency=payment.currency,
+                payment_method=payment.payment_method,
+                idempotency_key=payment.idempotency_key,
+                metadata={"order_id": str(payment.order_id), "payment_id": str(payment.id)},
+            )
+        except (Unavailable, ProviderRejected) as exc:
+            payment.last_error = str(getattr(exc, "detail", exc))[:255]
+            if isinstance(exc, Unavailable) and exc.extra.get("reason"):
+                payment.last_error = f"{exc.detail}: {exc.extra['reason']}"[:255]
+            payment.save(update_fields=["attempts", "last_error", "updated_at"])
+            error = exc
+        else:
+            payment.provider_reference = result.reference
+            payment.completed_at = timezone.now()
+            payment.last_error = ""
+            if result.succeeded:
+                payment.status = PaymentStatus.SUCCEEDED
+            else:
+                payment.status = PaymentStatus.FAILED
+                payment.failure_code = result.failure_code[:64]
+                payment.failure_reason = result.failure_reason[:255]
+            payment.save()
+            orders = _orders()
+            if orders is not None and result.succeeded:
+                orders.order_mark_paid(
+                    order_id=payment.order_id, payment_reference=result.reference
+                )
+            elif orders is not None:
+                orders.order_mark_payment_failed(
+                    order_id=payment.order_id, reason=payment.failure_reason
+                )
+    if error is not None:
+        logger.warning("payment %s: attempt %d failed: %s", payment_id, payment.attempts, error)
+        raise error
+    logger.info("payment %s of order %s: %s", payment.id, payment.order_id, payment.status)
+    return payment
+
+
+def payment_refund_request(*, order_id: int, amount: int) -> Refund:
+    """Record the refund of an order's successful charge and queue it after commit.
+
+    Idempotent per order: asking again for the same amount returns the existing
+    refund. Raises Conflict when the order has no successful charge or already has a
+    refund of another amount, InvalidInput when the amount is not in 1..charged.
+    """
+    with transaction.atomic():
+        payment = (
+            Payment.objects.select_for_update()
+            .filter(order_id=order_id, status=PaymentStatus.SUCCEEDED)
+            .first()
+        )
+        if payment is None:
+            raise Conflict(f"Order {order_id} has no successful payment to refund.")
+        if not 1 <= amount <= payment.amount:
+            raise InvalidInput(
+                f"The refund must be between 1 and {payment.amount}.",
+                errors={"amount": [f"Must be between 1 and {payment.amount}."]},
+            )
+        refund, created = Refund.objects.get_or_create(
+            idempotency_key=refund_key(order_id),
+            defaults={"payment": payment, "order_id": order_id, "amount": amount},
+        )
+        if not created:
+            if refund.amount != amount:
+                raise Conflict(f"Order {order_id} already has a refund of another amount.")
+            return refund
+        transaction.on_commit(_on_commit_delay("payment_refund_task", refund.id))
+    return refund
+
+
+def payment_refund(*, refund_id: int, provider: PaymentProvider | None = None) -> Refund:
+    """Refund at the provider, once; on success record it and mark the order refunded.
+
+    Final refunds are returned unchanged. Raises NotFound, Unavailable (attempt
+    recorded, refund stays `requested`) or ProviderRejected.
+    """
+    error: Exception | None = None
+    with transaction.atomic():
+        refund = (
+            Refund.objects.select_for_update()
+            .select_related("payment")
+            .filter(pk=refund_id)
+            .first()
+        )
+        if refund is None:
+            raise NotFound(f"No refund {refund_id}.")
+        if refund.status != PaymentStatus.REQUESTED:
+            return refund
+        refund.attempts += 1
+        try:
+            result = (provider or payment_provider()).refund(
+                payment_reference=refund.payment.provider_reference,
+                amount=refund.amount,
+                idempotency_key=refund.idempotency_key,
+                metadata={"order_id": str(refund.order_id), "refund_id": str(refund.id)},
+            )
+        except (Unavailable, ProviderRejected) as exc:
+            refund.last_error = str(getattr(exc, "detail", exc))[:255]
+            refund.save(update_fields=["attempts", "last_error", "updated_at"])
+            error = exc
+        else:
+            refund.completed_at = timezone.now()
+            refund.last_error = ""
+            if result.succeeded:
+                refund.status = PaymentStatus.SUCCEEDED
+                refund.provider_reference = result.reference
+            else:
+                refund.status = PaymentStatus.FAILED
+                refund.failure_reason = result.failure_reason[:255]
+                logger.error("refund %s refused by the provider: %s", refund.id, result)
+            refund.save()
+            orders = _orders()
+            if orders is not None and result.succeeded:
+                orders.order_mark_refunded(
+                    order_id=refund.order_id, refund_reference=result.reference
+                )
+    if error is not None:
+        logger.warning("refund %s: attempt %d failed: %s", refund_id, refund.attempts, error)
+        raise error
+    return refund
