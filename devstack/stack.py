@@ -82,6 +82,13 @@ WORKERS: dict[str, tuple[str, list[str], str]] = {
         "ready",
     ),
     "bff-live": ("bff", _manage("bff", "run_live_updates"), "consuming"),
+    # Order's outbox to Kafka, and its consumers (user copy, notification e-mails).
+    "order-relay": ("order", _manage("order", "run_outbox_relay"), "outbox relay ready"),
+    "order-consumers": (
+        "order",
+        _manage("order", "run_order_consumers"),
+        "order consumers ready",
+    ),
 }
 
 
@@ -479,8 +486,24 @@ class Stack:
                 future.result()
 
     # ---- sites and workers --------------------------------------------------------------
+    def build_web_client(self) -> None:
+        """Vendor Pyodide and package the client (a no-op when nothing changed)."""
+        self.progress("bff", "building the web client (wasm_client/build.py)")
+        result = subprocess.run(
+            [sys.executable, str(REPO_ROOT / "wasm_client" / "build.py")],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise StartError(
+                "bff", "the web client did not build", (result.stdout + result.stderr)[-3000:]
+            )
+
     def start_sites(self, timeout: float = 60) -> None:
         self.check_ports(list(SITES))
+        self.build_web_client()
         procs: dict[str, Process] = {}
         for site in SITES:
             self.progress(site, f"starting gunicorn on {HOST}:{self.ports[site]}")

@@ -68,16 +68,18 @@ def _call(
     staff: bool = False,
     json: Any = None,
     idempotency_key: str | None = None,
+    public: bool = False,
 ) -> tuple[int, Any]:
     audience = _audience(user, staff)
-    headers = {"Authorization": f"Bearer {_service_token(audience)}"}
+    # A public read (the menu) needs no token: it must not depend on Identity being up.
+    headers = {} if public else {"Authorization": f"Bearer {_service_token(audience)}"}
     if user is not None:
         headers["X-Acting-User"] = str(user["id"])
         headers["X-Acting-Roles"] = ",".join(user.get("roles", []))
     response = order_service().request(
         method, path, headers=headers, json=json, idempotency_key=idempotency_key
     )
-    if response.status_code == 401:
+    if response.status_code == 401 and not public:
         # Our service token expired or was revoked early: get a new one once.
         cache.delete(f"order-token:{audience}")
         headers["Authorization"] = f"Bearer {_service_token(audience)}"
@@ -118,7 +120,7 @@ def order_view(order: dict[str, Any]) -> dict[str, Any]:
 
 
 def menu() -> dict[str, Any]:
-    return _menu_view(list(_call("GET", settings.ORDER_PATHS["menu"], user=None)[1]))
+    return _menu_view(list(_call("GET", settings.ORDER_PATHS["menu"], user=None, public=True)[1]))
 
 
 def order_place(

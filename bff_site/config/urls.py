@@ -1,7 +1,7 @@
 """CoffeeShop.BFF URLs: the web client's API, sign-in, and the app shell."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularRedocView
 
 from bff_site.gateway import apis, openapi
@@ -28,6 +28,7 @@ urlpatterns = [
     path("api/events", apis.events, name="events"),
     path("api/schema/", openapi.schema, name="schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="docs"),
+    path("", include("bff_site.web.urls")),
 ]
 
 handler400 = "shared.problems.bad_request"

@@ -20,6 +20,7 @@ INSTALLED_APPS = [
     *common.DJANGO_APPS,
     "bff_site.sessions.apps.BffSessionsConfig",
     "bff_site.gateway",
+    "bff_site.web",
 ]
 MIDDLEWARE = [
     "bff_site.gateway.middleware.SecurityHeadersMiddleware",
@@ -91,6 +92,16 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR.parent / ".state" / "static" / SITE)
 STORAGES = common.STORAGES
+# The web client (wasm_client/build.py output) is served from the site root by WhiteNoise:
+# /app/<content hash>/… and /pyodide/<version>/… never change, so they are cached for a
+# year (immutable); gzip variants sit beside each file.
+WASM_CLIENT_DIST_DIR = env.path(
+    "WASM_CLIENT_DIST_DIR", default=BASE_DIR.parent / "wasm_client" / "dist"
+)
+WASM_CLIENT_URL_PREFIX = "/"
+WHITENOISE_ROOT = WASM_CLIENT_DIST_DIR
+WHITENOISE_IMMUTABLE_FILE_TEST = r"^/(app/[0-9a-f]{16}|pyodide/[0-9][0-9.]*)/"
+WHITENOISE_MIMETYPES = {".wasm": "application/wasm", ".mjs": "text/javascript"}
 
 REST_FRAMEWORK = common.REST_FRAMEWORK
 SPECTACULAR_SETTINGS = {
