@@ -41,13 +41,13 @@ def load_stack(state_dir: Path) -> Stack:
 def print_table(stack: Stack) -> bool:
     rows = stack.status()
     print()
-    print(f"{'part':<10}{'kind':<16}{'healthy':<9}{'pid':<9}{'memory':>10}  url")
+    print(f"{'part':<17}{'kind':<16}{'healthy':<9}{'pid':<9}{'memory':>10}  url")
     for row in rows:
         mark = "yes" if row.healthy else "NO"
         memory = f"{row.memory_mib:.0f} MiB"
-        print(f"{row.name:<10}{row.kind:<16}{mark:<9}{row.pid or '-'!s:<9}{memory:>10}  {row.url}")
+        print(f"{row.name:<17}{row.kind:<16}{mark:<9}{row.pid or '-'!s:<9}{memory:>10}  {row.url}")
     total = sum(row.memory_mib for row in rows)
-    print(f"{'total':<44}{total:>6.0f} MiB")
+    print(f"{'total':<51}{total:>6.0f} MiB")
     print()
     return all(row.healthy for row in rows)
 
@@ -76,6 +76,9 @@ def seed_site(stack: Stack, site: str, password: str) -> None:
         progress(site, "seeding demo users")
         stack.manage("identity", "seed_demo", extra_env={"DEMO_PASSWORD": password})
         return
+    if site == "order":
+        progress(site, "seeding the demo menu")
+        stack.manage("order", "seed_menu")
     progress(site, "seeding the admin account")
     try:
         stack.manage(
