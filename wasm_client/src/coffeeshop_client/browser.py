@@ -86,10 +86,17 @@ class BrowserPlatform:
         self.on_same_route: Callable[[], None] | None = None
         self._last_nav = ""
         self._last_view = ""
+        self._focus_id = ""
 
     def render(self, nav_html: str, view_html: str, *, focus_heading: bool) -> None:
         active = self.document.activeElement
-        active_id = "" if absent(active) or not active.id else str(active.id)
+        if absent(active) or active == self.document.body:
+            # Focus fell to <body> (its element was replaced or disabled while busy):
+            # put it back on the control that had it, once that exists and is enabled.
+            active_id = self._focus_id
+        else:
+            active_id = str(active.id) if active.id else ""
+            self._focus_id = active_id
         # Replace only what changed, so focus and scroll stay where they were.
         if nav_html != self._last_nav:
             self.nav.innerHTML = nav_html
@@ -106,6 +113,15 @@ class BrowserPlatform:
             again = self.document.getElementById(active_id)
             if not absent(again) and again != self.document.activeElement:
                 again.focus()
+            elif absent(again):
+                # The control is gone (an order left the queue): keep keyboard users
+                # on the page rather than dropping them at the top of <body>.
+                heading = self.view.querySelector("h1")
+                if not absent(heading):
+                    heading.focus()
+        focused = self.document.activeElement
+        if not absent(focused) and focused != self.document.body and focused.id:
+            self._focus_id = str(focused.id)
 
     def announce(self, text: str) -> None:
         # Same text twice would not be read again: vary it invisibly.

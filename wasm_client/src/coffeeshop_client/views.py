@@ -176,7 +176,8 @@ def notice(state: State) -> Markup:
 
 
 def heading(text: str, *, testid: str | None = None) -> Markup:
-    return h("h1", {"tabindex": "-1", "data_testid": testid}, text)
+    # The id lets focus come back to the heading when a page re-renders after loading.
+    return h("h1", {"id": "page-heading", "tabindex": "-1", "data_testid": testid}, text)
 
 
 def loading(text: str = "Loading…") -> Markup:
@@ -884,7 +885,7 @@ def live_note(state: State) -> Markup:
         return h(
             "p",
             {"class_": "hint", "data_testid": "live-mode"},
-            "Live updates are paused; checking every few seconds.",
+            "Checking for updates every few seconds.",
         )
     return Markup("")
 
