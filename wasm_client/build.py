@@ -79,7 +79,7 @@ def _sources(repo_root: Path) -> dict[str, Path]:
         # of the repo is not copied (the client gets an empty package instead).
         files["zip:shared/pricing.py"] = pricing
     static = repo_root / "wasm_client" / "static"
-    for name in ("bootstrap.js", "app.css"):
+    for name in ("bootstrap.js", "app.css", "noscript.css"):
         files["static:" + name] = static / name
     return files
 
@@ -227,7 +227,11 @@ def _manifest_is_current(dist: Path, fingerprint: str, version: str) -> dict[str
         or manifest.get("pyodide_version") != version
     ):
         return None
-    paths = [manifest["bootstrap"], manifest["stylesheet"], manifest["app_archive"]]
+    try:
+        paths = [manifest[key] for key in ("bootstrap", "stylesheet", "noscript_stylesheet")]
+        paths.append(manifest["app_archive"])
+    except KeyError:
+        return None
     paths += [manifest["pyodide_dir"] + name for name in PYODIDE_RUNTIME_FILES]
     if not all((dist / p).is_file() for p in paths):
         return None
@@ -280,6 +284,7 @@ def build(
         "app_dir": app_dir,
         "bootstrap": app_dir + "bootstrap.js",
         "stylesheet": app_dir + "app.css",
+        "noscript_stylesheet": app_dir + "noscript.css",
         "app_archive": app_dir + "app.zip",
         "shared_pricing": "shared/pricing.py" in {n[4:] for n in sources if n.startswith("zip:")},
     }

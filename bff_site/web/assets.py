@@ -27,6 +27,7 @@ class ClientAssets:
     """Absolute URL paths of what the shell page loads."""
 
     stylesheet: str
+    noscript_stylesheet: str
     bootstrap: str
     pyodide_module: str
     pyodide_dir: str
@@ -51,6 +52,7 @@ def load_assets(dist: Path | None = None, prefix: str | None = None) -> ClientAs
         manifest = json.loads((dist / "manifest.json").read_text(encoding="utf-8"))
         assets = ClientAssets(
             stylesheet=prefix + manifest["stylesheet"],
+            noscript_stylesheet=prefix + manifest["noscript_stylesheet"],
             bootstrap=prefix + manifest["bootstrap"],
             pyodide_module=prefix + manifest["pyodide_module"],
             pyodide_dir=prefix + manifest["pyodide_dir"],

@@ -30,7 +30,7 @@ def test_manifest_names_files_that_exist(built):
     dist, manifest = built
 
     assert json.loads((dist / "manifest.json").read_text()) == manifest
-    for key in ("bootstrap", "stylesheet", "app_archive", "pyodide_module"):
+    for key in ("bootstrap", "stylesheet", "noscript_stylesheet", "app_archive", "pyodide_module"):
         assert (dist / manifest[key]).is_file(), key
     assert manifest["pyodide_version"] == "314.0.7"
     assert manifest["pyodide_dir"] == "pyodide/314.0.7/"

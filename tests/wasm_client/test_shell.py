@@ -22,6 +22,7 @@ def manifest(tmp_path: Path) -> Path:
                 "app_dir": "app/abc123/",
                 "bootstrap": "app/abc123/bootstrap.js",
                 "stylesheet": "app/abc123/app.css",
+                "noscript_stylesheet": "app/abc123/noscript.css",
                 "app_archive": "app/abc123/app.zip",
                 "pyodide_dir": "pyodide/314.0.7/",
                 "pyodide_module": "pyodide/314.0.7/pyodide.mjs",

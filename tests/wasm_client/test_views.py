@@ -153,3 +153,13 @@ def test_queue_board_groups_by_status_with_one_tap_buttons():
         ("c3", "collected"),
     ]
     assert ids_of(html).count("queue-item") == 3
+
+
+def test_an_expired_session_offers_to_sign_in_again_and_come_back():
+    s = state(
+        route=router.parse("#/orders/ab12"),
+        problem=Problem("Please sign in to do that.", status=401),
+    )
+    html = views.page(s)
+
+    assert 'href="/auth/login?next=/%23/orders/ab12"' in html

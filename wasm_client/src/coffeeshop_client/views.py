@@ -154,6 +154,17 @@ def problem_banner(state: State) -> Markup:
     if problem is None:
         return Markup("")
     actions = []
+    if problem.status == 401:
+        actions.append(
+            h(
+                "a",
+                {
+                    "class_": "btn",
+                    "href": login_href(router.href(state.route.name, **state.route.params)),
+                },
+                "Sign in",
+            )
+        )
     if problem.retry:
         actions.append(button("Try again", "retry", id="problem-retry", testid="error-retry"))
     actions.append(button("Dismiss", "dismiss", id="problem-dismiss", class_="btn btn-quiet"))
