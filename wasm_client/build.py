@@ -124,6 +124,16 @@ def _npm_ci(client_dir: Path) -> None:
         raise BuildError(f"npm ci failed ({result.returncode}):\n{result.stderr[-2000:]}")
 
 
+def _staging_dir(dist: Path, prefix: str) -> Path:
+    """A fresh folder beside its final place, renamed into place when complete.
+
+    mkdtemp makes it 0700; the BFF may run as another user (the orchestrator drops
+    root to `coffeeshop`), so it gets the usual 0755 before it is published."""
+    staging = Path(tempfile.mkdtemp(prefix=prefix, dir=dist))
+    staging.chmod(0o755)
+    return staging
+
+
 def _gzip_beside(path: Path) -> None:
     """Write `path.gz` if gzip saves enough, so WhiteNoise can serve it pre-compressed."""
     if path.suffix not in COMPRESSIBLE_SUFFIXES:
@@ -148,7 +158,7 @@ def _vendor_pyodide(client_dir: Path, dist: Path, version: str) -> Path:
     if installed != version:
         raise BuildError(f"npm installed pyodide {installed}, the lock pins {version}")
     source = client_dir / "node_modules" / "pyodide"
-    staging = Path(tempfile.mkdtemp(prefix=".pyodide-", dir=dist))
+    staging = _staging_dir(dist, ".pyodide-")
     try:
         for name in PYODIDE_RUNTIME_FILES:
             origin = source / name
@@ -187,7 +197,7 @@ def _build_app(sources: dict[str, Path], dist: Path, app_hash: str) -> Path:
     target = dist / "app" / app_hash
     if target.is_dir():
         return target
-    staging = Path(tempfile.mkdtemp(prefix=".app-", dir=dist))
+    staging = _staging_dir(dist, ".app-")
     try:
         _write_app_zip(sources, staging / "app.zip")
         for name, path in sources.items():
@@ -235,6 +245,9 @@ def _manifest_is_current(dist: Path, fingerprint: str, version: str) -> dict[str
     paths += [manifest["pyodide_dir"] + name for name in PYODIDE_RUNTIME_FILES]
     if not all((dist / p).is_file() for p in paths):
         return None
+    for folder in (dist / manifest["app_dir"], dist / manifest["pyodide_dir"]):
+        if folder.stat().st_mode & 0o755 != 0o755:
+            folder.chmod(0o755)  # made 0700 by an earlier build of this script
     return dict(manifest)
 
 

@@ -131,3 +131,10 @@ def test_force_rebuilds_without_touching_other_files(built, tmp_path):
 
     assert (dist / "keep.txt").read_text() == "not ours"
     assert (dist / manifest["app_archive"]).is_file()
+
+
+def test_built_folders_are_readable_by_the_user_the_bff_runs_as(built):
+    dist, manifest = built
+
+    for folder in (dist / manifest["pyodide_dir"], dist / manifest["app_dir"]):
+        assert folder.stat().st_mode & 0o755 == 0o755
