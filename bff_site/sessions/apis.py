@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -34,10 +34,17 @@ def login(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@_problems
 def register(request: HttpRequest) -> HttpResponse:
-    """Identity's registration page; it sends the new customer back to sign in here."""
-    back = settings.BFF_PUBLIC_URL.rstrip("/") + "/auth/login"
-    query = urlencode({"next": back})
+    """Identity's registration page; once registered, straight on into the sign-in flow.
+
+    `next` is the authorization request itself (a path on Identity), so the new
+    customer comes back here signed in without typing the password again.
+    """
+    authorize = urlsplit(
+        services.login_begin(session=request.session, next_url=request.GET.get("next"))
+    )
+    query = urlencode({"next": urlunsplit(("", "", authorize.path, authorize.query, ""))})
     return HttpResponseRedirect(
         f"{settings.IDENTITY_PUBLIC_URL}{settings.IDENTITY_REGISTER_PATH}?{query}"
     )
