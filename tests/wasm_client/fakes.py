@@ -171,9 +171,13 @@ class FakeBff:
 
 class FakeStream:
     def __init__(
-        self, url: str, on_event: Callable[[str], None], on_error: Callable[[bool], None]
+        self,
+        url: str,
+        on_event: Callable[[str], None],
+        on_error: Callable[[bool], None],
+        on_open: Callable[[], None],
     ) -> None:
-        self.url, self.on_event, self.on_error = url, on_event, on_error
+        self.url, self.on_event, self.on_error, self.on_open = url, on_event, on_error, on_open
         self.closed = False
 
     def close(self) -> None:
@@ -221,8 +225,12 @@ class FakePlatform:
         self.sleeps.append(seconds)
 
     def open_stream(
-        self, url: str, on_event: Callable[[str], None], on_error: Callable[[bool], None]
+        self,
+        url: str,
+        on_event: Callable[[str], None],
+        on_error: Callable[[bool], None],
+        on_open: Callable[[], None],
     ) -> FakeStream:
-        stream = FakeStream(url, on_event, on_error)
+        stream = FakeStream(url, on_event, on_error, on_open)
         self.streams.append(stream)
         return stream

@@ -250,3 +250,19 @@ def test_customer_cancels_an_order():
 
     assert 'data-status="cancelled"' in platform.view_html
     assert 'data-testid="cancel-order"' not in platform.view_html
+
+
+def test_the_bff_ending_a_quiet_stream_is_not_a_failure():
+    app, _bff, platform = make()
+
+    async def scenario():
+        await app.start()
+        stream = platform.streams[0]
+        for _ in range(5):  # the BFF closes the stream, the browser reconnects
+            stream.on_error(False)
+            stream.on_open()
+
+    asyncio.run(scenario())
+
+    assert app.state.live_mode == "stream"
+    assert not platform.streams[0].closed

@@ -57,6 +57,7 @@ class Platform(Protocol):
         url: str,
         on_event: Callable[[str], None],
         on_error: Callable[[bool], None],
+        on_open: Callable[[], None],
     ) -> Stream: ...
 
 
@@ -269,7 +270,7 @@ class App:
         self._stream_errors = 0
         try:
             self._stream = self.platform.open_stream(
-                "/api/events", self.on_stream_event, self.on_stream_error
+                "/api/events", self.on_stream_event, self.on_stream_error, self.on_stream_open
             )
             self.state.live_mode = "stream"
         except Exception:  # no EventSource in this browser
@@ -283,6 +284,11 @@ class App:
         except (ValueError, KeyError, TypeError):
             return
         self.spawn(self.apply_status(order_id, status))
+
+    def on_stream_open(self) -> None:
+        # The BFF ends each stream after a while and the browser reconnects: only
+        # errors with no successful (re)connection in between count as failures.
+        self._stream_errors = 0
 
     def on_stream_error(self, closed: bool) -> None:
         """EventSource retries by itself; after a few failures in a row, or when the

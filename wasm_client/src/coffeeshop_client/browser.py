@@ -59,22 +59,30 @@ class BrowserStream:
     """An EventSource on `url`, calling back on `order` events and on errors."""
 
     def __init__(
-        self, url: str, on_event: Callable[[str], None], on_error: Callable[[bool], None]
+        self,
+        url: str,
+        on_event: Callable[[str], None],
+        on_error: Callable[[bool], None],
+        on_open: Callable[[], None],
     ) -> None:
         self._source = js.EventSource.new(url)
         self._on_event = create_proxy(lambda event: on_event(str(event.data)))
         self._on_error = create_proxy(
             lambda _event: on_error(self._source.readyState == EVENT_SOURCE_CLOSED)
         )
+        self._on_open = create_proxy(lambda _event: on_open())
         self._source.addEventListener("order", self._on_event)
         self._source.addEventListener("error", self._on_error)
+        self._source.addEventListener("open", self._on_open)
 
     def close(self) -> None:
         self._source.close()
         self._source.removeEventListener("order", self._on_event)
         self._source.removeEventListener("error", self._on_error)
+        self._source.removeEventListener("open", self._on_open)
         self._on_event.destroy()
         self._on_error.destroy()
+        self._on_open.destroy()
 
 
 class BrowserPlatform:
@@ -158,9 +166,13 @@ class BrowserPlatform:
         await asyncio.sleep(seconds)
 
     def open_stream(
-        self, url: str, on_event: Callable[[str], None], on_error: Callable[[bool], None]
+        self,
+        url: str,
+        on_event: Callable[[str], None],
+        on_error: Callable[[bool], None],
+        on_open: Callable[[], None],
     ) -> BrowserStream:
-        return BrowserStream(url, on_event, on_error)
+        return BrowserStream(url, on_event, on_error, on_open)
 
 
 def _data(element: Any) -> dict[str, str]:
