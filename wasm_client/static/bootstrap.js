@@ -4,11 +4,16 @@
 // No inline script, no eval of our own: the page runs under a strict CSP.
 
 const root = document.getElementById("app");
-const status = document.getElementById("boot-status");
 
 function showFailure(message) {
   document.documentElement.classList.remove("is-booting");
-  if (!status) return;
+  // The loading line may be gone already if Python had started rendering.
+  let status = document.getElementById("boot-status");
+  if (!status) {
+    status = document.createElement("p");
+    status.id = "boot-status";
+    root.prepend(status);
+  }
   status.classList.remove("loading");
   status.classList.add("banner", "banner-bad");
   status.setAttribute("role", "alert");
