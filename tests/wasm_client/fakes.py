@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
@@ -150,6 +151,7 @@ class FakeBff:
 
     async def __call__(self, request: HttpRequest) -> HttpResponse:
         self.requests.append(request)
+        await asyncio.sleep(0)  # a real fetch lets other tasks run while it waits
         if self.network_down:
             raise RuntimeError("TypeError: Failed to fetch")
         answer = self.routes.get(f"{request.method} {request.url}")

@@ -266,3 +266,28 @@ def test_the_bff_ending_a_quiet_stream_is_not_a_failure():
 
     assert app.state.live_mode == "stream"
     assert not platform.streams[0].closed
+
+
+def test_a_burst_of_events_refreshes_the_queue_twice_not_once_per_event():
+    app, bff, platform = make("#/queue", roles=("barista",))
+    calls = []
+
+    def queue(request):
+        calls.append(request)
+        return 200, {"results": [order_json(status="placed")]}
+
+    bff.on("GET", "/api/staff/queue", queue)
+
+    async def scenario():
+        await app.start()
+        calls.clear()
+        stream = platform.streams[0]
+        for n in range(5):
+            stream.on_event(json.dumps({"order_id": f"o{n}", "status": "placed", "at": "x"}))
+        for _ in range(10):
+            await asyncio.sleep(0)
+
+    asyncio.run(scenario())
+
+    assert len(calls) == 2
+    assert 'data-testid="queue-item"' in platform.view_html

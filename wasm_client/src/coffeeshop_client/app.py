@@ -108,6 +108,8 @@ class App:
         self._poll_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._announced: dict[str, str] = {}
+        self._queue_fetching = False
+        self._queue_stale = False
 
     # ---- rendering ---------------------------------------------------------
 
@@ -210,11 +212,25 @@ class App:
         self.render()
 
     async def load_queue(self) -> None:
+        """Fetch the queue; calls made while one is in flight collapse into one more
+        fetch after it (a burst of events at the rush hour makes two requests, not N)."""
+        if self._queue_fetching:
+            self._queue_stale = True
+            return
+        self._queue_fetching = True
         try:
-            self.state.queue = await self.api.queue()
-            self.state.queue_loaded = True
-        except (ApiError, NetworkError) as err:
-            self.fail(err, retry="load-queue")
+            while True:
+                self._queue_stale = False
+                try:
+                    self.state.queue = await self.api.queue()
+                    self.state.queue_loaded = True
+                except (ApiError, NetworkError) as err:
+                    self.fail(err, retry="load-queue")
+                    break
+                if not self._queue_stale:
+                    break
+        finally:
+            self._queue_fetching = False
         self.render()
 
     async def load_quote(self) -> None:
