@@ -20,7 +20,7 @@ from order_site.orders import services
 from order_site.outbox.models import ProcessedEvent
 from order_site.users.principals import Principal
 from order_site.users.services import customer_apply_event
-from shared.events import build_envelope, kafka_consumer, run_consumer
+from shared.events import Envelope, build_envelope, kafka_consumer, run_consumer
 from tests.order.conftest import donut_line
 from tests.order.outbox.kafka_helpers import running_relay, wait_until_all_sent
 
@@ -30,10 +30,16 @@ BARISTA = Principal(2001, frozenset({"barista"}))
 
 
 @contextmanager
-def running_consumer(name: str, group: str) -> Iterator[None]:
-    """One of Order's consumers (as `run_order_consumers` runs it) under a given group."""
-    topic, on_event = HANDLERS[name]
+def running_consumer(name: str, group: str) -> Iterator[set[str]]:
+    """One of Order's consumers (as `run_order_consumers` runs it) under a given group;
+    yields the ids of the events it has handled (or skipped as already processed)."""
+    topic, handler = HANDLERS[name]
     stop = threading.Event()
+    seen: set[str] = set()
+
+    def on_event(envelope: Envelope) -> None:
+        handler(envelope)
+        seen.add(envelope.event_id)
 
     def loop() -> None:
         try:
@@ -50,7 +56,7 @@ def running_consumer(name: str, group: str) -> Iterator[None]:
     thread = threading.Thread(target=loop)
     thread.start()
     try:
-        yield
+        yield seen
     finally:
         stop.set()
         thread.join(timeout=30)
