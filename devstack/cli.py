@@ -75,6 +75,10 @@ def seed_site(stack: Stack, site: str, password: str) -> None:
     if site == "identity":
         progress(site, "seeding demo users")
         stack.manage("identity", "seed_demo", extra_env={"DEMO_PASSWORD": password})
+        progress(site, "provisioning the OAuth clients")
+        stack.manage(
+            "identity", "ensure_oauth_clients", stdin=json.dumps(stack.oauth_client_specs())
+        )
         return
     if site == "order":
         progress(site, "seeding the demo menu")

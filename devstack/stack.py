@@ -451,8 +451,14 @@ class Stack:
             env["PAYMENT_PROVIDER_URL"] = f"http://{HOST}:{self.ports['payments']}"
         return env
 
-    def manage(self, site: str, *args: str, extra_env: dict[str, str] | None = None) -> str:
-        """Run `manage.py` of a site; raise StartError with its output when it fails."""
+    def manage(
+        self,
+        site: str,
+        *args: str,
+        extra_env: dict[str, str] | None = None,
+        stdin: str | None = None,
+    ) -> str:
+        """Run `manage.py` of a site (feeding it `stdin`); raise StartError when it fails."""
         env = dict(os.environ)
         env.update(self.site_env(site))
         if extra_env:
@@ -461,6 +467,7 @@ class Stack:
             [sys.executable, str(REPO_ROOT / f"{site}_site" / "manage.py"), *args],
             env=env,
             cwd=REPO_ROOT,
+            input=stdin,
             capture_output=True,
             text=True,
             check=False,
@@ -470,6 +477,65 @@ class Stack:
                 site, f"manage.py {' '.join(args)} failed", (result.stdout + result.stderr)[-3000:]
             )
         return result.stdout
+
+    def oauth_client_specs(self) -> list[dict[str, Any]]:
+        """The OAuth clients Identity must know, each with the secret its user site holds.
+
+        Fed to `manage.py ensure_oauth_clients` on stdin (never on a command line).
+        """
+        client = self.openbao.admin_client()
+
+        def secret(site: str, key: str) -> str:
+            data = client.secrets.kv.v2.read_secret_version(
+                path=f"coffeeshop/{site}", mount_point="secret", raise_on_deleted_version=True
+            )
+            return str(data["data"]["data"][key])
+
+        bff = self.ports["bff"]
+        orders = ["orders:read", "orders:write", "orders:on-behalf-of"]
+        machine = "client-credentials"
+        return [
+            {
+                "client_id": "bff-web",
+                "name": "CoffeeShop web (BFF)",
+                "grant_type": "authorization-code",
+                "secret": secret("bff", "oidc_client_secret"),
+                "allowed_scopes": ["openid", "profile", "email", "roles"],
+                "redirect_uris": [
+                    f"http://{HOST}:{bff}/auth/callback",
+                    f"http://localhost:{bff}/auth/callback",
+                ],
+                "post_logout_redirect_uris": [f"http://{HOST}:{bff}/", f"http://localhost:{bff}/"],
+            },
+            {
+                "client_id": "bff-customer",
+                "name": "BFF for customers",
+                "grant_type": machine,
+                "secret": secret("bff", "bff_customer_client_secret"),
+                "allowed_scopes": orders,
+            },
+            {
+                "client_id": "bff-staff",
+                "name": "BFF for staff",
+                "grant_type": machine,
+                "secret": secret("bff", "bff_staff_client_secret"),
+                "allowed_scopes": [*orders, "orders:staff"],
+            },
+            {
+                "client_id": "order-service",
+                "name": "Order",
+                "grant_type": machine,
+                "secret": secret("order", "identity_client_secret"),
+                "allowed_scopes": ["introspection", "users:read"],
+            },
+            {
+                "client_id": "notifier",
+                "name": "Order's notification dispatcher",
+                "grant_type": machine,
+                "secret": secret("order", "notifier_client_secret"),
+                "allowed_scopes": ["users:read"],
+            },
+        ]
 
     def migrate_all(self, then: Callable[[str], None] | None = None) -> None:
         """Migrate (and collect static files of) every site at once, then run `then(site)`."""

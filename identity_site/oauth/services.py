@@ -45,25 +45,31 @@ def oauth_client_ensure(
     if grant_type == Application.GRANT_AUTHORIZATION_CODE and not redirect_uris:
         raise InvalidInput(f"client {client_id!r} needs at least one redirect URI")
     app = Application.objects.select_for_update().filter(client_id=client_id).first()
+    wanted = {
+        "name": name,
+        "client_type": client_type,
+        "authorization_grant_type": grant_type,
+        "redirect_uris": " ".join(redirect_uris),
+        "post_logout_redirect_uris": " ".join(post_logout_redirect_uris),
+        "skip_authorization": skip_authorization,
+        "hash_client_secret": True,
+        # ID tokens are RS256-signed with the key from the secret store (published as JWKS).
+        "algorithm": (
+            Application.RS256_ALGORITHM
+            if grant_type == Application.GRANT_AUTHORIZATION_CODE
+            else Application.NO_ALGORITHM
+        ),
+    }
     if app is None:
         app = Application(client_id=client_id)
-    app.name = name
-    app.client_type = client_type
-    app.authorization_grant_type = grant_type
-    app.redirect_uris = " ".join(redirect_uris)
-    app.post_logout_redirect_uris = " ".join(post_logout_redirect_uris)
-    app.skip_authorization = skip_authorization
-    app.hash_client_secret = True
-    # ID tokens are RS256-signed with the key from the secret store (published as JWKS).
-    app.algorithm = (
-        Application.RS256_ALGORITHM
-        if grant_type == Application.GRANT_AUTHORIZATION_CODE
-        else Application.NO_ALGORITHM
-    )
-    if not app.client_secret or not check_password(secret, app.client_secret):
-        app.client_secret = secret
-    app.full_clean(exclude=["client_secret", "user"])
-    app.save()
+    secret_changed = not app.client_secret or not check_password(secret, app.client_secret)
+    if app.pk is None or secret_changed or any(getattr(app, k) != v for k, v in wanted.items()):
+        for field, value in wanted.items():
+            setattr(app, field, value)
+        if secret_changed:
+            app.client_secret = secret
+        app.full_clean(exclude=["client_secret", "user"])
+        app.save()
     ClientPolicy.objects.update_or_create(
         application=app, defaults={"allowed_scopes": sorted(set(allowed_scopes))}
     )

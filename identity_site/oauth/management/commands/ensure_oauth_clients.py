@@ -31,6 +31,7 @@ FIELDS = {
 
 class Command(BaseCommand):
     help = __doc__
+    stealth_options = ("stdin",)
 
     def handle(self, *args: Any, **options: Any) -> None:
         stdin = options.get("stdin") or sys.stdin
