@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from types import ModuleType
 
 from django.db import transaction
@@ -244,3 +245,32 @@ def payment_refund(*, refund_id: int, provider: PaymentProvider | None = None) -
         logger.warning("refund %s: attempt %d failed: %s", refund_id, refund.attempts, error)
         raise error
     return refund
+
+
+def payments_requeue_stale(*, older_than: timedelta = timedelta(minutes=15)) -> tuple[int, int]:
+    """Queue again every charge and refund still `requested` and untouched for `older_than`.
+
+    For payments whose task was lost or gave up (its retries exhausted while the
+    provider was down): the tasks are idempotent, so queueing one that is in fact
+    still retrying costs a skipped run, never a second charge. Returns
+    (payments, refunds) queued. Run it on a schedule (`manage.py payments_requeue`).
+    """
+    cutoff = timezone.now() - older_than
+    payment_ids = list(
+        Payment.objects.filter(status=PaymentStatus.REQUESTED, updated_at__lt=cutoff)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    refund_ids = list(
+        Refund.objects.filter(status=PaymentStatus.REQUESTED, updated_at__lt=cutoff)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    with transaction.atomic():
+        for payment_id in payment_ids:
+            transaction.on_commit(_on_commit_delay("payment_charge_task", payment_id))
+        for refund_id in refund_ids:
+            transaction.on_commit(_on_commit_delay("payment_refund_task", refund_id))
+    if payment_ids or refund_ids:
+        logger.warning("requeued %d payments, %d refunds", len(payment_ids), len(refund_ids))
+    return len(payment_ids), len(refund_ids)

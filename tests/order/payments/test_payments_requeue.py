@@ -1,0 +1,55 @@
+"""Queueing again charges and refunds that stayed `requested` too long."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from order_site.payments.models import Payment, Refund
+from order_site.payments.services import (
+    payment_refund_request,
+    payment_request,
+    payments_requeue_stale,
+)
+from order_site.payments.tasks import payment_charge_task
+
+pytestmark = pytest.mark.django_db
+
+
+def test_only_payments_requested_for_longer_than_the_limit_are_queued_again(
+    make_order: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    stale = payment_request(order_id=make_order().id, amount=450, currency="EUR")
+    fresh = payment_request(order_id=make_order().id, amount=450, currency="EUR")
+    done = payment_request(order_id=make_order().id, amount=450, currency="EUR")
+    payment_charge_task.apply(args=[done.id])
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    Payment.objects.filter(id__in=[stale.id, done.id]).update(updated_at=an_hour_ago)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        counts = payments_requeue_stale(older_than=timedelta(minutes=15))
+
+    assert counts == (1, 0)
+    assert len(callbacks) == 1
+    assert Payment.objects.get(id=fresh.id).status == "requested"
+
+
+def test_a_refund_requested_for_longer_than_the_limit_is_queued_again(
+    make_order: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    order = make_order()
+    payment = payment_request(order_id=order.id, amount=450, currency="EUR")
+    payment_charge_task.apply(args=[payment.id])
+    refund = payment_refund_request(order_id=order.id, amount=450)
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    Refund.objects.filter(id=refund.id).update(updated_at=an_hour_ago)
+    Payment.objects.filter(id=payment.id).update(updated_at=an_hour_ago)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        counts = payments_requeue_stale(older_than=timedelta(minutes=15))
+
+    assert counts == (0, 1)
+    assert len(callbacks) == 1
