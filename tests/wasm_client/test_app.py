@@ -291,3 +291,17 @@ def test_a_burst_of_events_refreshes_the_queue_twice_not_once_per_event():
 
     assert len(calls) == 2
     assert 'data-testid="queue-item"' in platform.view_html
+
+
+def test_the_menu_shows_my_orders_in_progress():
+    app, bff, platform = make()
+    bff.on(
+        "GET",
+        "/api/orders",
+        (200, {"results": [order_json("a-0001", "ready"), order_json("b-0002", "collected")]}),
+    )
+
+    asyncio.run(app.start())
+
+    assert 'data-testid="active-order" data-order-id="a-0001"' in platform.view_html
+    assert "b-0002" not in platform.view_html

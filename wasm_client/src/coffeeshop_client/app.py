@@ -146,6 +146,19 @@ class App:
         await self.show(self.state.route, focus_heading=False)
         if self.state.session.authenticated:
             self.go_live()
+            if not self.state.orders_loaded:
+                await self.load_active_orders()
+
+    async def load_active_orders(self) -> None:
+        """My orders, quietly (no error banner): the menu shows the ones in progress."""
+        try:
+            orders = await self.api.orders()
+        except (ApiError, NetworkError):
+            return
+        self._remember_orders(orders)
+        self.state.order_ids = [o.id for o in orders]
+        self.state.orders_loaded = True
+        self.render()
 
     async def load_basics(self) -> None:
         session_result, menu_result = await asyncio.gather(
@@ -356,7 +369,8 @@ class App:
         if needs_details and (
             order_id == self.state.placed_order_id
             or self.state.route.params.get("id") == order_id
-            or self.state.orders_loaded
+            # Staff get every order's events: fetching strangers' orders would 404.
+            or (self.state.orders_loaded and not self.state.session.is_staff)
         ):
             try:
                 order = await self.api.order(order_id)

@@ -228,7 +228,32 @@ def menu_page(state: State) -> Markup:
     ]
     if not sections:
         sections = [h("p", None, "The menu is empty right now.")]
-    return fragment(heading("Menu"), sections)
+    return fragment(heading("Menu"), active_orders(state), sections)
+
+
+def active_orders(state: State) -> Markup:
+    """A customer's orders still in progress, on top of the menu: where is my coffee?"""
+    live = [
+        state.orders[i]
+        for i in state.order_ids
+        if i in state.orders and statuses.is_live(state.orders[i].status)
+    ][:3]
+    if not live:
+        return Markup("")
+    return h(
+        "ul",
+        {"class_": "active-orders", "aria_label": "Your orders in progress"},
+        [
+            h(
+                "li",
+                {"class_": "active-order", "data_testid": "active-order", "data_order_id": o.id},
+                h("a", {"href": router.href("order", id=o.id)}, f"Order {statuses.short_id(o.id)}"),
+                " ",
+                status_badge(o.status),
+            )
+            for o in live
+        ],
+    )
 
 
 def product_card(product: Product, currency: str) -> Markup:
