@@ -82,6 +82,8 @@ WORKERS: dict[str, tuple[str, list[str], str]] = {
         "ready",
     ),
     "bff-live": ("bff", _manage("bff", "run_live_updates"), "consuming"),
+    # Identity's outbox (user events) to Kafka.
+    "identity-relay": ("identity", _manage("identity", "run_outbox_relay"), "relaying"),
     # Order's outbox to Kafka, and its consumers (user copy, notification e-mails).
     "order-relay": ("order", _manage("order", "run_outbox_relay"), "outbox relay ready"),
     "order-consumers": (
