@@ -178,6 +178,9 @@ def test_rate_limited_checkout_says_when_to_try_again():
 
     assert "Too many requests. Try again in 12 seconds." in platform.view_html
     assert not app.state.cart.is_empty
+    assert 12 in platform.sleeps  # 'Try again' is enabled again after Retry-After
+    assert app.state.problem is not None
+    assert app.state.problem.waiting is False
 
 
 def test_stream_failures_fall_back_to_polling_every_three_seconds():

@@ -69,6 +69,7 @@ class Problem:
     retry: str | None = None  # the action to run again
     status: int | None = None
     service: str | None = None
+    waiting: bool = False  # 429: 'Try again' stays disabled until Retry-After has passed
 
 
 @dataclass
@@ -132,8 +133,18 @@ class App:
         service = error.service if isinstance(error, ApiError) else None
         if isinstance(error, ApiError) and error.status in (400, 403, 404, 409):
             retry = None  # trying the same thing again would fail the same way
-        self.state.problem = Problem(describe_error(error), retry, status, service)
-        self.platform.announce(self.state.problem.message)
+        problem = Problem(describe_error(error), retry, status, service)
+        self.state.problem = problem
+        self.platform.announce(problem.message)
+        if isinstance(error, ApiError) and error.status == 429 and retry:
+            problem.waiting = True
+            self.spawn(self._unblock(problem, error.retry_after or 5))
+
+    async def _unblock(self, problem: Problem, seconds: int) -> None:
+        await self.platform.sleep(seconds)
+        problem.waiting = False
+        if self.state.problem is problem:
+            self.render()
 
     # ---- start-up and navigation ------------------------------------------
 

@@ -166,7 +166,15 @@ def problem_banner(state: State) -> Markup:
             )
         )
     if problem.retry:
-        actions.append(button("Try again", "retry", id="problem-retry", testid="error-retry"))
+        actions.append(
+            button(
+                "Try again",
+                "retry",
+                id="problem-retry",
+                testid="error-retry",
+                disabled=problem.waiting,
+            )
+        )
     actions.append(button("Dismiss", "dismiss", id="problem-dismiss", class_="btn btn-quiet"))
     return h(
         "div",
