@@ -41,6 +41,8 @@ USER_EVENTS_TOPIC = "coffeeshop.user-events"
 IDENTITY_URL = "http://127.0.0.1:8001"
 ORDER_CLIENT_ID = "order-service"
 IDENTITY_CLIENT_SECRET = ""
+NOTIFIER_CLIENT_ID = "notifier"
+NOTIFIER_CLIENT_SECRET = ""
 
 # Settings of Order's payments that its code reads.
 REDIS_URL = "redis://127.0.0.1:6379/0"

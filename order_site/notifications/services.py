@@ -6,7 +6,9 @@ import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.utils import timezone
 
+from order_site.users.identity_client import identity_user_contact
 from order_site.users.models import Customer
 from shared.events import Envelope
 from shared.pricing import format_money
@@ -45,6 +47,27 @@ def notification_message(envelope: Envelope) -> tuple[str, str] | None:
     return None
 
 
+def _customer_from_identity(customer_id: int) -> Customer | None:
+    """A user Order has not heard of yet (their `user.created` is still on its way):
+    ask Identity (DESIGN.md flow 3) and keep the answer in the copy. Raises
+    DownstreamUnavailable when Identity is down, so the event is handled later."""
+    contact = identity_user_contact(user_id=customer_id)
+    if contact is None:
+        return None
+    customer, _ = Customer.objects.update_or_create(
+        id=customer_id,
+        defaults={
+            "email": str(contact.get("email", "")),
+            "name": str(contact.get("full_name", "")),
+            "roles": list(contact.get("roles") or []),
+            "is_active": bool(contact.get("is_active", True)),
+            # As fresh as now: a user event older than this answer is ignored.
+            "source_event_at": timezone.now(),
+        },
+    )
+    return customer
+
+
 def notification_send(*, envelope: Envelope) -> bool:
     """Send the e-mail this event calls for; True when one was sent.
 
@@ -56,8 +79,10 @@ def notification_send(*, envelope: Envelope) -> bool:
     if message is None:
         return False
     customer_id = int(envelope.payload.get("customer_id", 0))
-    customer = Customer.objects.filter(id=customer_id, is_active=True).first()
-    if customer is None or not customer.email:
+    customer = Customer.objects.filter(id=customer_id).first() or _customer_from_identity(
+        customer_id
+    )
+    if customer is None or not customer.is_active or not customer.email:
         logger.warning("no e-mail address for user %s: %s not sent", customer_id, message[0])
         return False
     subject, body = message

@@ -14,14 +14,14 @@ import logging
 import time
 from typing import Any
 
-import httpx
-from django.conf import settings
 from django.core.cache import cache
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 
+from order_site.users.identity_client import identity_introspect
 from order_site.users.principals import CUSTOMER, KNOWN_ROLES, STAFF_ROLES, Principal
+from shared.http import DownstreamUnavailable
 
 logger = logging.getLogger("coffeeshop.order.auth")
 
@@ -30,8 +30,6 @@ STAFF_SCOPE = "orders:staff"
 CACHE_PREFIX = "introspection:"
 INACTIVE_CACHE_SECONDS = 5
 MAX_CACHE_SECONDS = 300
-
-_client = httpx.Client(timeout=httpx.Timeout(3.0, connect=1.0))
 
 
 def _cache_key(token: str) -> str:
@@ -49,18 +47,10 @@ def introspect(token: str) -> dict[str, Any]:
     if cached is not None:
         return dict(cached)
     try:
-        response = _client.post(
-            f"{settings.IDENTITY_URL.rstrip('/')}/o/introspect/",
-            data={"token": token},
-            auth=(settings.ORDER_CLIENT_ID, settings.IDENTITY_CLIENT_SECRET),
-        )
-    except httpx.HTTPError as err:
-        logger.warning("introspection failed: %s", type(err).__name__)
+        answer = identity_introspect(token=token)
+    except DownstreamUnavailable as err:
+        logger.warning("introspection failed: %s", err.reason)
         raise exceptions.AuthenticationFailed("The token could not be checked.") from None
-    if response.status_code != 200:
-        logger.warning("introspection answered %s", response.status_code)
-        raise exceptions.AuthenticationFailed("The token could not be checked.")
-    answer: dict[str, Any] = response.json()
     if answer.get("active") is True:
         remaining = int(answer.get("exp", 0)) - int(time.time())
         ttl = min(remaining, MAX_CACHE_SECONDS)

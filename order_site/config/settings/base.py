@@ -82,6 +82,9 @@ CSRF_FAILURE_VIEW = "shared.problems.csrf_failure"
 IDENTITY_URL = env.str("IDENTITY_URL", default="http://127.0.0.1:8001")
 ORDER_CLIENT_ID = env.str("ORDER_CLIENT_ID", default="order-service")
 IDENTITY_CLIENT_SECRET = SECRETS.get("identity_client_secret", "")
+# The notification dispatcher reads users' e-mail addresses as the `notifier` client.
+NOTIFIER_CLIENT_ID = env.str("NOTIFIER_CLIENT_ID", default="notifier")
+NOTIFIER_CLIENT_SECRET = SECRETS.get("notifier_client_secret", "")
 
 # Notifications: EMAIL_URL is smtp://host:port (the local sink, or the provider).
 _email = urlsplit(env.str("EMAIL_URL", default="smtp://127.0.0.1:51025"))
