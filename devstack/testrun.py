@@ -24,6 +24,7 @@ BIN = Path(PY).parent
 # (name, test path, Django settings module or None)
 SUITES: list[tuple[str, str, str | None]] = [
     ("infra", "tests/infra", None),
+    ("wasm_client", "tests/wasm_client", None),
     *[(site, f"tests/{site}", f"{site}_site.config.settings.test") for site in SITES],
     ("e2e", "tests/e2e", None),
 ]
@@ -49,6 +50,9 @@ def lint() -> list[str]:
                 "order_site",
                 "bff_site",
                 "sandbox",
+                "wasm_client/src/coffeeshop_client",
+                "wasm_client/build.py",
+                "bench",
                 "manage_all.py",
             ],
         ),

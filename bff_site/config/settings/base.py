@@ -100,7 +100,9 @@ WASM_CLIENT_DIST_DIR = env.path(
 )
 WASM_CLIENT_URL_PREFIX = "/"
 WHITENOISE_ROOT = WASM_CLIENT_DIST_DIR
-WHITENOISE_IMMUTABLE_FILE_TEST = r"^/(app/[0-9a-f]{16}|pyodide/[0-9][0-9.]*)/"
+WHITENOISE_IMMUTABLE_FILE_TEST = (
+    r"^/(app/[0-9a-f]{16}|pyodide/[0-9][0-9.]*)/|^/static/.+\.[0-9a-f]{12}\.\w+$"
+)
 WHITENOISE_MIMETYPES = {".wasm": "application/wasm", ".mjs": "text/javascript"}
 
 REST_FRAMEWORK = common.REST_FRAMEWORK
