@@ -19,6 +19,11 @@ class RedactSecrets(logging.Filter):
     """Mask credential-looking values in log messages (defence in depth only)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        request = getattr(record, "request", None)
+        if request is not None and hasattr(request, "path"):
+            # Django attaches the request; its repr carries the query string, where OAuth
+            # puts one-time codes and state. Keep the method and path only.
+            record.request = f"{getattr(request, 'method', '')} {request.path}"
         message = record.getMessage()
         redacted = message
         for pattern in _SECRET_PATTERNS:
