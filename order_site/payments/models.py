@@ -32,7 +32,8 @@ class Payment(models.Model):
     provider_reference = models.CharField(max_length=255, blank=True, default="")
     failure_code = models.CharField(max_length=64, blank=True, default="")
     failure_reason = models.CharField(max_length=255, blank=True, default="")
-    attempts = models.PositiveIntegerField(default=0)  # calls made to the provider
+    # Charge attempts: task runs that tried the provider (an open breaker counts too).
+    attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=255, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
