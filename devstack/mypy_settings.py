@@ -35,6 +35,7 @@ VAULT_ADDR = "http://127.0.0.1:8200"
 LOGIN_MAX_FAILURES = 5
 LOGIN_LOCKOUT_SECONDS = 900
 INTROSPECTION_CACHE_SECONDS = 300
+CLIENT_CACHE_SECONDS = 30
 USER_EVENTS_TOPIC = "coffeeshop.user-events"
 
 # Settings of Order that its own code reads.

@@ -10,12 +10,15 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from oauth2_provider.models import AccessToken, Application
 
 from identity_site.oauth.cache import PREFIX, token_checksum
 from identity_site.oauth.hashers import ClientSecretHasher
 from identity_site.oauth.models import ClientPolicy
+from identity_site.oauth.validators import client_cache
 from tests.identity.conftest import SERVICE_SECRET
 
 pytestmark = pytest.mark.django_db
@@ -248,3 +251,24 @@ def test_introspection_by_get_is_not_allowed(client: Client, service_client: Any
     )
 
     assert response.status_code == 405
+
+
+def test_client_rows_are_cached_per_process_but_the_secret_is_still_checked(
+    client: Client, service_client: Any, settings: Any
+) -> None:
+    settings.CLIENT_CACHE_SECONDS = 30
+    client_cache.clear()
+    token = service_token(client)  # loads and caches the row
+
+    with CaptureQueriesContext(connection) as queries:
+        answer = introspect(client, token)
+    wrong = client.post(
+        "/o/introspect/",
+        {"token": token},
+        HTTP_AUTHORIZATION=basic("order-service", "not-the-secret"),
+    )
+    client_cache.clear()
+
+    assert answer["active"] is True
+    assert not any("oauth2_provider_application" in q["sql"] for q in queries.captured_queries)
+    assert wrong.status_code in (401, 403)

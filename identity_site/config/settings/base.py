@@ -92,6 +92,8 @@ USER_EVENTS_TOPIC = "coffeeshop.user-events"
 ACCESS_TOKEN_EXPIRE_SECONDS = env.int("ACCESS_TOKEN_EXPIRE_SECONDS", default=300)
 # Introspection answers are cached at most this long (and never past the token's expiry).
 INTROSPECTION_CACHE_SECONDS = env.int("INTROSPECTION_CACHE_SECONDS", default=300)
+# OAuth client rows are kept this long in each worker (identity_site/oauth/validators.py).
+CLIENT_CACHE_SECONDS = env.int("OAUTH_CLIENT_CACHE_SECONDS", default=30)
 # Named so migrations that point at the library's models can say so (swappable models).
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105 - a model name
