@@ -34,10 +34,26 @@ def outbox_record(*, topic: str, key: str, event_type: str, payload: dict[str, A
     return envelope
 
 
+# Any constant both relays agree on: the key of the advisory lock held by the active relay.
+RELAY_LOCK_KEY = 0x0C0FFEE
+
+
 @contextmanager
 def outbox_claim_batch(batch_size: int = RELAY_BATCH_SIZE) -> Iterator[Sequence[OutgoingMessage]]:
-    """Lock the oldest unsent rows for this relay (others skip them) until the block ends."""
+    """Lock the oldest unsent rows for this relay until the block ends.
+
+    Only one relay publishes at a time (a transaction-scoped advisory lock; the
+    others get an empty batch and stand by): two relays publishing interleaved
+    batches could put one order's events on Kafka out of order. `SKIP LOCKED`
+    keeps the row locks from ever blocking.
+    """
     with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [RELAY_LOCK_KEY])
+            (active,) = cursor.fetchone() or (False,)
+        if not active:
+            yield []
+            return
         rows = list(
             OutboxEvent.objects.select_for_update(skip_locked=True)
             .filter(sent_at__isnull=True)

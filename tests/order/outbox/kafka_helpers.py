@@ -5,8 +5,9 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from confluent_kafka import Consumer
 from django.conf import settings
@@ -18,7 +19,9 @@ from shared.events import Envelope, kafka_producer, parse_envelope, run_relay
 
 
 @contextmanager
-def running_relay(**producer_overrides: object) -> Iterator[None]:
+def running_relay(
+    claim_batch: Callable[[], Any] = outbox_claim_batch, **producer_overrides: object
+) -> Iterator[None]:
     """The relay loop of `run_outbox_relay`, in a thread, for the block's duration."""
     stop = threading.Event()
     failures: list[BaseException] = []
@@ -29,7 +32,7 @@ def running_relay(**producer_overrides: object) -> Iterator[None]:
                 producer_factory=lambda: kafka_producer(
                     settings.KAFKA_BOOTSTRAP_SERVERS, **producer_overrides
                 ),
-                claim_batch=outbox_claim_batch,
+                claim_batch=claim_batch,
                 mark_sent=outbox_mark_sent,
                 should_stop=stop.is_set,
                 idle_sleep=0.05,

@@ -4,6 +4,7 @@ even when Kafka is down while orders are placed and advanced (DESIGN.md "Events"
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import partial
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from rest_framework.test import APIClient
 from order_site.menu.services import menu_seed
 from order_site.orders import services
 from order_site.outbox.models import OutboxEvent
+from order_site.outbox.services import outbox_claim_batch
 from order_site.users.principals import Principal
 from shared.events import ORDER_EVENTS_TOPIC
 from tests.order.conftest import BARISTA_ID, CUSTOMER_ID, donut_line
@@ -87,4 +89,22 @@ def test_events_written_while_kafka_is_down_are_all_delivered_in_order_after_it_
 
     expected = outbox_per_key()
     assert sorted(expected) == sorted(str(o) for o in orders_before + during)
+    assert published_in_order(expected) == expected
+
+
+@pytest.mark.kafka
+@pytest.mark.django_db(transaction=True)
+def test_two_relays_publish_each_event_once_and_in_order_per_order():
+    menu_seed()
+    for i in range(8):
+        place_and_work(f"pair-{i}", ("in_preparation", "ready"))
+    small_batches = partial(outbox_claim_batch, 3)
+
+    with running_relay(claim_batch=small_batches), running_relay(claim_batch=small_batches):
+        assert wait_until_all_sent(timeout=60) == 0
+
+    expected = outbox_per_key()
+    wanted = {event_id for ids in expected.values() for event_id in ids}
+    delivered = read_topic(ORDER_EVENTS_TOPIC, wanted)
+    assert sorted(e.event_id for _, e in delivered) == sorted(wanted)
     assert published_in_order(expected) == expected
