@@ -10,9 +10,15 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
+from oauth2_provider.exceptions import InvalidOIDCRedirectURIError
 from oauth2_provider.models import get_access_token_model
 from oauth2_provider.settings import oauth2_settings
-from oauth2_provider.views import ConnectDiscoveryInfoView, IntrospectTokenView, TokenView
+from oauth2_provider.views import (
+    ConnectDiscoveryInfoView,
+    IntrospectTokenView,
+    RPInitiatedLogoutView,
+    TokenView,
+)
 
 from identity_site.accounts.selectors import user_roles
 from identity_site.oauth.cache import (
@@ -130,3 +136,21 @@ class DiscoveryView(ConnectDiscoveryInfoView):
         answer = JsonResponse(data)
         answer["Access-Control-Allow-Origin"] = "*"
         return answer
+
+
+class ExactRPInitiatedLogoutView(RPInitiatedLogoutView):
+    """OIDC RP-initiated logout; post_logout_redirect_uri must equal a registered URI
+    exactly (the library lets a loopback URI differ in its port)."""
+
+    def validate_post_logout_redirect_uri(
+        self, application: Any, post_logout_redirect_uri: str | None
+    ) -> None:
+        if (
+            post_logout_redirect_uri
+            and application is not None
+            and post_logout_redirect_uri not in application.post_logout_redirect_uris.split()
+        ):
+            raise InvalidOIDCRedirectURIError(
+                "This client does not have this redirect uri registered."
+            )
+        super().validate_post_logout_redirect_uri(application, post_logout_redirect_uri)

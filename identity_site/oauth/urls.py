@@ -11,6 +11,7 @@ from oauth2_provider import views
 from identity_site.oauth.apis import (
     CachedIntrospectTokenView,
     DiscoveryView,
+    ExactRPInitiatedLogoutView,
     GrantCheckedTokenView,
 )
 
@@ -22,7 +23,7 @@ urlpatterns = [
     path("revoke_token/", views.RevokeTokenView.as_view(), name="revoke-token"),
     path("introspect/", CachedIntrospectTokenView.as_view(), name="introspect"),
     path("userinfo/", views.UserInfoView.as_view(), name="user-info"),
-    path("logout/", views.RPInitiatedLogoutView.as_view(), name="rp-initiated-logout"),
+    path("logout/", ExactRPInitiatedLogoutView.as_view(), name="rp-initiated-logout"),
     re_path(
         r"^\.well-known/openid-configuration/?$",
         DiscoveryView.as_view(),

@@ -320,3 +320,19 @@ def test_an_implicit_client_made_behind_our_back_still_gets_no_token(
 
     assert "access_token" not in response.get("Location", "")
     assert AccessToken.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["http://127.0.0.1:9999/", "http://127.0.0.1:8000/x", "http://evil.example/"],
+)
+def test_logout_refuses_a_post_logout_redirect_that_is_not_exactly_registered(
+    signed_in: Client, target: str
+) -> None:
+    response = signed_in.get(
+        "/o/logout/", {"client_id": "bff-web", "post_logout_redirect_uri": target}
+    )
+
+    assert response.status_code == 400
+    assert "Location" not in response
+    assert "_auth_user_id" in signed_in.session
