@@ -73,13 +73,22 @@ def payment_request(
     """Record the charge of an order and queue it once the caller's transaction commits.
 
     Idempotent per order: asking again with the same amount and currency returns
-    the existing payment (and queues nothing new). Raises InvalidInput for a
-    non-positive amount or a malformed currency, Conflict when the order already
-    has a payment for another amount or currency.
+    the existing payment (and queues nothing new). `payment_method` is what the
+    customer chose at checkout: a provider token or (sandbox) a test card number,
+    spaces ignored. Raises InvalidInput for a non-positive amount, a malformed
+    currency or an empty payment method, Conflict when the order already has a
+    payment for another amount or currency.
     """
     if amount < 1:
         raise InvalidInput(
             "The amount must be a positive integer.", errors={"amount": ["Must be at least 1."]}
+        )
+    # Card numbers arrive as typed ("4242 4242 4242 4242"); tokens have no spaces either.
+    payment_method = "".join(payment_method.split())
+    if not payment_method or len(payment_method) > 64:
+        raise InvalidInput(
+            "The payment method is missing or too long.",
+            errors={"payment_method": ["A card number or payment-method token."]},
         )
     currency = currency.upper()
     if len(currency) != 3 or not currency.isalpha():

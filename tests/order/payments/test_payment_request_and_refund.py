@@ -61,16 +61,29 @@ def test_payment_request_for_another_amount_is_a_conflict_and_changes_nothing(
     ]
 
 
-@pytest.mark.parametrize(("amount", "currency"), [(0, "EUR"), (-5, "EUR"), (100, "EURO")])
-def test_payment_request_with_bad_amount_or_currency_is_refused_and_writes_nothing(
-    make_order: Any, amount: int, currency: str
+@pytest.mark.parametrize(
+    ("amount", "currency", "method"),
+    [(0, "EUR", "4242"), (-5, "EUR", "4242"), (100, "EURO", "4242"), (100, "EUR", "  ")],
+)
+def test_payment_request_with_bad_amount_currency_or_method_is_refused_and_writes_nothing(
+    make_order: Any, amount: int, currency: str, method: str
 ) -> None:
     order = make_order()
 
     with pytest.raises(InvalidInput):
-        payment_request(order_id=order.id, amount=amount, currency=currency)
+        payment_request(order_id=order.id, amount=amount, currency=currency, payment_method=method)
 
     assert Payment.objects.count() == 0
+
+
+def test_a_typed_card_number_is_stored_without_its_spaces(make_order: Any) -> None:
+    order = make_order()
+
+    payment = payment_request(
+        order_id=order.id, amount=450, currency="EUR", payment_method="4000 0000 0000 0002"
+    )
+
+    assert payment.payment_method == "4000000000000002"
 
 
 def paid_order(make_order: Any, total: int = 450) -> tuple[Any, Payment]:
