@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from identity_site.outbox.models import OutboxEvent
@@ -29,6 +29,9 @@ from shared.events import (
 )
 
 BATCH_SIZE = 100
+# pg advisory lock key: one relay batch at a time. Two relays taking different rows
+# (SKIP LOCKED) could publish a user's later event before an earlier one.
+RELAY_LOCK_KEY = 0x1D_0B0C
 
 
 def outbox_envelope(*, row: OutboxEvent) -> Envelope:
@@ -43,8 +46,14 @@ def outbox_envelope(*, row: OutboxEvent) -> Envelope:
 
 @contextmanager
 def outbox_claim_batch(limit: int = BATCH_SIZE) -> Iterator[Sequence[OutgoingMessage]]:
-    """Lock the oldest unsent rows (SKIP LOCKED: two relays never take the same row)."""
+    """Lock the oldest unsent rows; while another relay holds the batch lock, claim none."""
     with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [RELAY_LOCK_KEY])
+            (mine,) = cursor.fetchone() or (False,)
+        if not mine:
+            yield []
+            return
         rows = list(
             OutboxEvent.objects.select_for_update(skip_locked=True)
             .filter(sent_at__isnull=True)

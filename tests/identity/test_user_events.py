@@ -153,3 +153,27 @@ def test_role_change_and_delete_follow_creation_in_order_on_one_partition(
 
     assert [e.event_type for e in events] == ["user.created", "user.updated", "user.deleted"]
     assert events[1].payload["roles"] == ["manager", "barista"]
+
+
+def test_a_second_relay_claims_nothing_while_the_first_holds_a_batch(client: Client) -> None:
+    admin_creates(client, f"bu-{uuid.uuid4().hex[:8]}@coffeeshop.test")
+    seen: list[int] = []
+    holding = threading.Event()
+    release = threading.Event()
+
+    def first() -> None:
+        with outbox_claim_batch() as batch:
+            seen.append(len(batch))
+            holding.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    holding.wait(10)
+    with outbox_claim_batch() as second:
+        second_size = len(second)
+    release.set()
+    thread.join(10)
+
+    assert seen == [2]  # the admin and the user the admin created
+    assert second_size == 0
