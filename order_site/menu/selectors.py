@@ -30,7 +30,10 @@ def products_for_order(product_ids: set[int]) -> dict[int, Product]:
 
 
 def options_by_id(option_ids: set[int]) -> dict[int, Option]:
-    return {option.id: option for option in Option.objects.filter(id__in=option_ids)}
+    return {
+        option.id: option
+        for option in Option.objects.filter(id__in=option_ids).select_related("group")
+    }
 
 
 def menu_product(*, product_id: int) -> Product:
