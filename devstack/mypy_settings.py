@@ -55,3 +55,19 @@ PAYMENT_PROVIDER_RETRIES = 2
 PAYMENT_PROVIDER_BACKOFF = 0.5
 PAYMENT_BREAKER_FAILURES = 5
 PAYMENT_BREAKER_OPEN_SECONDS = 30.0
+
+# Settings of the BFF that its own code reads.
+SECRETS: dict[str, str] = {}
+IDENTITY_PUBLIC_URL = "http://127.0.0.1:8001"
+IDENTITY_REGISTER_PATH = "/accounts/register/"
+ORDER_URL = "http://127.0.0.1:8002"
+ORDER_PUBLIC_URL = "http://127.0.0.1:8002"
+BFF_PUBLIC_URL = "http://127.0.0.1:8000"
+OIDC_CLIENT_ID = "bff-web"
+OIDC_SCOPES = "openid"
+ORDER_PATHS: dict[str, str] = {}
+ORDER_CLIENTS: dict[str, dict[str, str]] = {}
+RATE_LIMITS: dict[str, dict[str, int]] = {}
+MENU_CACHE_SECONDS = 300
+DOWNSTREAM_TIMEOUT = 3.0
+CONTENT_SECURITY_POLICY = "default-src 'self'"

@@ -12,6 +12,7 @@ from functools import wraps
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET, require_POST
 
 from bff_site.clients import order as order_client
@@ -20,7 +21,7 @@ from bff_site.sessions.services import session_user
 from shared.pricing import PricingError
 from shared.problems import DomainError, InvalidInput, from_domain_error, problem
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 STAFF_ROLES = {"barista", "manager"}
 
 
@@ -39,7 +40,7 @@ def api(*, signed_in: bool = True, staff: bool = False) -> Callable[[View], View
 
     def decorate(view: View) -> View:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             try:
                 user = session_user(session=request.session)
                 if signed_in and user is None:
@@ -132,7 +133,7 @@ def staff_advance(request: HttpRequest, user: dict[str, Any], order_id: int) -> 
 
 @require_GET
 @api()
-def events(request: HttpRequest, user: dict[str, Any]) -> HttpResponse:
+def events(request: HttpRequest, user: dict[str, Any]) -> StreamingHttpResponse:
     """Server-sent events with my orders' status changes (staff: every order)."""
     response = StreamingHttpResponse(live.stream(user), content_type="text/event-stream")
     response["Cache-Control"] = "no-store"
@@ -140,7 +141,7 @@ def events(request: HttpRequest, user: dict[str, Any]) -> HttpResponse:
     return response
 
 
-def order_list_or_place(request: HttpRequest) -> HttpResponse:
+def order_list_or_place(request: HttpRequest) -> HttpResponseBase:
     """`GET /api/orders` lists mine; `POST /api/orders` places one."""
     if request.method == "POST":
         return order_place(request)

@@ -63,16 +63,16 @@ class RateLimitMiddleware:
             reset = int(window - (now % window)) or 1
             policy = f"{limit};w={window};pk=:{scope}:"
             if count > limit:
-                response = problem(
+                limited = problem(
                     429,
                     "Too many requests",
                     f"Rate limit of {limit} requests per {window}s per {scope} reached; "
                     f"retry in {reset}s.",
                     slug="rate-limited",
                 )
-                response["Retry-After"] = str(reset)
-                _headers(response, limit, 0, reset, policy)
-                return response
+                limited["Retry-After"] = str(reset)
+                _headers(limited, limit, 0, reset, policy)
+                return limited
             if tightest is None or remaining < tightest[0]:
                 tightest = (remaining, limit, reset, policy)
         response = self.get_response(request)
