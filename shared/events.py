@@ -345,10 +345,10 @@ def run_consumer(
 ) -> None:
     """Consume until `should_stop()`; commit each offset after `on_event` returned.
 
-    A malformed message is logged and skipped (it would never parse); a failing
-    handler leaves the offset uncommitted and the message is handled again
-    (seek back), so nothing is lost; `on_event` must be idempotent (see
-    `process_once`).
+    A malformed message, or one whose handler raises InvalidEvent, is logged and
+    skipped (it would never succeed); any other failure leaves the offset
+    uncommitted and the message is handled again (seek back), so nothing is lost;
+    `on_event` must be idempotent (see `process_once`).
     """
     from confluent_kafka import TopicPartition
 
@@ -369,6 +369,20 @@ def run_consumer(
                 continue
             try:
                 on_event(envelope)
+            except InvalidEvent as err:
+                # The handler found the payload unusable: it never will be, so skip it
+                # rather than block the partition (it stays in the log for inspection).
+                logger.error(
+                    "skipping unusable %s %s at %s[%d]@%d: %s",
+                    envelope.event_type,
+                    envelope.event_id,
+                    message.topic(),
+                    message.partition(),
+                    message.offset(),
+                    err,
+                )
+                consumer.commit(message=message, asynchronous=False)
+                continue
             except Exception:
                 logger.exception("handling %s %s failed", envelope.event_type, envelope.event_id)
                 consumer.seek(

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from order_site.users.identity_client import identity_user_contact
 from order_site.users.models import Customer
-from shared.events import Envelope
+from shared.events import Envelope, InvalidEvent
 from shared.pricing import format_money
 
 logger = logging.getLogger("coffeeshop.order.notifications")
@@ -20,7 +20,10 @@ def notification_message(envelope: Envelope) -> tuple[str, str] | None:
     """(subject, body) for an order event a customer hears about, else None."""
     payload = envelope.payload
     order_id = payload.get("order_id")
-    amount = format_money(int(payload.get("total", 0)), str(payload.get("currency", "GBP")))
+    try:
+        amount = format_money(int(payload.get("total", 0)), str(payload.get("currency", "GBP")))
+    except (TypeError, ValueError):
+        raise InvalidEvent(f"{envelope.event_type} with a bad total") from None
     match envelope.event_type:
         case "order.paid":
             return (
@@ -78,7 +81,10 @@ def notification_send(*, envelope: Envelope) -> bool:
     message = notification_message(envelope)
     if message is None:
         return False
-    customer_id = int(envelope.payload.get("customer_id", 0))
+    try:
+        customer_id = int(envelope.payload["customer_id"])
+    except (KeyError, TypeError, ValueError):
+        raise InvalidEvent(f"{envelope.event_type} without a customer_id") from None
     customer = Customer.objects.filter(id=customer_id).first() or _customer_from_identity(
         customer_id
     )

@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db import transaction
 
 from order_site.users.models import Customer
-from shared.events import Envelope
+from shared.events import Envelope, InvalidEvent
 
 logger = logging.getLogger("coffeeshop.order.users")
 
@@ -24,7 +24,10 @@ def customer_apply_event(*, envelope: Envelope) -> Customer | None:
     if envelope.event_type not in USER_EVENTS:
         return None
     payload = envelope.payload
-    user_id = int(payload["user_id"])
+    try:
+        user_id = int(payload["user_id"])
+    except (KeyError, TypeError, ValueError):
+        raise InvalidEvent(f"{envelope.event_type} without a user_id") from None
     occurred_at = datetime.fromisoformat(envelope.occurred_at.replace("Z", "+00:00"))
     customer = Customer.objects.select_for_update().filter(id=user_id).first()
     if customer is not None and customer.source_event_at > occurred_at:

@@ -60,3 +60,16 @@ def test_an_older_event_never_overwrites_a_newer_copy():
     on_event(user_event("user.created", datetime(2026, 1, 1, tzinfo=UTC), email="old@x.test"))
 
     assert Customer.objects.get(id=42).email == "new@x.test"
+
+
+def test_user_event_without_a_user_id_is_unusable_and_changes_nothing():
+    from shared.events import InvalidEvent
+
+    _, on_event = HANDLERS["order-users"]
+    event = build_envelope(event_type="user.created", payload={"email": "a@x.test"})
+
+    with pytest.raises(InvalidEvent, match="without a user_id"):
+        on_event(event)
+
+    assert Customer.objects.count() == 0
+    assert ProcessedEvent.objects.count() == 0
