@@ -244,11 +244,13 @@ def run_relay(
     idle_sleep: float = 0.2,
     error_sleep: float = 1.0,
     on_error: Callable[[BaseException], None] | None = None,
+    on_idle: Callable[[], None] | None = None,
 ) -> None:
     """The long-lived relay: publish batches until `should_stop()`; survive broker outages.
 
     A fatal producer error (the idempotent producer can no longer guarantee order)
     replaces the producer; a database error is logged and retried after a pause.
+    `on_idle` runs after a round that found nothing to send (housekeeping).
     """
     producer = producer_factory()
     while not should_stop():
@@ -273,6 +275,11 @@ def run_relay(
                 producer = producer_factory()
             time.sleep(error_sleep)
         elif count == 0:
+            if on_idle is not None:
+                try:
+                    on_idle()
+                except Exception:
+                    logger.exception("outbox relay housekeeping failed")
             time.sleep(idle_sleep)
     producer.flush(10)
 

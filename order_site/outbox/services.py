@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -89,3 +90,11 @@ def processed_event_record(*, consumer: str, event_id: str, event_type: str) -> 
     except IntegrityError:
         return False
     return True
+
+
+def outbox_purge_sent(*, older_than: timedelta) -> int:
+    """Delete rows Kafka acknowledged more than `older_than` ago; returns how many.
+    Unsent rows are never deleted."""
+    cutoff = timezone.now() - older_than
+    deleted, _ = OutboxEvent.objects.filter(sent_at__lt=cutoff).delete()
+    return deleted

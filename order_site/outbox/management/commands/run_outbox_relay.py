@@ -2,22 +2,52 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
+import time
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from order_site.outbox.services import outbox_claim_batch, outbox_mark_sent
+from order_site.outbox.services import (
+    outbox_claim_batch,
+    outbox_mark_sent,
+    outbox_purge_sent,
+)
 from shared.events import kafka_producer, run_relay
+
+logger = logging.getLogger("coffeeshop.order.outbox")
+
+
+PURGE_EVERY_SECONDS = 600
 
 
 class Command(BaseCommand):
     help = "Relay the transactional outbox to Kafka (long-lived)."
 
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--keep-days",
+            type=float,
+            default=7,
+            help="delete rows Kafka acknowledged longer ago than this (default 7)",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
+        keep = timedelta(days=options["keep_days"])
+        last_purge = [0.0]
+
+        def housekeeping() -> None:
+            if time.monotonic() - last_purge[0] >= PURGE_EVERY_SECONDS:
+                last_purge[0] = time.monotonic()
+                deleted = outbox_purge_sent(older_than=keep)
+                if deleted:
+                    logger.info("outbox: purged %d sent events", deleted)
+
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -29,4 +59,5 @@ class Command(BaseCommand):
             mark_sent=outbox_mark_sent,
             should_stop=stop.is_set,
             on_error=lambda exc: close_old_connections(),
+            on_idle=housekeeping,
         )
