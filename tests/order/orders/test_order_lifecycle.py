@@ -256,3 +256,19 @@ def test_failed_payment_ends_the_order(pending_order, client_for, customer):
         "order.placed",
         "order.payment_failed",
     ]
+
+
+def test_payment_landing_after_cancellation_is_recorded_and_the_order_stays_cancelled(
+    pending_order, client_for, customer
+):
+    client_for(customer).post(f"/api/orders/{pending_order.id}/cancel/", {}, format="json")
+
+    pay(pending_order.id)
+
+    pending_order.refresh_from_db()
+    assert pending_order.status == "cancelled"
+    assert pending_order.payment_reference != ""
+    assert [e.event_type for e in OutboxEvent.objects.order_by("id")] == [
+        "order.placed",
+        "order.cancelled",
+    ]
