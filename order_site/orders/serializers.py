@@ -77,6 +77,7 @@ class OrderSerializer(serializers.ModelSerializer):
     lines = OrderLineSerializer(many=True)
     history = StatusChangeSerializer(many=True, source="status_changes")
     refunded = serializers.SerializerMethodField()
+    failure_reason = serializers.SerializerMethodField()
 
     class Meta:
         model = Order
@@ -91,10 +92,15 @@ class OrderSerializer(serializers.ModelSerializer):
             "lines",
             "history",
             "refunded",
+            "failure_reason",
         ]
 
     def get_refunded(self, order: Order) -> bool:
         return bool(order.refund_reference)
+
+    def get_failure_reason(self, order: Order) -> str | None:
+        """Why the payment failed (the provider's words), else null."""
+        return order.failure_reason or None
 
 
 def render_order(order: Order) -> dict[str, Any]:

@@ -249,9 +249,8 @@ def test_failed_payment_ends_the_order(pending_order, client_for, customer):
     late_success = services.order_mark_paid(order_id=pending_order.id, payment_reference="pi_9")
 
     assert (order.status, again.status, late_success.status) == ("payment_failed",) * 3
-    assert client_for(customer).get(f"/api/orders/{order.id}/").json()["status"] == (
-        "payment_failed"
-    )
+    shown = client_for(customer).get(f"/api/orders/{order.id}/").json()
+    assert (shown["status"], shown["failure_reason"]) == ("payment_failed", "card declined")
     assert [e.event_type for e in OutboxEvent.objects.order_by("id")] == [
         "order.placed",
         "order.payment_failed",
