@@ -11,10 +11,8 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from types import ModuleType
 from typing import Any
 
-from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -73,17 +71,6 @@ def request_fingerprint(data: Any) -> str:
     """SHA-256 of the request body in canonical JSON: the same body, the same print."""
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _payments() -> ModuleType | None:
-    """The payments app's services; None while the app is not installed (it is built
-    alongside; until it lands, orders wait in pending_payment)."""
-    if not apps.is_installed("order_site.payments"):
-        logger.error("order_site.payments is not installed: no charge or refund requested")
-        return None
-    from order_site.payments import services
-
-    return services
 
 
 # ---- placing -----------------------------------------------------------------------------
@@ -253,11 +240,10 @@ def order_place(
             order.response_body = body
             order.save(update_fields=["response_body"])
             _emit(order, "order.placed", lines=len(priced.lines))
-            payments = _payments()
-            if payments is not None:
-                payments.payment_request(
-                    order_id=order.id, amount=order.total, currency=order.currency
-                )
+            # Late import: payments calls back into this module (order_mark_paid …).
+            from order_site.payments.services import payment_request
+
+            payment_request(order_id=order.id, amount=order.total, currency=order.currency)
     except IntegrityError:
         # Another request with this key won the race; its transaction has committed.
         existing = _find_placement(customer_id, idempotency_key)
@@ -369,9 +355,9 @@ def order_cancel(*, order_id: int, actor: Principal, reason: str = "") -> Order:
 
 
 def _request_refund(order: Order) -> None:
-    payments = _payments()
-    if payments is not None:
-        payments.payment_refund_request(order_id=order.id, amount=order.total)
+    from order_site.payments.services import payment_refund_request
+
+    payment_refund_request(order_id=order.id, amount=order.total)
 
 
 # ---- payment outcomes (called by order_site.payments) ----------------------------------
