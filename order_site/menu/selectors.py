@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 
 from order_site.menu.models import Category, Option, OptionGroup, Product, Variation
+from shared.problems import NotFound
 
 
 def menu_categories() -> QuerySet[Category]:
@@ -38,8 +39,6 @@ def options_by_id(option_ids: set[int]) -> dict[int, Option]:
 
 def menu_product(*, product_id: int) -> Product:
     """One product with its variations and option groups; raises NotFound."""
-    from shared.problems import NotFound
-
     product = (
         Product.objects.filter(id=product_id)
         .prefetch_related("variations", "option_groups__options")

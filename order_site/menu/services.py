@@ -166,7 +166,8 @@ def product_update(*, product_id: int, changes: dict[str, Any]) -> Product:
         raise InvalidInput(
             "Unknown fields.", errors={name: ["Cannot be changed."] for name in sorted(unknown)}
         )
-    if "name" in changes and Product.objects.filter(name=changes["name"]).exclude(id=product_id):
+    taken = Product.objects.filter(name=changes.get("name")).exclude(id=product_id).exists()
+    if "name" in changes and taken:
         raise InvalidInput("Name taken.", errors={"name": ["Already on the menu."]})
     for name, value in changes.items():
         setattr(product, name, value)

@@ -142,3 +142,23 @@ def test_negative_base_price_is_refused_naming_the_field(menu, client_for, manag
     assert response.status_code == 400
     assert "base_price" in response.json()["errors"]
     assert product("Latte").base_price == 400
+
+
+def test_renaming_a_product_to_a_taken_name_is_refused(menu, client_for, manager):
+    latte = product("Latte")
+
+    response = client_for(manager).patch(
+        f"/api/menu/products/{latte.id}/", {"name": "Espresso"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"name": ["Already on the menu."]}
+    assert product("Latte").name == "Latte"
+
+
+def test_editing_an_unknown_product_is_404(menu, client_for, manager):
+    response = client_for(manager).patch(
+        "/api/menu/products/999999/", {"is_available": False}, format="json"
+    )
+
+    assert response.status_code == 404
