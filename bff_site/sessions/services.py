@@ -160,10 +160,11 @@ def logout(*, session: SessionBase) -> str:
         endpoint = None
     if not endpoint:
         return "/"
+    # RP-initiated logout by client_id, without id_token_hint: the ID token would
+    # otherwise travel through the browser in this URL. Identity then asks the person
+    # to confirm, as OpenID Connect RP-Initiated Logout 1.0 §2 requires without a hint.
     params = {
         "post_logout_redirect_uri": settings.BFF_PUBLIC_URL.rstrip("/") + "/",
         "client_id": settings.OIDC_CLIENT_ID,
     }
-    if tokens.get("id_token"):
-        params["id_token_hint"] = tokens["id_token"]
     return f"{identity.public_url(endpoint)}?{urlencode(params)}"

@@ -20,6 +20,7 @@ def shell(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = "30"
     else:
         response = render(request, "web/shell.html", {"assets": assets})
-    # The shell names versioned files, so it must never be cached stale.
-    response["Cache-Control"] = "no-cache"
+    # The shell names versioned files, so it must never be cached stale; no-store also
+    # keeps it out of the back-forward cache, so Back after sign-out shows nothing private.
+    response["Cache-Control"] = "no-store"
     return response
