@@ -111,7 +111,10 @@ def lag_collector(
             if message is None or message.error():
                 continue
             arrived = time.time()
-            occurred = json.loads(message.value())["occurred_at"].replace("Z", "+00:00")
+            value = message.value()
+            if value is None:
+                continue
+            occurred = json.loads(value)["occurred_at"].replace("Z", "+00:00")
             lags.append(arrived - datetime.fromisoformat(occurred).timestamp())
     finally:
         consumer.close()
