@@ -72,15 +72,20 @@ class OrderListCreateApi(APIView):
         serializer = PlaceOrderInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         lines = serializer.validated_data["lines"]
+        payment_method = serializer.validated_data["payment_method"]
         result = services.order_place(
             customer_id=_principal(request).user_id,
             idempotency_key=key,
             fingerprint=services.request_fingerprint(
-                [
-                    {**line, "option_ids": list(line["option_ids"])}
-                    for line in lines  # plain data: the same body gives the same print
-                ]
+                {
+                    "lines": [
+                        {**line, "option_ids": list(line["option_ids"])}
+                        for line in lines  # plain data: the same body gives the same print
+                    ],
+                    "payment_method": payment_method,
+                }
             ),
+            payment_method=payment_method,
             lines=[
                 services.LineRequest(
                     product_id=line["product_id"],

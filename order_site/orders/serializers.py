@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from order_site.orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
 from order_site.orders.services import ADVANCE_TARGETS
+from order_site.payments.services import DEFAULT_PAYMENT_METHOD
 from shared.pricing import MAX_QUANTITY, MIN_QUANTITY
 
 MAX_ID = 2**63 - 1
@@ -31,6 +32,13 @@ class LineInputSerializer(serializers.Serializer):
 
 class PlaceOrderInputSerializer(serializers.Serializer):
     lines = serializers.ListField(child=LineInputSerializer(), min_length=1, max_length=50)
+    # The card as typed (sandbox test cards) or a provider token such as `pm_card_visa`;
+    # it goes to the payment provider only, never into the order or its events.
+    payment_method = serializers.RegexField(
+        r"^(?:[0-9 ]{12,23}|pm_[A-Za-z0-9_]{1,60})$",
+        required=False,
+        default=DEFAULT_PAYMENT_METHOD,
+    )
 
 
 class CancelInputSerializer(serializers.Serializer):

@@ -204,6 +204,7 @@ def order_place(
     fingerprint: str,
     lines: Sequence[LineRequest],
     render: Callable[[Order], dict[str, Any]],
+    payment_method: str | None = None,
 ) -> PlacementResult:
     """Place an order once per (customer, idempotency key).
 
@@ -243,7 +244,12 @@ def order_place(
             # Late import: payments calls back into this module (order_mark_paid …).
             from order_site.payments.services import payment_request
 
-            payment_request(order_id=order.id, amount=order.total, currency=order.currency)
+            payment_request(
+                order_id=order.id,
+                amount=order.total,
+                currency=order.currency,
+                **({"payment_method": payment_method} if payment_method else {}),
+            )
     except IntegrityError:
         # Another request with this key won the race; its transaction has committed.
         existing = _find_placement(customer_id, idempotency_key)
