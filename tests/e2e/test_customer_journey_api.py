@@ -158,7 +158,7 @@ def test_a_customer_orders_pays_and_sees_ready_live_while_a_barista_serves(
             for m in read_messages(system_stack.maildir)
             if m["To"] == "customer@coffeeshop.local"
             and "ready" in str(m["Subject"]).lower()
-            and f"#{order['id']}" in str(m["Subject"])
+            and str(m["Subject"]) == f"Order {order['id']} is ready"
         ]
         if ready_mails:
             break
