@@ -569,39 +569,48 @@ class Stack:
                 "bff", "the web client did not build", (result.stdout + result.stderr)[-3000:]
             )
 
+    def spawn_site(self, site: str) -> Process:
+        """Start one site under gunicorn (not waiting for it)."""
+        self.progress(site, f"starting gunicorn on {HOST}:{self.ports[site]}")
+        # The BFF holds a thread per live-update stream (server-sent events), so it gets more.
+        threads = 16 if site == "bff" else 4
+        return spawn(
+            site,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                f"{site}_site.config.wsgi:application",
+                "--bind",
+                f"{HOST}:{self.ports[site]}",
+                "--workers",
+                str(self.config.workers),
+                "--worker-class",
+                "gthread",
+                "--threads",
+                str(threads),
+                "--preload",
+                "--graceful-timeout",
+                "10",
+                "--access-logfile",
+                "-",
+                "--access-logformat",
+                '{"access": "%(m)s %(U)s", "status": %(s)s, "ms": %(M)s}',
+            ],
+            state_dir=self.state,
+            env=self.site_env(site),
+            cwd=REPO_ROOT,
+        )
+
+    def restart_site(self, site: str, timeout: float = 60) -> None:
+        """Start one stopped site again and wait until it is ready."""
+        proc = self.spawn_site(site)
+        wait_until(site, partial(self.site_ready, site), timeout=timeout, process=proc)
+
     def start_sites(self, timeout: float = 60) -> None:
         self.check_ports(list(SITES))
         self.build_web_client()
-        procs: dict[str, Process] = {}
-        for site in SITES:
-            self.progress(site, f"starting gunicorn on {HOST}:{self.ports[site]}")
-            procs[site] = spawn(
-                site,
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    f"{site}_site.config.wsgi:application",
-                    "--bind",
-                    f"{HOST}:{self.ports[site]}",
-                    "--workers",
-                    str(self.config.workers),
-                    "--worker-class",
-                    "gthread",
-                    "--threads",
-                    "4",
-                    "--preload",
-                    "--graceful-timeout",
-                    "10",
-                    "--access-logfile",
-                    "-",
-                    "--access-logformat",
-                    '{"access": "%(m)s %(U)s", "status": %(s)s, "ms": %(M)s}',
-                ],
-                state_dir=self.state,
-                env=self.site_env(site),
-                cwd=REPO_ROOT,
-            )
+        procs: dict[str, Process] = {site: self.spawn_site(site) for site in SITES}
         for name, (site, argv, _) in WORKERS.items():
             self.progress(name, f"starting ({site} site)")
             procs[name] = spawn(
