@@ -1,0 +1,235 @@
+"""BFF benchmark: the gateway's cost over calling Order straight, and the web client's paint.
+
+Starts its own system (`manage_all.py up --detach` in a temporary folder on free
+ports, with the BFF's rate limits raised so the load is not refused), then
+measures in one run, with the same load generator for both sides:
+
+- the menu: `GET /api/menu` through the BFF (session, rate limit, Redis cache)
+  versus `GET /api/menu/` straight to Order;
+- order placement: `POST /api/orders` through the BFF (a signed-in session, CSRF,
+  the BFF's client_credentials token to Order with the acting user) versus
+  `POST /api/orders/` straight to Order with a bearer token and the same headers;
+- the web client in Debian's Chromium: first paint and "interactive" (the menu
+  rendered by the Python app) on a cold cache and again warm.
+
+Goals (issue 5): menu through the BFF ≥ 0.7x straight; placement ≥ 0.6x straight;
+first paint ≤ 0.5 s and interactive ≤ 4 s cold. The last line is one JSON object.
+Run: `.venv/bin/python bench/bff.py [--seconds 10 --threads 8] [--keep]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.order import hammer, mint_token, percentile  # noqa: E402
+from devstack.base import free_port  # noqa: E402
+from devstack.browser import CHROMIUM_ARGS, ensure_chromium  # noqa: E402
+from devstack.cli import demo_password  # noqa: E402
+from devstack.stack import DEFAULT_PORTS, Stack, StackConfig, port_setting  # noqa: E402
+from tests.e2e.browserless import browser_client, sign_in  # noqa: E402
+
+PAINT_JS = """() => {
+  const paint = performance.getEntriesByName('first-contentful-paint')[0]
+      || performance.getEntriesByName('first-paint')[0];
+  return paint ? paint.startTime / 1000 : null;
+}"""
+
+
+def start_system(state: Path) -> tuple[dict[str, str], dict[str, int]]:
+    ports = {part: free_port() for part in DEFAULT_PORTS}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "VAULT_"))}
+    env.update({port_setting(part): str(port) for part, port in ports.items()})
+    env.update(
+        COFFEESHOP_STATE_DIR=str(state), BFF_RATE_SESSION="1000000", BFF_RATE_ADDRESS="1000000"
+    )
+    up = subprocess.run(
+        [sys.executable, str(REPO / "manage_all.py"), "up", "--detach"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if up.returncode != 0:
+        sys.exit(up.stdout[-3000:] + up.stderr[-3000:])
+    return env, ports
+
+
+def espresso_line(menu_categories: list[dict[str, Any]]) -> dict[str, Any]:
+    product = next(p for c in menu_categories for p in c["products"] if p["name"] == "Espresso")
+    groups = product["option_groups"]
+    required = [
+        o["id"] for g in groups for o in g["options"][: g.get("min", g.get("min_selections", 0))]
+    ]
+    return {
+        "product_id": product["id"],
+        "variation_id": product["variations"][0]["id"],
+        "option_ids": required,
+        "quantity": 1,
+    }
+
+
+def measure(name: str, threads: int, seconds: float, call: Any) -> dict[str, float]:
+    hammer(threads, 2, call)  # warm up connections, caches and workers
+    count, latencies, errors = hammer(threads, seconds, call)
+    rps = count / seconds
+    p50, p99 = percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000
+    print(
+        f"{name:<18} {rps:8.1f} req/s   p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   errors {errors}",
+        flush=True,
+    )
+    return {"rps": rps, "p50_ms": p50, "p99_ms": p99, "errors": errors}
+
+
+def browser_timings(bff: str) -> dict[str, float]:
+    from playwright.sync_api import sync_playwright
+
+    results: dict[str, float] = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=ensure_chromium(),
+            headless=True,
+            args=[a for a in CHROMIUM_ARGS if a != "--headless"],
+        )
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        for run in ("cold", "warm"):
+            page.goto(bff + "/", wait_until="commit")
+            page.wait_for_selector('[data-testid="menu-item"]', timeout=60_000)
+            interactive = page.evaluate("() => performance.now() / 1000")
+            paint = page.evaluate(PAINT_JS)
+            results[f"first_paint_{run}_s"] = round(float(paint), 3) if paint else float("nan")
+            results[f"interactive_{run}_s"] = round(float(interactive), 3)
+            print(
+                f"web client {run:<4}    first paint {results[f'first_paint_{run}_s']:.3f} s"
+                f"   interactive {results[f'interactive_{run}_s']:.3f} s",
+                flush=True,
+            )
+        browser.close()
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--keep", action="store_true", help="leave the system running")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="coffeeshop-bench-bff-"))
+    state = tmp / "state"
+    print(f"starting the system in {tmp} …", flush=True)
+    env, ports = start_system(state)
+    try:
+        config = StackConfig.load(state)
+        assert config is not None
+        stack = Stack(config)
+        bff = f"http://127.0.0.1:{ports['bff']}"
+        order = f"http://127.0.0.1:{ports['order']}"
+        password = demo_password(stack)
+        token = mint_token(stack)
+        line = espresso_line(httpx.get(f"{order}/api/menu/", timeout=10).json())
+        customer_id = browser_client(bff)
+        sign_in(customer_id, email="customer@coffeeshop.local", password=password)
+        acting = customer_id.get("/api/session").json()["user"]
+        run = uuid.uuid4().hex[:8]
+
+        sessions: dict[int, tuple[httpx.Client, str]] = {}
+
+        def session_for(worker: int) -> tuple[httpx.Client, str]:
+            if worker not in sessions:
+                client = browser_client(bff)
+                sign_in(client, email="customer@coffeeshop.local", password=password)
+                sessions[worker] = (client, client.get("/api/session").json()["csrf_token"])
+            return sessions[worker]
+
+        def menu_direct(client: httpx.Client, worker: int, n: int) -> bool:
+            return client.get(f"{order}/api/menu/").status_code == 200
+
+        def menu_bff(client: httpx.Client, worker: int, n: int) -> bool:
+            return client.get(f"{bff}/api/menu").status_code == 200
+
+        def place_direct(client: httpx.Client, worker: int, n: int) -> bool:
+            response = client.post(
+                f"{order}/api/orders/",
+                json={"lines": [line]},
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    "X-Acting-User": str(acting["id"]),
+                    "X-Acting-Roles": "customer",
+                    "Idempotency-Key": f"direct-{run}-{worker}-{n}",
+                },
+            )
+            return response.status_code == 201
+
+        def place_bff(client: httpx.Client, worker: int, n: int) -> bool:
+            session, csrf = session_for(worker)
+            response = session.post(
+                "/api/orders",
+                json={"lines": [line]},
+                headers={"X-CSRF-Token": csrf, "Idempotency-Key": f"bff-{run}-{worker}-{n}"},
+            )
+            return response.status_code == 201
+
+        for worker in range(args.threads):
+            session_for(worker)
+        menu_d = measure("menu straight", args.threads, args.seconds, menu_direct)
+        menu_b = measure("menu via BFF", args.threads, args.seconds, menu_bff)
+        place_d = measure("place straight", args.threads, args.seconds, place_direct)
+        place_b = measure("place via BFF", args.threads, args.seconds, place_bff)
+        paint = browser_timings(bff)
+        menu_ratio = menu_b["rps"] / menu_d["rps"]
+        place_ratio = place_b["rps"] / place_d["rps"]
+        print(
+            f"menu via BFF / straight: {menu_ratio:.2f}x (goal ≥ 0.7x); "
+            f"placement via BFF / straight: {place_ratio:.2f}x (goal ≥ 0.6x)"
+        )
+        print(
+            json.dumps(
+                {
+                    "menu_bff_rps": round(menu_b["rps"], 1),
+                    "menu_bff_p50_ms": round(menu_b["p50_ms"], 1),
+                    "menu_bff_p99_ms": round(menu_b["p99_ms"], 1),
+                    "menu_direct_rps": round(menu_d["rps"], 1),
+                    "menu_direct_p50_ms": round(menu_d["p50_ms"], 1),
+                    "menu_direct_p99_ms": round(menu_d["p99_ms"], 1),
+                    "place_bff_rps": round(place_b["rps"], 1),
+                    "place_bff_p50_ms": round(place_b["p50_ms"], 1),
+                    "place_bff_p99_ms": round(place_b["p99_ms"], 1),
+                    "place_direct_rps": round(place_d["rps"], 1),
+                    "place_direct_p50_ms": round(place_d["p50_ms"], 1),
+                    "place_direct_p99_ms": round(place_d["p99_ms"], 1),
+                    "menu_ratio": round(menu_ratio, 2),
+                    "place_ratio": round(place_ratio, 2),
+                    **paint,
+                    "threads": args.threads,
+                    "seconds": args.seconds,
+                }
+            )
+        )
+    finally:
+        if not args.keep:
+            subprocess.run(
+                [sys.executable, str(REPO / "manage_all.py"), "down"],
+                env=env,
+                capture_output=True,
+                check=False,
+            )
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
