@@ -40,6 +40,7 @@ async function boot() {
       return response.arrayBuffer();
     }),
   ]);
+  performance.mark("coffeeshop:pyodide-ready");
   pyodide.unpackArchive(archive, "zip", { extractDir: "/home/pyodide/coffeeshop" });
   await pyodide.runPythonAsync(
     "import sys\n" +
@@ -47,6 +48,7 @@ async function boot() {
       "from coffeeshop_client import main\n" +
       "await main.start()\n",
   );
+  performance.mark("coffeeshop:app-started");
   document.documentElement.classList.remove("is-booting");
 }
 
