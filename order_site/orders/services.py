@@ -215,10 +215,16 @@ def order_place(
     nothing is written then. On success the order is `pending_payment`, its
     `order.placed` event is in the outbox and the charge is requested.
     """
-    existing = _find_placement(customer_id, idempotency_key)
-    if existing is not None:
+    # No look-up first: the unique (customer, key) constraint decides. A retry fails
+    # the insert below (waiting for the first placement to commit) and replays it.
+    try:
+        priced = _price_lines(lines)
+    except InvalidInput:
+        # The menu may have changed since the first placement: its answer still stands.
+        existing = _find_placement(customer_id, idempotency_key)
+        if existing is None:
+            raise
         return _replay(existing, fingerprint)
-    priced = _price_lines(lines)
     try:
         with transaction.atomic():
             order = Order.objects.create(
@@ -234,9 +240,14 @@ def order_place(
             for order_line in priced.lines:
                 order_line.order = order
             OrderLine.objects.bulk_create(priced.lines)
-            OrderStatusChange.objects.create(
+            change = OrderStatusChange.objects.create(
                 order=order, from_status="", to_status=order.status, actor_id=customer_id
             )
+            # Render from the rows just written instead of reading them back.
+            order._prefetched_objects_cache = {  # type: ignore[attr-defined]
+                "lines": priced.lines,
+                "status_changes": [change],
+            }
             body = render(order)
             order.response_body = body
             order.save(update_fields=["response_body"])

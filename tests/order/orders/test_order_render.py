@@ -1,0 +1,45 @@
+"""The hand-built order rendering stored for replay is exactly what the serializer shows."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from order_site.orders import services
+from order_site.orders.models import Order
+from order_site.orders.serializers import OrderSerializer, render_order
+from tests.order.conftest import donut_line, latte_line, pay
+
+pytestmark = pytest.mark.django_db
+
+
+def test_render_order_equals_the_order_serializer_for_lines_options_and_history(
+    menu, client_for, customer, barista
+):
+    response = client_for(customer).post(
+        "/api/orders/",
+        {"lines": [latte_line(2), donut_line(1)]},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="render-1",
+    )
+    order_id = response.json()["id"]
+    pay(order_id)
+    services.order_advance(order_id=order_id, to_status="in_preparation", actor=barista)
+
+    order = Order.objects.get(id=order_id)
+    rendered = render_order(order)
+
+    assert rendered == json.loads(json.dumps(OrderSerializer(order).data))
+    assert len(rendered["history"]) == 3
+    assert json.loads(json.dumps(rendered)) == rendered  # plain JSON data
+
+
+def test_placement_answer_is_the_order_as_read_back(menu, client_for, customer):
+    response = client_for(customer).post(
+        "/api/orders/", {"lines": [latte_line(1)]}, format="json", HTTP_IDEMPOTENCY_KEY="render-2"
+    )
+
+    order = Order.objects.get(id=response.json()["id"])
+    assert response.json() == json.loads(json.dumps(OrderSerializer(order).data))
+    assert order.response_body == response.json()
