@@ -217,6 +217,25 @@ def cmd_manage(args: argparse.Namespace) -> int:
     return subprocess.call([sys.executable, str(manage_py), *args.args], env=env, cwd=REPO_ROOT)
 
 
+def cmd_rotate_signing_key(args: argparse.Namespace) -> int:
+    """Identity's `rotate_signing_key` with a five-minute token that may write its keys only.
+
+    The orchestrator holds the root token; the site never does, and its AppRole stays
+    read-only. The token goes in on stdin and is revoked afterwards.
+    """
+    stack = load_stack(default_state_dir())
+    token = stack.signing_key_rotation_token()
+    try:
+        extra = ["--retire-after", str(args.retire_after)] if args.retire_after else []
+        print(stack.manage("identity", "rotate_signing_key", *extra, stdin=token + "\n"), end="")
+    except StartError as err:
+        print(f"ERROR {err}", file=sys.stderr)
+        return 1
+    finally:
+        stack.revoke_token(token)
+    return 0
+
+
 def cmd_test(args: argparse.Namespace) -> int:
     from devstack.testrun import run_tests
 
@@ -245,6 +264,13 @@ def main(argv: list[str] | None = None) -> int:
     manage.add_argument("site", choices=SITES)
     manage.add_argument("args", nargs=argparse.REMAINDER)
     manage.set_defaults(func=cmd_manage)
+    rotate = sub.add_parser(
+        "rotate-signing-key",
+        help="Identity: new ID-token signing key; the old one stays in the JWKS until "
+        "its tokens have expired",
+    )
+    rotate.add_argument("--retire-after", type=int, metavar="SECONDS")
+    rotate.set_defaults(func=cmd_rotate_signing_key)
     test = sub.add_parser("test", help="lint, type checks, import contracts and every test")
     test.add_argument("--no-lint", action="store_true")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import hvac.exceptions
 
 from devstack.base import (
     HOST,
@@ -125,10 +126,16 @@ def _rsa_private_key() -> str:
     return key.export_to_pem(private_key=True, password=None).decode()
 
 
+# Identity's ID-token signing keys, apart from its secret (identity_site/oauth/signing_keys.py):
+# the site's AppRole reads them; only a short-lived token under ROTATION_POLICY, minted by
+# `manage_all.py rotate-signing-key`, may write them (docs/decisions.md, "Signing keys").
+IDENTITY_KEYS_PATH = "coffeeshop/identity-keys"
+ROTATION_POLICY = "coffeeshop-identity-key-rotation"
+
+
 # Secrets one site has beyond the common ones. An OAuth client's secret lives with the
 # site that uses it; Identity receives it once, at seed time, and keeps only a hash.
 SITE_SECRETS: dict[str, dict[str, Callable[[], str]]] = {
-    "identity": {"oidc_rsa_private_key": _rsa_private_key},
     "bff": {
         "oidc_client_secret": _token,
         "bff_customer_client_secret": _token,
@@ -396,7 +403,10 @@ class Stack:
                     # The sandbox provider's key; only Order calls the provider.
                     **({"payment_provider_key": lambda: payment_key} if site == "order" else {}),
                 },
+                extra_read_paths=[IDENTITY_KEYS_PATH] if site == "identity" else [],
             )
+            if site == "identity":
+                self.ensure_identity_keys(creds.values)
             if site == "order" and creds.values.get("payment_provider_key") != payment_key:
                 # The sandbox reads its key from the state folder; keep Vault in step with it.
                 self.openbao.admin_client().secrets.kv.v2.patch(
@@ -429,6 +439,59 @@ class Stack:
                     }
                 )
             )
+
+    def ensure_identity_keys(self, identity_secret: dict[str, str]) -> None:
+        """Identity's key set exists (a stack from before it existed keeps its key, which
+        lived in Identity's secret as `oidc_rsa_private_key`), and so does the policy a
+        rotation token gets: read and write that one path, nothing else."""
+        client = self.openbao.admin_client()
+        kv = client.secrets.kv.v2
+        try:
+            kv.read_secret_version(
+                path=IDENTITY_KEYS_PATH, mount_point="secret", raise_on_deleted_version=True
+            )
+        except hvac.exceptions.InvalidPath:
+            key = identity_secret.get("oidc_rsa_private_key") or _rsa_private_key()
+            # cas=0: write only if nobody created it meanwhile.
+            kv.create_or_update_secret(
+                path=IDENTITY_KEYS_PATH,
+                secret={"signing_key": key, "retired_keys": "[]"},
+                cas=0,
+                mount_point="secret",
+            )
+        if "oidc_rsa_private_key" in identity_secret:
+            # Now a stale copy: once rotated, it would linger as a second, forgotten key.
+            current = kv.read_secret_version(
+                path="coffeeshop/identity", mount_point="secret", raise_on_deleted_version=True
+            )["data"]
+            kept = {k: v for k, v in current["data"].items() if k != "oidc_rsa_private_key"}
+            kv.create_or_update_secret(
+                path="coffeeshop/identity",
+                secret=kept,
+                cas=int(current["metadata"]["version"]),
+                mount_point="secret",
+            )
+        client.sys.create_or_update_policy(
+            name=ROTATION_POLICY,
+            policy=f'path "secret/data/{IDENTITY_KEYS_PATH}" {{\n'
+            '  capabilities = ["read", "create", "update"]\n}\n',
+        )
+
+    def signing_key_rotation_token(self, ttl: str = "5m") -> str:
+        """A token that may read and write Identity's key set only, for `ttl`; revoke it
+        with `revoke_token` once the rotation is done."""
+        created = self.openbao.admin_client().auth.token.create(
+            policies=[ROTATION_POLICY],
+            no_default_policy=True,
+            renewable=False,
+            ttl=ttl,
+            explicit_max_ttl=ttl,
+            display_name="identity-key-rotation",
+        )
+        return str(created["auth"]["client_token"])
+
+    def revoke_token(self, token: str) -> None:
+        self.openbao.admin_client().auth.token.revoke(token)
 
     def site_env(self, site: str, flavour: str | None = None) -> dict[str, str]:
         """Everything a site process needs, none of it secret (secrets come from OpenBao)."""

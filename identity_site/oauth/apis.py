@@ -10,6 +10,7 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 from oauth2_provider.exceptions import InvalidOIDCRedirectURIError
 from oauth2_provider.models import get_access_token_model
 from oauth2_provider.settings import oauth2_settings
@@ -27,6 +28,7 @@ from identity_site.oauth.cache import (
     introspection_store,
     token_checksum,
 )
+from identity_site.oauth.signing_keys import current_key_ring, refresh_seconds
 from identity_site.oauth.validators import ALLOWED_GRANT_TYPES
 
 INACTIVE = {"active": False}
@@ -136,6 +138,20 @@ class DiscoveryView(ConnectDiscoveryInfoView):
         answer = JsonResponse(data)
         answer["Access-Control-Allow-Origin"] = "*"
         return answer
+
+
+@require_safe
+def jwks(request: HttpRequest) -> JsonResponse:
+    """The JWK Set (RFC 7517) of every key whose ID tokens may still be alive: the signing
+    key and the retired keys within their retirement window, each with its `kid`.
+
+    Relying parties may cache it for the refresh interval; one that meets an unknown
+    `kid` fetches it again (OIDC Core section 10.1.1), as the BFF does.
+    """
+    answer = JsonResponse(current_key_ring().jwks())
+    answer["Access-Control-Allow-Origin"] = "*"
+    answer["Cache-Control"] = f"public, max-age={refresh_seconds()}"
+    return answer
 
 
 class ExactRPInitiatedLogoutView(RPInitiatedLogoutView):

@@ -13,6 +13,7 @@ from identity_site.oauth.apis import (
     DiscoveryView,
     ExactRPInitiatedLogoutView,
     GrantCheckedTokenView,
+    jwks,
 )
 
 app_name = "oauth2_provider"
@@ -29,5 +30,5 @@ urlpatterns = [
         DiscoveryView.as_view(),
         name="oidc-connect-discovery-info",
     ),
-    path(".well-known/jwks.json", views.JwksInfoView.as_view(), name="jwks-info"),
+    path(".well-known/jwks.json", jwks, name="jwks-info"),
 ]

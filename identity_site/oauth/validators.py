@@ -7,16 +7,20 @@ grant) and adds the `email`, `name` and `roles` claims to ID tokens and userinfo
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from oauth2_provider.models import Application
+from django.db import router, transaction
+from jwcrypto import jws, jwt
+from oauth2_provider.models import Application, IDToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
 from identity_site.accounts.selectors import user_roles
+from identity_site.oauth.signing_keys import current_key_ring
 
 ALLOWED_GRANT_TYPES = frozenset({"authorization_code", "refresh_token", "client_credentials"})
 ALLOWED_RESPONSE_TYPES = frozenset({"code"})
@@ -118,3 +122,40 @@ class CoffeeShopValidator(OAuth2Validator):
             "email_verified": lambda request: False,
             "roles": lambda request: user_roles(user=request.user),
         }
+
+    def finalize_id_token(self, id_token: Any, token: Any, token_handler: Any, request: Any) -> str:
+        """The library's method, signing RS256 ID tokens with the key ring's current key
+        (which follows rotations) instead of the key in the settings at start-up."""
+        if request.client.algorithm != Application.RS256_ALGORITHM:
+            return str(super().finalize_id_token(id_token, token, token_handler, request))
+        claims, expiration_time = self.get_id_token_dictionary(token, token_handler, request)
+        id_token.update(**claims)
+        # oauthlib bug #746, as in the library.
+        if "nonce" not in id_token and request.nonce:
+            id_token["nonce"] = request.nonce
+        key = current_key_ring().signing
+        header = {"typ": "JWT", "alg": Application.RS256_ALGORITHM, "kid": key.thumbprint()}
+        signed = jwt.JWT(
+            header=json.dumps(header, default=str), claims=json.dumps(id_token, default=str)
+        )
+        signed.make_signed_token(key)
+        with transaction.atomic(using=router.db_for_write(IDToken)):
+            saved = self._save_id_token(id_token["jti"], request, expiration_time)
+        request.access_token = saved
+        request.id_token = saved
+        return str(signed.serialize())
+
+    def _get_key_for_token(self, token: str) -> Any:
+        """Keys to check an ID token we signed (e.g. an id_token_hint at logout): every
+        published key for RS256 clients, so a token from before a rotation still counts."""
+        unverified = jws.JWS()
+        unverified.deserialize(token)
+        claims = json.loads(unverified.objects["payload"].decode("utf-8"))
+        if "aud" not in claims:
+            return None
+        application = self._get_client_by_audience(claims["aud"])
+        if application is None:
+            return None
+        if application.algorithm == Application.RS256_ALGORITHM:
+            return current_key_ring().verification_keys()
+        return application.jwk_key
