@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
 
 from order_site.menu.models import Category, Option, OptionGroup, Product, Variation
 from shared.problems import NotFound
+
+logger = logging.getLogger("coffeeshop.order.menu")
+
+# Redis key changed (after commit) by every write of a menu row, in any process.
+PRICING_VERSION_KEY = "menu:pricing-version"
 
 
 def menu_categories() -> QuerySet[Category]:
@@ -22,19 +34,88 @@ def menu_categories() -> QuerySet[Category]:
     )
 
 
-def products_for_order(product_ids: set[int]) -> dict[int, Product]:
-    """The products an order names, with variations and option groups, by id."""
-    products = Product.objects.filter(id__in=product_ids).prefetch_related(
+# ---- the menu as placements price it, cached per process --------------------------------
+
+
+@dataclass(frozen=True)
+class PricingMenu:
+    """Every product (with variations and option groups) and option, by id. Read-only."""
+
+    products: dict[int, Product]
+    options: dict[int, Option]
+    version: object
+    expires: float
+
+
+_pricing: PricingMenu | None = None
+_pricing_lock = threading.Lock()
+
+
+def pricing_menu_forget() -> None:
+    """Drop this process's copy (the next placement reads the menu again)."""
+    global _pricing
+    _pricing = None
+
+
+def _ttl() -> float:
+    # getattr: a site setting (order_site.config.settings.base), not in the mypy settings.
+    return float(getattr(settings, "MENU_PRICING_CACHE_SECONDS", 30.0))
+
+
+def _pricing_version() -> object:
+    try:
+        return cache.get(PRICING_VERSION_KEY)
+    except Exception as err:  # Redis down: read the database every time
+        logger.warning("menu pricing version unreadable: %s", err)
+        return object()  # equal to nothing: never a hit
+
+
+def _pricing_load(version: object) -> PricingMenu:
+    products = Product.objects.prefetch_related(
         "variations", Prefetch("option_groups", queryset=OptionGroup.objects.all())
     )
-    return {product.id: product for product in products}
+    options = Option.objects.select_related("group")
+    return PricingMenu(
+        products={product.id: product for product in products},
+        options={option.id: option for option in options},
+        version=version,
+        expires=time.monotonic() + _ttl(),
+    )
 
 
-def options_by_id(option_ids: set[int]) -> dict[int, Option]:
-    return {
-        option.id: option
-        for option in Option.objects.filter(id__in=option_ids).select_related("group")
-    }
+def pricing_menu(*, product_ids: set[int], option_ids: set[int]) -> PricingMenu:
+    """The menu placements price from, without a database query while it is current.
+
+    A copy is kept per process and used while it is younger than
+    MENU_PRICING_CACHE_SECONDS and the Redis pricing version (changed after every
+    committed menu write, see `order_site.menu.signals`) is the one it was read under;
+    a copy lacking a requested id is read again. The version is read before the rows,
+    so a write committing meanwhile makes the next call read again.
+    """
+    global _pricing
+    version = _pricing_version()
+    current = _pricing
+    if (
+        current is not None
+        and current.version == version
+        and time.monotonic() < current.expires
+        and product_ids <= current.products.keys()
+        and option_ids <= current.options.keys()
+    ):
+        return current
+    with _pricing_lock:  # one read per process when the copy goes stale under load
+        current = _pricing
+        if (
+            current is None
+            or current.version != version
+            or time.monotonic() >= current.expires
+            or not product_ids <= current.products.keys()
+            or not option_ids <= current.options.keys()
+        ):
+            current = _pricing_load(version)
+        if _ttl() > 0:
+            _pricing = current
+        return current
 
 
 def menu_product(*, product_id: int) -> Product:

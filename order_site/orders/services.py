@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from order_site.menu.models import Option, Product
-from order_site.menu.selectors import options_by_id, products_for_order
+from order_site.menu.selectors import pricing_menu
 from order_site.orders.models import (
     TRANSITIONS,
     Order,
@@ -92,8 +92,11 @@ def _price_lines(lines: Sequence[LineRequest]) -> _PricedRequest:
         raise InvalidInput(
             f"At most {MAX_LINES} lines.", errors={"lines": [f"At most {MAX_LINES} lines."]}
         )
-    products = products_for_order({line.product_id for line in lines})
-    options = options_by_id({oid for line in lines for oid in line.option_ids})
+    menu = pricing_menu(
+        product_ids={line.product_id for line in lines},
+        option_ids={oid for line in lines for oid in line.option_ids},
+    )
+    products, options = menu.products, menu.options
     errors: dict[str, list[str]] = {}
     built: list[tuple[OrderLine, PricedLine]] = []
     for index, line in enumerate(lines):

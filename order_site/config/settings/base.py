@@ -79,6 +79,10 @@ LOGGING = logging_config(SITE, env.str("LOG_LEVEL", default="INFO"))
 CSRF_FAILURE_VIEW = "shared.problems.csrf_failure"
 
 # Order → Identity (DESIGN.md auth flow 3): introspection as the `order-service` client.
+# How long a process may price placements from its copy of the menu when a change
+# bypassed the ORM (ORM writes invalidate at once: order_site.menu.signals).
+MENU_PRICING_CACHE_SECONDS = env.float("MENU_PRICING_CACHE_SECONDS", default=30.0)
+
 IDENTITY_URL = env.str("IDENTITY_URL", default="http://127.0.0.1:8001")
 ORDER_CLIENT_ID = env.str("ORDER_CLIENT_ID", default="order-service")
 IDENTITY_CLIENT_SECRET = SECRETS.get("identity_client_secret", "")
