@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from types import ModuleType
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from order_site.payments.models import Payment, PaymentStatus, Refund
@@ -95,22 +95,30 @@ def payment_request(
         raise InvalidInput(
             "The currency must be an ISO 4217 code.", errors={"currency": ["Three letters."]}
         )
-    with transaction.atomic():
-        payment, created = Payment.objects.get_or_create(
-            idempotency_key=charge_key(order_id),
-            defaults={
-                "order_id": order_id,
-                "amount": amount,
-                "currency": currency,
-                "payment_method": payment_method,
-            },
-        )
-        if not created:
-            if (payment.amount, payment.currency) != (amount, currency):
-                raise Conflict(f"Order {order_id} already has a payment of another amount.")
+    # Insert first and let the unique key decide (no look-up before: a placement asks
+    # for a new order's payment, which cannot exist yet). No savepoint around the
+    # whole: inside the caller's transaction only the insert needs one.
+    with transaction.atomic(savepoint=False):
+        try:
+            with transaction.atomic():
+                payment = Payment.objects.create(
+                    idempotency_key=charge_key(order_id),
+                    order_id=order_id,
+                    amount=amount,
+                    currency=currency,
+                    payment_method=payment_method,
+                )
+        except IntegrityError:
+            found = Payment.objects.filter(idempotency_key=charge_key(order_id)).first()
+            if found is None:
+                raise  # another constraint than the key's
+            existing = found
+        else:
+            transaction.on_commit(_on_commit_delay("payment_charge_task", payment.id))
             return payment
-        transaction.on_commit(_on_commit_delay("payment_charge_task", payment.id))
-    return payment
+    if (existing.amount, existing.currency) != (amount, currency):
+        raise Conflict(f"Order {order_id} already has a payment of another amount.")
+    return existing
 
 
 def payment_charge(*, payment_id: int, provider: PaymentProvider | None = None) -> Payment:
