@@ -670,7 +670,7 @@ class Stack:
         proc = self.spawn_site(site)
         wait_until(site, partial(self.site_ready, site), timeout=timeout, process=proc)
 
-    def start_sites(self, timeout: float = 60) -> None:
+    def start_sites(self, timeout: float = 120) -> None:
         self.check_ports(list(SITES))
         self.build_web_client()
         procs: dict[str, Process] = {site: self.spawn_site(site) for site in SITES}
