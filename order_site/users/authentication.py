@@ -22,6 +22,7 @@ from rest_framework.request import Request
 from order_site.users.identity_client import identity_introspect
 from order_site.users.principals import CUSTOMER, KNOWN_ROLES, STAFF_ROLES, Principal
 from shared.http import DownstreamUnavailable
+from shared.problems import Unavailable
 
 logger = logging.getLogger("coffeeshop.order.auth")
 
@@ -39,8 +40,8 @@ def _cache_key(token: str) -> str:
 def introspect(token: str) -> dict[str, Any]:
     """Identity's RFC 7662 answer for a token, from Redis when we asked before.
 
-    Raises AuthenticationFailed (503-free: Identity down means we cannot vouch for
-    the caller) when Identity cannot answer.
+    Raises Unavailable (503 naming Identity) when Identity cannot answer: the token
+    may well be good, so the caller should retry later rather than sign in again.
     """
     key = _cache_key(token)
     cached = cache.get(key)
@@ -50,7 +51,7 @@ def introspect(token: str) -> dict[str, Any]:
         answer = identity_introspect(token=token)
     except DownstreamUnavailable as err:
         logger.warning("introspection failed: %s", err.reason)
-        raise exceptions.AuthenticationFailed("The token could not be checked.") from None
+        raise Unavailable("identity is unavailable", downstream="identity") from None
     if answer.get("active") is True:
         remaining = int(answer.get("exp", 0)) - int(time.time())
         ttl = min(remaining, MAX_CACHE_SECONDS)

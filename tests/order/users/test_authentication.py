@@ -97,7 +97,7 @@ def test_cached_introspection_answer_authenticates_an_api_call(menu):
     assert Order.objects.get().customer_id == 4242
 
 
-def test_identity_unreachable_means_401_and_nothing_written(menu, settings):
+def test_identity_unreachable_means_503_naming_identity_and_nothing_written(menu, settings):
     settings.IDENTITY_URL = "http://127.0.0.1:9"  # discard port: nothing listens
     client = APIClient()
 
@@ -109,8 +109,10 @@ def test_identity_unreachable_means_401_and_nothing_written(menu, settings):
         HTTP_IDEMPOTENCY_KEY="auth-2",
     )
 
-    assert response.status_code == 401
-    assert response["WWW-Authenticate"] == 'Bearer realm="coffeeshop-order"'
+    # The token may be good: "try again later", not "sign in again".
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["downstream"] == "identity"
     assert Order.objects.count() == 0
 
 
