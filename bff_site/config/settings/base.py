@@ -4,15 +4,14 @@ from pathlib import Path
 
 from bff_site.config.env import SITE, env
 from shared import settings as common
+from shared.base_settings import *  # noqa: F403
 from shared.logging import logging_config
-from shared.security_settings import *  # noqa: F403
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 SITE_NAME = SITE
 SECRETS = common.load_secrets(SITE)
 
 SECRET_KEY = common.require(SECRETS, "django_secret_key", SITE)
-DEBUG = False
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -27,7 +26,6 @@ MIDDLEWARE = [
     *common.MIDDLEWARE,
     "bff_site.gateway.middleware.RateLimitMiddleware",
 ]
-TEMPLATES = common.TEMPLATES
 ROOT_URLCONF = "bff_site.config.urls"
 WSGI_APPLICATION = "bff_site.config.wsgi.application"
 
@@ -36,8 +34,6 @@ DATABASES = {
         env.str("DATABASE_URL"), common.require(SECRETS, "database_password", SITE)
     )
 }
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-AUTH_PASSWORD_VALIDATORS = common.PASSWORD_VALIDATORS
 
 REDIS_URL = env.str("REDIS_URL")
 REDIS_PASSWORD = common.require(SECRETS, "redis_password", SITE)
@@ -82,16 +78,9 @@ CONTENT_SECURITY_POLICY = (
 
 KAFKA_BOOTSTRAP_SERVERS = env.str("KAFKA_BOOTSTRAP_SERVERS")
 VAULT_ADDR = env.str("VAULT_ADDR")
-READINESS_CHECKS = ["database", "cache", "broker", "secret_store"]
 
-LANGUAGE_CODE = "en-gb"
-TIME_ZONE = "UTC"
-USE_I18N = True
-USE_TZ = True
 
-STATIC_URL = "static/"
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR.parent / ".state" / "static" / SITE)
-STORAGES = common.STORAGES
 # The web client (wasm_client/build.py output) is served from the site root by WhiteNoise:
 # /app/<content hash>/… and /pyodide/<version>/… never change, so they are cached for a
 # year (immutable); gzip variants sit beside each file.
@@ -105,7 +94,6 @@ WHITENOISE_IMMUTABLE_FILE_TEST = (
 )
 WHITENOISE_MIMETYPES = {".wasm": "application/wasm", ".mjs": "text/javascript"}
 
-REST_FRAMEWORK = common.REST_FRAMEWORK
 SPECTACULAR_SETTINGS = {
     "TITLE": "CoffeeShop.BFF API",
     "VERSION": "1.0.0",
@@ -113,4 +101,3 @@ SPECTACULAR_SETTINGS = {
 }
 
 LOGGING = logging_config(SITE, env.str("LOG_LEVEL", default="INFO"))
-CSRF_FAILURE_VIEW = "shared.problems.csrf_failure"

@@ -5,15 +5,14 @@ from pathlib import Path
 from identity_site.config.env import SITE, env
 from identity_site.oauth import signing_keys
 from shared import settings as common
+from shared.base_settings import *  # noqa: F403
 from shared.logging import logging_config
-from shared.security_settings import *  # noqa: F403
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 SITE_NAME = SITE
 SECRETS = common.load_secrets(SITE)
 
 SECRET_KEY = common.require(SECRETS, "django_secret_key", SITE)
-DEBUG = False
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -25,8 +24,6 @@ INSTALLED_APPS = [
     "identity_site.outbox",
     "oauth2_provider",
 ]
-MIDDLEWARE = common.MIDDLEWARE
-TEMPLATES = common.TEMPLATES
 ROOT_URLCONF = "identity_site.config.urls"
 WSGI_APPLICATION = "identity_site.config.wsgi.application"
 
@@ -35,9 +32,7 @@ DATABASES = {
         env.str("DATABASE_URL"), common.require(SECRETS, "database_password", SITE)
     )
 }
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
-AUTH_PASSWORD_VALIDATORS = common.PASSWORD_VALIDATORS
 # People's passwords use Django's default (PBKDF2); the last hasher is only ever chosen
 # by name, for OAuth client secrets (see identity_site/oauth/hashers.py for why).
 PASSWORD_HASHERS = [
@@ -59,18 +54,10 @@ CSRF_COOKIE_NAME = f"{SITE}_csrftoken"
 
 KAFKA_BOOTSTRAP_SERVERS = env.str("KAFKA_BOOTSTRAP_SERVERS")
 VAULT_ADDR = env.str("VAULT_ADDR")
-READINESS_CHECKS = ["database", "cache", "broker", "secret_store"]
 
-LANGUAGE_CODE = "en-gb"
-TIME_ZONE = "UTC"
-USE_I18N = True
-USE_TZ = True
 
-STATIC_URL = "static/"
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR.parent / ".state" / "static" / SITE)
-STORAGES = common.STORAGES
 
-REST_FRAMEWORK = common.REST_FRAMEWORK
 SPECTACULAR_SETTINGS = {
     "TITLE": "CoffeeShop Identity API",
     "VERSION": "1.0.0",
@@ -175,4 +162,3 @@ OAUTH2_PROVIDER = {
 }
 
 LOGGING = logging_config(SITE, env.str("LOG_LEVEL", default="INFO"))
-CSRF_FAILURE_VIEW = "shared.problems.csrf_failure"

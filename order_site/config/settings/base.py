@@ -5,15 +5,14 @@ from urllib.parse import unquote, urlsplit
 
 from order_site.config.env import SITE, env
 from shared import settings as common
+from shared.base_settings import *  # noqa: F403
 from shared.logging import logging_config
-from shared.security_settings import *  # noqa: F403
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 SITE_NAME = SITE
 SECRETS = common.load_secrets(SITE)
 
 SECRET_KEY = common.require(SECRETS, "django_secret_key", SITE)
-DEBUG = False
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -26,8 +25,6 @@ INSTALLED_APPS = [
     "order_site.notifications",
     "order_site.payments",
 ]
-MIDDLEWARE = common.MIDDLEWARE
-TEMPLATES = common.TEMPLATES
 ROOT_URLCONF = "order_site.config.urls"
 WSGI_APPLICATION = "order_site.config.wsgi.application"
 
@@ -36,8 +33,6 @@ DATABASES = {
         env.str("DATABASE_URL"), common.require(SECRETS, "database_password", SITE)
     )
 }
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-AUTH_PASSWORD_VALIDATORS = common.PASSWORD_VALIDATORS
 
 REDIS_URL = env.str("REDIS_URL")
 REDIS_PASSWORD = common.require(SECRETS, "redis_password", SITE)
@@ -46,16 +41,9 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 KAFKA_BOOTSTRAP_SERVERS = env.str("KAFKA_BOOTSTRAP_SERVERS")
 VAULT_ADDR = env.str("VAULT_ADDR")
-READINESS_CHECKS = ["database", "cache", "broker", "secret_store"]
 
-LANGUAGE_CODE = "en-gb"
-TIME_ZONE = "UTC"
-USE_I18N = True
-USE_TZ = True
 
-STATIC_URL = "static/"
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR.parent / ".state" / "static" / SITE)
-STORAGES = common.STORAGES
 
 REST_FRAMEWORK = {
     **common.REST_FRAMEWORK,
@@ -76,7 +64,6 @@ SPECTACULAR_SETTINGS = {
 }
 
 LOGGING = logging_config(SITE, env.str("LOG_LEVEL", default="INFO"))
-CSRF_FAILURE_VIEW = "shared.problems.csrf_failure"
 
 # Order → Identity (DESIGN.md auth flow 3): introspection as the `order-service` client.
 # How long a process may price placements from its copy of the menu when a change

@@ -1,0 +1,24 @@
+"""Settings that are the same for every site, star-imported first by each
+`config/settings/base.py` (which then sets what is its own, and may override these).
+
+Nothing here reads the environment or a secret: those belong to the site's env reader.
+"""
+
+from shared import settings as common
+from shared.security_settings import *  # noqa: F403
+
+DEBUG = False
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_PASSWORD_VALIDATORS = common.PASSWORD_VALIDATORS
+MIDDLEWARE = common.MIDDLEWARE
+TEMPLATES = common.TEMPLATES
+STORAGES = common.STORAGES
+REST_FRAMEWORK = common.REST_FRAMEWORK
+CSRF_FAILURE_VIEW = "shared.problems.csrf_failure"
+READINESS_CHECKS = ["database", "cache", "broker", "secret_store"]
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
