@@ -15,6 +15,13 @@ answers 503 with a problem detail naming the downstream ("payment provider is
 unavailable"). Any other answer, 4xx included, is returned to the caller, whose
 typed client decides what it means.
 
+A downstream that calls services of its own (Order calls Identity) may answer 503
+with a problem naming one of them (`"downstream": "identity"`). With
+`relays_unavailable=True` the client takes it at its word: that answer raises
+`DownstreamUnavailable` naming the service behind, at once (the downstream has
+already tried; retrying here would only multiply the calls to a struggling
+service), and the breaker records a success, since the downstream itself answered.
+
 Usage::
 
     client = ServiceClient(
@@ -79,6 +86,7 @@ class ServiceClient:
         headers: Mapping[str, str] | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        relays_unavailable: bool = False,
     ) -> None:
         if retries < 0:
             raise ValueError("retries must be >= 0")
@@ -91,6 +99,7 @@ class ServiceClient:
         self.headers = dict(headers or {})
         self.transport = transport
         self.sleep = sleep
+        self.relays_unavailable = relays_unavailable
         self._client: httpx.Client | None = None
         self._pid = 0
         self._lock = threading.Lock()
@@ -140,7 +149,9 @@ class ServiceClient:
 
         Returns the downstream's answer unless it is a retryable failure (429/5xx,
         timeout, connection error) on the last attempt. Raises `CircuitOpen` when the
-        breaker is open and `DownstreamUnavailable` when every allowed attempt failed.
+        breaker is open and `DownstreamUnavailable` when every allowed attempt failed,
+        or, with `relays_unavailable`, naming the service behind the downstream that
+        the downstream's 503 names.
         """
         method = method.upper()
         send_headers = dict(headers or {})
@@ -163,6 +174,21 @@ class ServiceClient:
             except httpx.TransportError as exc:
                 reason, safe = _describe(exc), repeatable
             else:
+                behind = self._unavailable_behind(response)
+                if behind:
+                    # This downstream answered; the failure is the service behind it.
+                    if self.breaker is not None:
+                        self.breaker.record_success()
+                    logger.warning(
+                        "%s %s %s: answered 503, %s is unavailable behind it",
+                        self.name,
+                        method,
+                        path,
+                        behind,
+                    )
+                    raise DownstreamUnavailable(
+                        behind, f"{self.name} could not reach it", response=response
+                    )
                 if response.status_code not in RETRY_STATUSES:
                     if self.breaker is not None:
                         self.breaker.record_success()
@@ -192,6 +218,23 @@ class ServiceClient:
                 delay,
             )
             self.sleep(delay)
+
+    def _unavailable_behind(self, response: httpx.Response) -> str:
+        """The other service this downstream's 503 problem names as unavailable, or "".
+
+        Only with `relays_unavailable`; a 503 naming no one, or this downstream
+        itself, is this downstream's own failure.
+        """
+        if not self.relays_unavailable or response.status_code != 503:
+            return ""
+        try:
+            body = response.json()
+        except ValueError:
+            return ""
+        behind = body.get("downstream") if isinstance(body, dict) else None
+        if not isinstance(behind, str) or behind in ("", self.name):
+            return ""
+        return behind
 
     def _delay(self, attempt: int, response: httpx.Response | None) -> float:
         delay = self.backoff.delay(attempt)

@@ -5,6 +5,11 @@ failures, or when half of the last 20 calls (at least 10) failed; it stays open
 10 s, then lets one trial call through. Calls time out after
 BFF_DOWNSTREAM_TIMEOUT seconds; only idempotent calls (or ones carrying an
 Idempotency-Key) are retried, at most twice.
+
+Order calls Identity to check our tokens; when it cannot, it answers 503 naming
+Identity. That is Identity's failure, not Order's: the BFF answers 503 naming
+Identity, does not retry, and Order's breaker counts the call as answered
+(`relays_unavailable`, shared/http.py).
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ def order_service() -> ServiceClient:
         timeout=settings.DOWNSTREAM_TIMEOUT,
         retries=2,
         breaker=_breaker("order"),
+        relays_unavailable=True,
     )
 
 
