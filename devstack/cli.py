@@ -18,6 +18,7 @@ from devstack.stack import (
     DEFAULT_PORTS,
     SITES,
     WORKERS,
+    PartStatus,
     Stack,
     StackConfig,
     default_state_dir,
@@ -38,16 +39,36 @@ def load_stack(state_dir: Path) -> Stack:
     return Stack(config, progress)
 
 
+def format_table(rows: list[PartStatus]) -> list[str]:
+    """The status table's lines: each column as wide as its widest cell, two spaces
+    between columns, memory right-aligned with its total under it."""
+    header = ("part", "kind", "healthy", "pid", "memory", "url")
+    cells = [
+        (
+            row.name,
+            row.kind,
+            "yes" if row.healthy else "NO",
+            str(row.pid or "-"),
+            f"{row.memory_mib:.0f} MiB",
+            row.url,
+        )
+        for row in rows
+    ]
+    total = ("total", "", "", "", f"{sum(row.memory_mib for row in rows):.0f} MiB", "")
+    widths = [max(len(line[i]) for line in (header, *cells, total)) for i in range(5)]
+
+    def line(cell: tuple[str, ...]) -> str:
+        padded = [f"{text:<{width}}" for text, width in zip(cell[:4], widths[:4], strict=True)]
+        left = "  ".join(padded)
+        return f"{left}  {cell[4]:>{widths[4]}}  {cell[5]}".rstrip()
+
+    return [line(header), *(line(cell) for cell in cells), line(total)]
+
+
 def print_table(stack: Stack) -> bool:
     rows = stack.status()
     print()
-    print(f"{'part':<17}{'kind':<16}{'healthy':<9}{'pid':<9}{'memory':>10}  url")
-    for row in rows:
-        mark = "yes" if row.healthy else "NO"
-        memory = f"{row.memory_mib:.0f} MiB"
-        print(f"{row.name:<17}{row.kind:<16}{mark:<9}{row.pid or '-'!s:<9}{memory:>10}  {row.url}")
-    total = sum(row.memory_mib for row in rows)
-    print(f"{'total':<51}{total:>6.0f} MiB")
+    print("\n".join(format_table(rows)))
     print()
     return all(row.healthy for row in rows)
 
