@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from order_site.outbox.models import OutboxEvent, ProcessedEvent
@@ -79,17 +81,30 @@ def outbox_mark_sent(ids: list[Any]) -> None:
 def processed_event_record(*, consumer: str, event_id: str, event_type: str) -> bool:
     """Record that `consumer` handled `event_id`; False when it already had.
 
-    Runs inside the handler's transaction; a savepoint keeps a duplicate from
-    breaking that transaction.
+    One statement, inside the handler's transaction: the unique key skips a duplicate
+    instead of raising, so the transaction stays usable without a savepoint. An insert
+    racing another consumer's for the same id waits for that transaction, then counts
+    as a duplicate if it committed (PostgreSQL `INSERT … ON CONFLICT DO NOTHING`).
     """
-    try:
-        with transaction.atomic():
-            ProcessedEvent.objects.create(
-                consumer=consumer, event_id=event_id, event_type=event_type
-            )
-    except IntegrityError:
-        return False
-    return True
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _processed_event_insert_sql(),
+            [consumer, uuid.UUID(str(event_id)), event_type, timezone.now()],
+        )
+        return cursor.fetchone() is not None
+
+
+@cache
+def _processed_event_insert_sql() -> str:
+    # Raw SQL because the ORM cannot tell an inserted row from a skipped one:
+    # `bulk_create(ignore_conflicts=True)` reports neither, and `create()` needs a
+    # savepoint to survive the IntegrityError. The columns are ProcessedEvent's fields
+    # and the conflict target its unique constraint; the table name is the model's.
+    table = connection.ops.quote_name(ProcessedEvent._meta.db_table)
+    return (
+        f"INSERT INTO {table} (consumer, event_id, event_type, processed_at) "  # noqa: S608
+        "VALUES (%s, %s, %s, %s) ON CONFLICT (consumer, event_id) DO NOTHING RETURNING 1"
+    )
 
 
 def outbox_purge_sent(*, older_than: timedelta) -> int:
