@@ -3,11 +3,14 @@
 Two calls: RFC 7662 introspection as the `order-service` client, and a user's
 contact data (`GET /api/users/<id>`) with a client_credentials token of the
 `notifier` client (scope `users:read`), cached in Redis until shortly before it
-expires. Every call has a timeout; a down Identity raises `DownstreamUnavailable`.
+expires. Identity's "no such user" is remembered in Redis for a minute, so a stream of
+events for one unknown user asks once. Every call has a timeout; a down Identity raises
+`DownstreamUnavailable` (and is never taken for "no such user").
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -16,8 +19,13 @@ from django.core.cache import cache
 
 from shared.http import DownstreamUnavailable, ServiceClient
 
+logger = logging.getLogger("coffeeshop.order.users")
+
 TOKEN_CACHE_KEY = "identity:notifier-token"  # noqa: S105 - a cache key, not a secret
 TIMEOUT_SECONDS = 3.0
+# How long Identity's 404 for a user is believed; the user-events consumer forgets it
+# sooner when the user appears (identity_missing_user_forget).
+MISSING_USER_TTL_SECONDS = 60
 
 _clients: dict[str, ServiceClient] = {}
 _lock = threading.Lock()
@@ -57,11 +65,15 @@ def identity_introspect(*, token: str) -> dict[str, Any]:
 
 def identity_user_contact(*, user_id: int) -> dict[str, Any] | None:
     """A user's contact data (`id`, `email`, `full_name`, `roles`, `is_active`), or None
-    when Identity has no such user; raises DownstreamUnavailable/IdentityError."""
+    when Identity has no such user (an answer remembered for MISSING_USER_TTL_SECONDS);
+    raises DownstreamUnavailable/IdentityError."""
+    if cache.get(missing_user_cache_key(user_id)):
+        return None
     response = identity_service().get(
         f"/api/users/{user_id}", headers={"Authorization": f"Bearer {_notifier_token()}"}
     )
     if response.status_code == 404:
+        cache.set(missing_user_cache_key(user_id), 1, MISSING_USER_TTL_SECONDS)
         return None
     if response.status_code in (401, 403):
         cache.delete(TOKEN_CACHE_KEY)  # revoked or expired early: ask for a new one next time
@@ -69,6 +81,19 @@ def identity_user_contact(*, user_id: int) -> dict[str, Any] | None:
         raise IdentityError("identity", f"user lookup answered {response.status_code}")
     contact: dict[str, Any] = response.json()
     return contact
+
+
+def identity_missing_user_forget(*, user_id: int) -> None:
+    """Forget a remembered "Identity has no user `user_id`" (the user now exists).
+    Best effort: with Redis down the entry expires on its own."""
+    try:
+        cache.delete(missing_user_cache_key(user_id))
+    except Exception as err:  # Redis down: the TTL still bounds how long it is believed
+        logger.warning("could not forget missing user %s: %s", user_id, err)
+
+
+def missing_user_cache_key(user_id: int) -> str:
+    return f"identity:no-user:{user_id}"
 
 
 def _notifier_token() -> str:

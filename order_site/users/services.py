@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.db import transaction
 
+from order_site.users.identity_client import identity_missing_user_forget
 from order_site.users.models import Customer
 from shared.events import Envelope, InvalidEvent
 
@@ -20,7 +21,8 @@ def customer_apply_event(*, envelope: Envelope) -> Customer | None:
     """Apply one user event; an event older than what the row holds is ignored
     (events of one user arrive in order, but a replay may bring an old one back).
     `user.deleted` keeps the row (past orders name it) but deactivates it and
-    forgets the e-mail address. Returns the row, or None for other event types."""
+    forgets the e-mail address; a created or updated user is no longer remembered as
+    missing from Identity. Returns the row, or None for other event types."""
     if envelope.event_type not in USER_EVENTS:
         return None
     payload = envelope.payload
@@ -45,4 +47,7 @@ def customer_apply_event(*, envelope: Envelope) -> Customer | None:
     customer, _ = Customer.objects.update_or_create(
         id=user_id, defaults={**values, "source_event_at": occurred_at}
     )
+    if envelope.event_type != "user.deleted":
+        # The notifier may have been told "no such user" before this event arrived.
+        identity_missing_user_forget(user_id=user_id)
     return customer

@@ -1,16 +1,12 @@
 """Bearer tokens from a real Identity, introspected by Order (DESIGN.md auth flows 2 and 3).
 
-Identity runs here under gunicorn on the test stack's Identity port (migrated, with
-the OAuth clients the orchestrator provisions); Order's API runs in-process and
-introspects as `order-service` with the secret from its own Vault secrets.
+Identity runs under gunicorn (the `identity` fixture in conftest.py); Order's API runs
+in-process and introspects as `order-service` with the secret from its own Vault secrets.
 """
 
 from __future__ import annotations
 
-import json
-import sys
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -18,51 +14,11 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from devstack.base import REPO_ROOT, spawn, wait_until
 from order_site.orders.models import Order
 from order_site.users.authentication import _cache_key
 from tests.order.conftest import donut_line
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def identity(test_stack: Any) -> Iterator[dict[str, dict[str, Any]]]:
-    """A running Identity; yields the OAuth client specs by client id."""
-    specs = test_stack.oauth_client_specs()
-    test_stack.manage("identity", "migrate", "--noinput")
-    test_stack.manage("identity", "ensure_oauth_clients", stdin=json.dumps(specs))
-    port = test_stack.ports["identity"]
-    process = spawn(
-        "identity-for-order-tests",
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "identity_site.config.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--threads",
-            "4",
-        ],
-        state_dir=test_stack.state,
-        env=test_stack.site_env("identity"),
-        cwd=REPO_ROOT,
-    )
-
-    def healthy() -> bool:
-        try:
-            return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    try:
-        wait_until("identity", healthy, timeout=60, process=process)
-        yield {spec["client_id"]: spec for spec in specs}
-    finally:
-        process.stop(timeout=10)
 
 
 def client_token(test_stack: Any, spec: dict[str, Any], scope: str) -> dict[str, Any]:
