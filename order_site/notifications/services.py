@@ -50,9 +50,17 @@ def notification_message(envelope: Envelope) -> tuple[str, str] | None:
     return None
 
 
+def notification_wanted(envelope: Envelope) -> bool:
+    """Whether this event mails a customer (if they can be reached): the consumer asks
+    before opening a transaction, so the other events cost no database work at all.
+    Raises InvalidEvent, as `notification_send` would, for an unusable total."""
+    return notification_message(envelope) is not None
+
+
 def _customer_from_identity(customer_id: int) -> Customer | None:
     """A user Order has not heard of yet (their `user.created` is still on its way):
-    ask Identity (DESIGN.md flow 3) and keep the answer in the copy. Raises
+    ask Identity (DESIGN.md flow 3) and keep the answer in the copy; Identity's "no such
+    user" is remembered for a minute (see identity_user_contact). Raises
     DownstreamUnavailable when Identity is down, so the event is handled later."""
     contact = identity_user_contact(user_id=customer_id)
     if contact is None:
