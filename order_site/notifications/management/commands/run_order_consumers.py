@@ -41,6 +41,13 @@ NOTIFICATIONS_CONSUMER = "order-notifications"
 # event, where the check (a `SELECT 1`) would cost as much as the work.
 CONNECTION_CHECK_SECONDS = 5.0
 
+# Let the broker gather up to 50 ms of events per fetch instead of answering each one
+# alone (librdkafka's defaults: 1 byte, 500 ms). Measured on the test stack at 50 and
+# 200 events/s: about a third less CPU in this process and in Kafka, for ~30 ms more
+# median delivery latency (p99 under 80 ms). The byte floor is never reached at our
+# rates; the wait is what bounds the delay.
+FETCH_SETTINGS = {"fetch.wait.max.ms": 50, "fetch.min.bytes": 65536}
+
 
 def handler(
     consumer: str, handle: Callable[[Envelope], Any], wanted: Callable[[Envelope], bool]
@@ -115,7 +122,9 @@ class Command(BaseCommand):
             thread = threading.Thread(
                 target=partial(
                     run_consumer,
-                    consumer=kafka_consumer(settings.KAFKA_BOOTSTRAP_SERVERS, name),
+                    consumer=kafka_consumer(
+                        settings.KAFKA_BOOTSTRAP_SERVERS, name, **FETCH_SETTINGS
+                    ),
                     topics=[topic],
                     on_event=on_event,
                     should_stop=stop.is_set,
