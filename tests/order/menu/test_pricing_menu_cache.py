@@ -3,6 +3,8 @@ read again after any menu write (here or, through the Redis version, elsewhere).
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -48,10 +50,22 @@ def test_a_price_change_through_the_service_is_priced_at_once(menu, client_for, 
     assert Order.objects.get(id=response.json()["id"]).total == 350
 
 
-def test_a_new_version_from_another_process_makes_the_copy_read_again(menu):
+def test_a_new_version_from_another_process_is_not_looked_up_within_the_check_interval(menu):
     ids = {product("Latte").id}
     pricing_menu(product_ids=ids, option_ids=set())
-    cache.set(PRICING_VERSION_KEY, "changed-elsewhere", None)
+    cache.set(PRICING_VERSION_KEY, f"changed-elsewhere-{uuid.uuid4()}", None)
+
+    with CaptureQueriesContext(connection) as queries:
+        pricing_menu(product_ids=ids, option_ids=set())
+
+    assert len(queries) == 0  # MENU_PRICING_VERSION_CHECK_SECONDS (1 s) not over yet
+
+
+def test_a_new_version_from_another_process_makes_the_copy_read_again(menu, settings):
+    settings.MENU_PRICING_VERSION_CHECK_SECONDS = 0
+    ids = {product("Latte").id}
+    pricing_menu(product_ids=ids, option_ids=set())
+    cache.set(PRICING_VERSION_KEY, f"changed-elsewhere-{uuid.uuid4()}", None)
 
     with CaptureQueriesContext(connection) as queries:
         pricing_menu(product_ids=ids, option_ids=set())
