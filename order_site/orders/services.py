@@ -25,8 +25,10 @@ from order_site.orders.models import (
     OrderStatus,
     OrderStatusChange,
 )
-from order_site.outbox.services import outbox_record
+from order_site.outbox.models import OutboxEvent
+from order_site.outbox.services import outbox_event_new, outbox_record
 from order_site.users.principals import Principal
+from shared.db import ids_reserve, rows_insert_together, rows_stamp
 from shared.events import ORDER_EVENTS_TOPIC
 from shared.pricing import PricedLine, PricingError, price_order
 from shared.problems import Conflict, DomainError, InvalidInput, NotFound
@@ -228,52 +230,87 @@ def order_place(
         if existing is None:
             raise
         return _replay(existing, fingerprint)
-    try:
-        with transaction.atomic():
-            order = Order.objects.create(
-                customer_id=customer_id,
-                status=OrderStatus.PENDING_PAYMENT,
-                total=priced.total,
-                currency=priced.currency,
-                idempotency_key=idempotency_key,
-                request_fingerprint=fingerprint,
-                response_status=201,
-                response_body={},
-            )
-            for order_line in priced.lines:
-                order_line.order = order
-            OrderLine.objects.bulk_create(priced.lines)
-            change = OrderStatusChange.objects.create(
-                order=order, from_status="", to_status=order.status, actor_id=customer_id
-            )
-            # Render from the rows just written instead of reading them back.
-            order._prefetched_objects_cache = {  # type: ignore[attr-defined]
-                "lines": priced.lines,
-                "status_changes": [change],
-            }
-            body = render(order)
-            order.response_body = body
-            order.save(update_fields=["response_body"])
-            _emit(order, "order.placed", lines=len(priced.lines))
-            # Late import: payments calls back into this module (order_mark_paid …).
-            from order_site.payments.services import payment_request
+    # Late import: payments calls back into this module (order_mark_paid …).
+    from order_site.payments.models import Payment
+    from order_site.payments.services import payment_new, payment_queue
 
-            payment_request(
-                order_id=order.id,
-                amount=order.total,
-                currency=order.currency,
-                **({"payment_method": payment_method} if payment_method else {}),
-            )
+    # Every row of the placement is new, so all of them go to PostgreSQL in one
+    # statement (shared.db): keys first, so the answer can be rendered and stored with
+    # the order, then order, lines, history, event and charge together — all or none.
+    keys = ids_reserve({Order: 1, OrderLine: len(priced.lines), Payment: 1})
+    order = Order(
+        id=keys[Order][0],
+        customer_id=customer_id,
+        status=OrderStatus.PENDING_PAYMENT,
+        total=priced.total,
+        currency=priced.currency,
+        idempotency_key=idempotency_key,
+        request_fingerprint=fingerprint,
+        response_status=201,
+    )
+    for order_line, line_id in zip(priced.lines, keys[OrderLine], strict=True):
+        order_line.id = line_id
+        order_line.order = order
+    change = OrderStatusChange(
+        order=order, from_status="", to_status=order.status, actor_id=customer_id
+    )
+    rows_stamp([order, change])
+    # Render from the rows about to be written instead of reading them back.
+    order._prefetched_objects_cache = {  # type: ignore[attr-defined]
+        "lines": priced.lines,
+        "status_changes": [change],
+    }
+    body = render(order)
+    order.response_body = body
+    payment = payment_new(
+        order_id=order.id,
+        amount=order.total,
+        currency=order.currency,
+        **({"payment_method": payment_method} if payment_method else {}),
+    )
+    payment.id = keys[Payment][0]
+    try:
+        rows_insert_together(
+            [
+                order,
+                *priced.lines,
+                change,
+                _event(order, "order.placed", lines=len(priced.lines)),
+                payment,
+            ]
+        )
     except IntegrityError:
         # Another request with this key won the race; its transaction has committed.
         existing = _find_placement(customer_id, idempotency_key)
         if existing is None:
             raise
         return _replay(existing, fingerprint)
+    payment_queue(payment_id=payment.id)
     return PlacementResult(order, 201, body, replayed=False)
 
 
 # ---- transitions -------------------------------------------------------------------------
+
+
+def _event(order: Order, event_type: str, **extra: Any) -> OutboxEvent:
+    """The order's event, to be written with its change (`rows_insert_together`)."""
+    return outbox_event_new(
+        topic=ORDER_EVENTS_TOPIC,
+        key=str(order.id),
+        event_type=event_type,
+        payload=_event_payload(order, extra),
+    )
+
+
+def _event_payload(order: Order, extra: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "order_id": order.id,
+        "customer_id": order.customer_id,
+        "status": order.status,
+        "total": order.total,
+        "currency": order.currency,
+        **extra,
+    }
 
 
 def _emit(order: Order, event_type: str, **extra: Any) -> None:
@@ -281,14 +318,7 @@ def _emit(order: Order, event_type: str, **extra: Any) -> None:
         topic=ORDER_EVENTS_TOPIC,
         key=str(order.id),
         event_type=event_type,
-        payload={
-            "order_id": order.id,
-            "customer_id": order.customer_id,
-            "status": order.status,
-            "total": order.total,
-            "currency": order.currency,
-            **extra,
-        },
+        payload=_event_payload(order, extra),
     )
 
 

@@ -21,20 +21,29 @@ logger = logging.getLogger("coffeeshop.order.outbox")
 RELAY_BATCH_SIZE = 100
 
 
-def outbox_record(*, topic: str, key: str, event_type: str, payload: dict[str, Any]) -> Envelope:
-    """Write one event to the outbox. Must run inside the transaction of the change
-    it announces (raises TransactionManagementError otherwise)."""
-    if not connection.in_atomic_block:
-        raise transaction.TransactionManagementError("outbox_record needs the change's transaction")
+def outbox_event_new(
+    *, topic: str, key: str, event_type: str, payload: dict[str, Any]
+) -> OutboxEvent:
+    """An outbox row for one event, not yet written: for a caller that writes it in the
+    same statement or transaction as the change it announces (see `shared.db`)."""
     envelope = build_envelope(event_type=event_type, payload=payload)
-    OutboxEvent.objects.create(
+    return OutboxEvent(
         event_id=envelope.event_id,
         topic=topic,
         key=key,
         event_type=event_type,
         envelope=envelope.to_dict(),
     )
-    return envelope
+
+
+def outbox_record(*, topic: str, key: str, event_type: str, payload: dict[str, Any]) -> OutboxEvent:
+    """Write one event to the outbox. Must run inside the transaction of the change
+    it announces (raises TransactionManagementError otherwise)."""
+    if not connection.in_atomic_block:
+        raise transaction.TransactionManagementError("outbox_record needs the change's transaction")
+    event = outbox_event_new(topic=topic, key=key, event_type=event_type, payload=payload)
+    event.save(force_insert=True)
+    return event
 
 
 # Any constant both relays agree on: the key of the advisory lock held by the active relay.

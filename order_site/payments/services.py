@@ -63,21 +63,19 @@ def _on_commit_delay(task_name: str, object_id: int) -> Callable[[], None]:
     return queue
 
 
-def payment_request(
+def payment_new(
     *,
     order_id: int,
     amount: int,
     currency: str,
     payment_method: str = DEFAULT_PAYMENT_METHOD,
 ) -> Payment:
-    """Record the charge of an order and queue it once the caller's transaction commits.
+    """The charge of an order, checked but not yet written: for a caller that writes it
+    together with the order (`order_place`), then queues it with `payment_queue`.
 
-    Idempotent per order: asking again with the same amount and currency returns
-    the existing payment (and queues nothing new). `payment_method` is what the
-    customer chose at checkout: a provider token or (sandbox) a test card number,
-    spaces ignored. Raises InvalidInput for a non-positive amount, a malformed
-    currency or an empty payment method, Conflict when the order already has a
-    payment for another amount or currency.
+    `payment_method` is what the customer chose at checkout: a provider token or
+    (sandbox) a test card number, spaces ignored. Raises InvalidInput for a
+    non-positive amount, a malformed currency or an empty payment method.
     """
     if amount < 1:
         raise InvalidInput(
@@ -95,28 +93,53 @@ def payment_request(
         raise InvalidInput(
             "The currency must be an ISO 4217 code.", errors={"currency": ["Three letters."]}
         )
-    # Insert first and let the unique key decide (no look-up before: a placement asks
-    # for a new order's payment, which cannot exist yet). No savepoint around the
-    # whole: inside the caller's transaction only the insert needs one.
+    return Payment(
+        idempotency_key=charge_key(order_id),
+        order_id=order_id,
+        amount=amount,
+        currency=currency,
+        payment_method=payment_method,
+    )
+
+
+def payment_queue(*, payment_id: int) -> None:
+    """Queue the charge of a written payment once the caller's transaction commits
+    (at once outside a transaction)."""
+    transaction.on_commit(_on_commit_delay("payment_charge_task", payment_id))
+
+
+def payment_request(
+    *,
+    order_id: int,
+    amount: int,
+    currency: str,
+    payment_method: str = DEFAULT_PAYMENT_METHOD,
+) -> Payment:
+    """Record the charge of an order and queue it once the caller's transaction commits.
+
+    Idempotent per order: asking again with the same amount and currency returns
+    the existing payment (and queues nothing new). Raises InvalidInput as
+    `payment_new`, Conflict when the order already has a payment for another amount
+    or currency.
+    """
+    new = payment_new(
+        order_id=order_id, amount=amount, currency=currency, payment_method=payment_method
+    )
+    # Insert first and let the unique key decide (no look-up before). No savepoint
+    # around the whole: inside the caller's transaction only the insert needs one.
     with transaction.atomic(savepoint=False):
         try:
             with transaction.atomic():
-                payment = Payment.objects.create(
-                    idempotency_key=charge_key(order_id),
-                    order_id=order_id,
-                    amount=amount,
-                    currency=currency,
-                    payment_method=payment_method,
-                )
+                new.save(force_insert=True)
         except IntegrityError:
             found = Payment.objects.filter(idempotency_key=charge_key(order_id)).first()
             if found is None:
                 raise  # another constraint than the key's
             existing = found
         else:
-            transaction.on_commit(_on_commit_delay("payment_charge_task", payment.id))
-            return payment
-    if (existing.amount, existing.currency) != (amount, currency):
+            payment_queue(payment_id=new.id)
+            return new
+    if (existing.amount, existing.currency) != (new.amount, new.currency):
         raise Conflict(f"Order {order_id} already has a payment of another amount.")
     return existing
 
