@@ -232,7 +232,7 @@ def order_place(
         return _replay(existing, fingerprint)
     # Late import: payments calls back into this module (order_mark_paid …).
     from order_site.payments.models import Payment
-    from order_site.payments.services import payment_new, payment_queue
+    from order_site.payments.services import payment_new
 
     # Every row of the placement is new, so all of them go to PostgreSQL in one
     # statement (shared.db): keys first, so the answer can be rendered and stored with
@@ -285,7 +285,7 @@ def order_place(
         if existing is None:
             raise
         return _replay(existing, fingerprint)
-    payment_queue(payment_id=payment.id)
+    # The charge is queued by Order's relay process (payments_dispatch), not from here.
     return PlacementResult(order, 201, body, replayed=False)
 
 

@@ -35,12 +35,22 @@ class Payment(models.Model):
     # Charge attempts: task runs that tried the provider (an open breaker counts too).
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=255, blank=True, default="")
+    # When the dispatcher handed the charge to Celery (None: not yet). A requested
+    # payment is itself the durable request for its task (`payments_dispatch`).
+    queued_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("-created_at", "-id")
+        indexes = [
+            models.Index(
+                fields=["id"],
+                condition=Q(status="requested", queued_at__isnull=True),
+                name="payments_payment_unqueued",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(amount__gt=0), name="payments_payment_amount_positive"

@@ -1,7 +1,9 @@
 """Writes of payments: requesting charges and refunds, and carrying them out at the provider.
 
-Flow: `order_place` calls `payment_request` in its own transaction; once that
-commits, `payment_charge_task` runs `payment_charge`, which locks the payment,
+Flow: `order_place` writes the payment (`payment_new`) with the order, in one
+statement; once committed, Order's relay process queues its task
+(`payments_dispatch`, polling requested payments not queued yet); then
+`payment_charge_task` runs `payment_charge`, which locks the payment,
 calls the provider with the idempotency key derived from the order, and records
 the answer together with the order's transition (`order_mark_paid` or
 `order_mark_payment_failed`) in one transaction. A task that runs twice, runs
@@ -71,7 +73,7 @@ def payment_new(
     payment_method: str = DEFAULT_PAYMENT_METHOD,
 ) -> Payment:
     """The charge of an order, checked but not yet written: for a caller that writes it
-    together with the order (`order_place`), then queues it with `payment_queue`.
+    together with the order (`order_place`). Once written, `payments_dispatch` queues it.
 
     `payment_method` is what the customer chose at checkout: a provider token or
     (sandbox) a test card number, spaces ignored. Raises InvalidInput for a
@@ -102,12 +104,6 @@ def payment_new(
     )
 
 
-def payment_queue(*, payment_id: int) -> None:
-    """Queue the charge of a written payment once the caller's transaction commits
-    (at once outside a transaction)."""
-    transaction.on_commit(_on_commit_delay("payment_charge_task", payment_id))
-
-
 def payment_request(
     *,
     order_id: int,
@@ -115,10 +111,10 @@ def payment_request(
     currency: str,
     payment_method: str = DEFAULT_PAYMENT_METHOD,
 ) -> Payment:
-    """Record the charge of an order and queue it once the caller's transaction commits.
+    """Record the charge of an order; `payments_dispatch` queues it once committed.
 
     Idempotent per order: asking again with the same amount and currency returns
-    the existing payment (and queues nothing new). Raises InvalidInput as
+    the existing payment. Raises InvalidInput as
     `payment_new`, Conflict when the order already has a payment for another amount
     or currency.
     """
@@ -137,7 +133,6 @@ def payment_request(
                 raise  # another constraint than the key's
             existing = found
         else:
-            payment_queue(payment_id=new.id)
             return new
     if (existing.amount, existing.currency) != (new.amount, new.currency):
         raise Conflict(f"Order {order_id} already has a payment of another amount.")
@@ -287,30 +282,59 @@ def payment_refund(*, refund_id: int, provider: PaymentProvider | None = None) -
     return refund
 
 
+DISPATCH_BATCH = 200
+
+
+def payments_dispatch(*, limit: int = DISPATCH_BATCH) -> int:
+    """Queue the charge task of requested payments not queued yet, oldest first, at most
+    `limit`; returns how many. Run in a loop by Order's relay process.
+
+    The payment row, written in the order's own transaction, is the durable request
+    for its task: a crash anywhere between placement and Celery loses nothing, where
+    an on-commit publish from the request would be lost with its process. The tasks
+    are published while this transaction holds the rows' locks: a task that starts
+    before the commit waits for it (`payment_charge` locks its row), and if the commit
+    fails the payments stay unqueued and are published again. A duplicate task is
+    harmless: the charge is idempotent.
+    """
+    from order_site.payments.tasks import payment_charges_queue
+
+    with transaction.atomic():
+        ids = list(
+            Payment.objects.select_for_update(skip_locked=True)
+            .filter(status=PaymentStatus.REQUESTED, queued_at__isnull=True)
+            .order_by("id")
+            .values_list("id", flat=True)[:limit]
+        )
+        if not ids:
+            return 0
+        Payment.objects.filter(id__in=ids).update(queued_at=timezone.now())
+        payment_charges_queue(ids)
+    return len(ids)
+
+
 def payments_requeue_stale(*, older_than: timedelta = timedelta(minutes=15)) -> tuple[int, int]:
     """Queue again every charge and refund still `requested` and untouched for `older_than`.
 
     For payments whose task was lost or gave up (its retries exhausted while the
     provider was down): the tasks are idempotent, so queueing one that is in fact
-    still retrying costs a skipped run, never a second charge. Returns
-    (payments, refunds) queued. Run it on a schedule (`manage.py payments_requeue`).
+    still retrying costs a skipped run, never a second charge. Charges go back to the
+    dispatcher (`queued_at` cleared); refunds are queued after commit. Returns
+    (payments, refunds) queued. Order's relay process runs it every minute; `manage.py
+    payments_requeue` runs it by hand.
     """
     cutoff = timezone.now() - older_than
-    payment_ids = list(
-        Payment.objects.filter(status=PaymentStatus.REQUESTED, updated_at__lt=cutoff)
-        .order_by("id")
-        .values_list("id", flat=True)
-    )
-    refund_ids = list(
-        Refund.objects.filter(status=PaymentStatus.REQUESTED, updated_at__lt=cutoff)
-        .order_by("id")
-        .values_list("id", flat=True)
-    )
     with transaction.atomic():
-        for payment_id in payment_ids:
-            transaction.on_commit(_on_commit_delay("payment_charge_task", payment_id))
+        payments = Payment.objects.filter(
+            status=PaymentStatus.REQUESTED, updated_at__lt=cutoff
+        ).update(queued_at=None)
+        refund_ids = list(
+            Refund.objects.filter(status=PaymentStatus.REQUESTED, updated_at__lt=cutoff)
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
         for refund_id in refund_ids:
             transaction.on_commit(_on_commit_delay("payment_refund_task", refund_id))
-    if payment_ids or refund_ids:
-        logger.warning("requeued %d payments, %d refunds", len(payment_ids), len(refund_ids))
-    return len(payment_ids), len(refund_ids)
+    if payments or refund_ids:
+        logger.warning("requeued %d payments, %d refunds", payments, len(refund_ids))
+    return payments, len(refund_ids)

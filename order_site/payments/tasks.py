@@ -42,6 +42,13 @@ def payment_charge_task(self: Task[Any, Any], payment_id: int) -> str:
         return "missing"
 
 
+def payment_charges_queue(payment_ids: list[int]) -> None:
+    """Publish one charge task per payment over one broker connection."""
+    with payment_charge_task.app.producer_or_acquire() as producer:
+        for payment_id in payment_ids:
+            payment_charge_task.apply_async(args=(payment_id,), producer=producer)
+
+
 @shared_task(
     bind=True,
     autoretry_for=(Unavailable,),

@@ -1,4 +1,5 @@
-"""Requesting a charge or a refund: one per order, queued only after the order's commit."""
+"""Requesting a charge or a refund: one per order; a charge is queued by the dispatcher,
+a refund after the order's commit."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from tests.order.payments.conftest import provider_stats
 pytestmark = pytest.mark.django_db
 
 
-def test_payment_request_records_one_requested_payment_and_queues_its_charge_on_commit(
+def test_payment_request_records_one_requested_payment_for_the_dispatcher(
     make_order: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     order = make_order(total=550)
@@ -24,8 +25,9 @@ def test_payment_request_records_one_requested_payment_and_queues_its_charge_on_
     with django_capture_on_commit_callbacks() as callbacks:
         payment = payment_request(order_id=order.id, amount=550, currency="eur")
 
-    assert len(callbacks) == 1
+    assert callbacks == []  # nothing published from the caller's transaction
     payment.refresh_from_db()
+    assert payment.queued_at is None
     assert (payment.order_id, payment.amount, payment.currency) == (order.id, 550, "EUR")
     assert payment.status == "requested"
     assert payment.idempotency_key == f"order-{order.id}-charge"
@@ -33,17 +35,15 @@ def test_payment_request_records_one_requested_payment_and_queues_its_charge_on_
     assert payment.attempts == 0
 
 
-def test_payment_request_again_for_the_same_order_returns_the_same_payment_and_queues_nothing(
-    make_order: Any, django_capture_on_commit_callbacks: Any
+def test_payment_request_again_for_the_same_order_returns_the_same_payment(
+    make_order: Any,
 ) -> None:
     order = make_order(total=550)
     first = payment_request(order_id=order.id, amount=550, currency="EUR")
 
-    with django_capture_on_commit_callbacks() as callbacks:
-        again = payment_request(order_id=order.id, amount=550, currency="EUR")
+    again = payment_request(order_id=order.id, amount=550, currency="EUR")
 
     assert again.id == first.id
-    assert callbacks == []
     assert Payment.objects.filter(order_id=order.id).count() == 1
 
 

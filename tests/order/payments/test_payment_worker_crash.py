@@ -20,7 +20,7 @@ from devstack.base import REPO_ROOT, stop_pid, tail
 from devstack.stack import Stack
 from order_site.config.celery import app
 from order_site.payments.models import Payment
-from order_site.payments.services import payment_request
+from order_site.payments.services import payment_request, payments_dispatch
 from tests.order.payments.conftest import provider_charges, provider_stats
 
 # The restarted worker looks for deliveries left unacknowledged by a dead worker at once
@@ -90,8 +90,9 @@ def test_worker_killed_during_a_charge_and_restarted_charges_exactly_once(
     log, restarted_log = tmp_path / "worker.log", tmp_path / "worker-restarted.log"
     first = start_worker(300, log)
     order = make_order(total=650)
-    # Queued for real: the task is published when this transaction commits.
+    # Queued for real: the dispatcher publishes the task of the committed payment.
     payment = payment_request(order_id=order.id, amount=650, currency="EUR")
+    assert payments_dispatch() == 1
 
     wait_for(
         "the charge reaching the provider",

@@ -8,10 +8,12 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from order_site.config.celery import app
 from order_site.payments.models import Payment, Refund
 from order_site.payments.services import (
     payment_refund_request,
     payment_request,
+    payments_dispatch,
     payments_requeue_stale,
 )
 from order_site.payments.tasks import payment_charge_task
@@ -19,21 +21,26 @@ from order_site.payments.tasks import payment_charge_task
 pytestmark = pytest.mark.django_db
 
 
-def test_only_payments_requested_for_longer_than_the_limit_are_queued_again(
-    make_order: Any, django_capture_on_commit_callbacks: Any
+def test_only_payments_requested_for_longer_than_the_limit_go_back_to_the_dispatcher(
+    make_order: Any,
 ) -> None:
     stale = payment_request(order_id=make_order().id, amount=450, currency="EUR")
     fresh = payment_request(order_id=make_order().id, amount=450, currency="EUR")
     done = payment_request(order_id=make_order().id, amount=450, currency="EUR")
+    app.control.purge()
+    assert payments_dispatch() == 3
+    app.control.purge()  # the three tasks: say they were lost
     payment_charge_task.apply(args=[done.id])
     an_hour_ago = timezone.now() - timedelta(hours=1)
     Payment.objects.filter(id__in=[stale.id, done.id]).update(updated_at=an_hour_ago)
 
-    with django_capture_on_commit_callbacks() as callbacks:
-        counts = payments_requeue_stale(older_than=timedelta(minutes=15))
+    counts = payments_requeue_stale(older_than=timedelta(minutes=15))
 
     assert counts == (1, 0)
-    assert len(callbacks) == 1
+    assert Payment.objects.get(id=stale.id).queued_at is None
+    assert Payment.objects.get(id=fresh.id).queued_at is not None
+    assert payments_dispatch() == 1
+    assert app.control.purge() == 1
     assert Payment.objects.get(id=fresh.id).status == "requested"
 
 

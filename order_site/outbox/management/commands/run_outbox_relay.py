@@ -1,4 +1,9 @@
-"""`manage.py run_outbox_relay`: publish the outbox to Kafka until stopped (SIGTERM/SIGINT)."""
+"""`manage.py run_outbox_relay`: publish the outbox to Kafka until stopped (SIGTERM/SIGINT).
+
+Beside it, in a thread, the payment dispatcher hands requested charges to Celery
+(`order_site.payments.dispatcher`; `--no-payments` leaves it out): both move what a
+committed transaction asked for out of PostgreSQL.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from order_site.outbox.services import (
     outbox_mark_sent,
     outbox_purge_sent,
 )
+from order_site.payments.dispatcher import payments_dispatch_loop
 from shared.events import kafka_producer, run_relay
 
 logger = logging.getLogger("coffeeshop.order.outbox")
@@ -36,6 +42,11 @@ class Command(BaseCommand):
             default=7,
             help="delete rows Kafka acknowledged longer ago than this (default 7)",
         )
+        parser.add_argument(
+            "--no-payments",
+            action="store_true",
+            help="do not run the payment dispatcher in this process",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         keep = timedelta(days=options["keep_days"])
@@ -51,8 +62,24 @@ class Command(BaseCommand):
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
+        dispatcher = None
+        if not options["no_payments"]:
+            dispatcher = threading.Thread(
+                target=payments_dispatch_loop,
+                kwargs={"should_stop": stop.is_set},
+                name="payment-dispatcher",
+            )
+            dispatcher.start()
         self.stdout.write("outbox relay ready", ending="\n")
         self.stdout.flush()
+        try:
+            self._relay(stop, housekeeping)
+        finally:
+            stop.set()
+            if dispatcher is not None:
+                dispatcher.join(30)
+
+    def _relay(self, stop: threading.Event, housekeeping: Any) -> None:
         run_relay(
             producer_factory=lambda: kafka_producer(settings.KAFKA_BOOTSTRAP_SERVERS),
             claim_batch=outbox_claim_batch,

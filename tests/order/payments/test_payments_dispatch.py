@@ -1,0 +1,93 @@
+"""The dispatcher: requested charges go to Celery once, oldest first, and nothing is lost."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from order_site.config.celery import app
+from order_site.payments.dispatcher import payments_dispatch_loop
+from order_site.payments.models import Payment
+from order_site.payments.services import payment_request, payments_dispatch
+from order_site.payments.tasks import payment_charge_task
+
+
+@pytest.fixture(autouse=True)
+def empty_broker() -> None:
+    app.control.purge()  # what earlier tests queued is not counted here
+
+
+@pytest.mark.django_db
+def test_each_requested_payment_is_queued_once(make_order: Any) -> None:
+    payments = [
+        payment_request(order_id=make_order().id, amount=450, currency="EUR") for _ in range(3)
+    ]
+
+    first, again = payments_dispatch(), payments_dispatch()
+
+    assert (first, again) == (3, 0)
+    assert app.control.purge() == 3  # three tasks on the broker
+    assert all(
+        p.queued_at is not None for p in Payment.objects.filter(id__in=[p.id for p in payments])
+    )
+
+
+@pytest.mark.django_db
+def test_a_batch_takes_the_oldest_first_and_leaves_the_rest_for_the_next_round(
+    make_order: Any,
+) -> None:
+    ids = [
+        payment_request(order_id=make_order().id, amount=450, currency="EUR").id for _ in range(3)
+    ]
+
+    assert payments_dispatch(limit=2) == 2
+    assert [p.id for p in Payment.objects.filter(queued_at__isnull=True)] == ids[2:]
+    assert payments_dispatch(limit=2) == 1
+
+
+@pytest.mark.django_db
+def test_a_payment_no_longer_requested_is_not_queued(make_order: Any) -> None:
+    payment = payment_request(order_id=make_order().id, amount=450, currency="EUR")
+    payment_charge_task.apply(args=[payment.id])  # charged by someone else's task
+
+    assert payments_dispatch() == 0
+    assert app.control.purge() == 0
+
+
+@pytest.mark.django_db
+def test_when_publishing_fails_the_payment_stays_unqueued_for_the_next_round(
+    make_order: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    payment = payment_request(order_id=make_order().id, amount=450, currency="EUR")
+
+    def broker_down(ids: list[int]) -> None:
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr("order_site.payments.tasks.payment_charges_queue", broker_down)
+    with pytest.raises(ConnectionError):
+        payments_dispatch()
+    monkeypatch.undo()
+
+    assert Payment.objects.get(id=payment.id).queued_at is None
+    assert payments_dispatch() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_loop_queues_a_placement_committed_while_it_runs(make_order: Any) -> None:
+    stop = threading.Event()
+    loop = threading.Thread(target=payments_dispatch_loop, kwargs={"should_stop": stop.is_set})
+    loop.start()
+    try:
+        payment = payment_request(order_id=make_order().id, amount=450, currency="EUR")
+        for _ in range(100):
+            if Payment.objects.get(id=payment.id).queued_at is not None:
+                break
+            threading.Event().wait(0.05)
+    finally:
+        stop.set()
+        loop.join(10)
+
+    assert Payment.objects.get(id=payment.id).queued_at is not None
+    assert app.control.purge() == 1
