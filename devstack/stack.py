@@ -31,7 +31,6 @@ from devstack.base import (
     port_in_use,
     run_user,
     spawn,
-    tail,
     tcp_open,
     wait_until,
 )
@@ -95,8 +94,26 @@ WORKERS: dict[str, tuple[str, list[str], str]] = {
 }
 
 
-def _log_says(proc: Process, word: str) -> bool:
-    return word in tail(proc.logfile, 50)
+def _log_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _log_says(proc: Process, word: str, since: int = 0) -> bool:
+    """Whether the log has said `word` since byte `since` (where this start began).
+
+    Read from that offset, not a tail: a worker with a backlog logs its readiness
+    and then hundreds of task lines within the same second."""
+    try:
+        with proc.logfile.open("rb") as fh:
+            if fh.seek(0, os.SEEK_END) < since:
+                since = 0  # the log was truncated or replaced: read it all
+            fh.seek(since)
+            return word.encode() in fh.read(8 * 1024 * 1024)
+    except OSError:
+        return False
 
 
 def port_setting(part: str) -> str:
@@ -674,8 +691,10 @@ class Stack:
         self.check_ports(list(SITES))
         self.build_web_client()
         procs: dict[str, Process] = {site: self.spawn_site(site) for site in SITES}
+        log_starts: dict[str, int] = {}
         for name, (site, argv, _) in WORKERS.items():
             self.progress(name, f"starting ({site} site)")
+            log_starts[name] = _log_size(self.state / "logs" / f"{name}.log")
             procs[name] = spawn(
                 name,
                 [sys.executable, *argv],
@@ -692,7 +711,7 @@ class Stack:
             for name, (_, _, ready_word) in WORKERS.items():
                 wait_until(
                     name,
-                    partial(_log_says, procs[name], ready_word),
+                    partial(_log_says, procs[name], ready_word, log_starts[name]),
                     timeout=timeout,
                     process=procs[name],
                 )
