@@ -61,5 +61,9 @@ def logging_config(site: str, level: str = "INFO") -> dict[str, Any]:
         "loggers": {
             "django.db.backends": {"level": "WARNING"},
             "django.server": {"level": "WARNING"},
+            # One INFO line per outgoing request (URL included) is noise at any volume;
+            # our clients log what failed themselves.
+            "httpx": {"level": "WARNING"},
+            "httpcore": {"level": "WARNING"},
         },
     }
