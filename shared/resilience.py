@@ -113,16 +113,24 @@ class RedisBreakerStore:
         return self.KEY_PREFIX + name.replace(" ", "-")
 
     def transact(self, name: str, change: Callable[[BreakerState], R]) -> R:
+        """Run `change` on the stored state; write it back (optimistic transaction) only
+        when `change` altered it. Every call through a healthy breaker (`allow`, then
+        `record_success` on a full window of successes) changes nothing, so it costs
+        one GET instead of WATCH, GET and MULTI/SET/EXEC."""
         import redis
 
         key = self.key(name)
         try:
+            state = self._load(self.client.get(key))
+            before = asdict(state)
+            result = change(state)
+            if asdict(state) == before:
+                return result
             with self.client.pipeline() as pipe:
                 while True:
                     try:
                         pipe.watch(key)
-                        raw = pipe.get(key)
-                        state = BreakerState(**json.loads(raw)) if raw else BreakerState()
+                        state = self._load(pipe.get(key))
                         result = change(state)
                         pipe.multi()
                         pipe.set(key, json.dumps(asdict(state)), ex=self.TTL_SECONDS)
@@ -135,6 +143,10 @@ class RedisBreakerStore:
                 "breaker %s: Redis unavailable (%s); using this process's state", name, exc
             )
             return self.fallback.transact(name, change)
+
+    @staticmethod
+    def _load(raw: bytes | None) -> BreakerState:
+        return BreakerState(**json.loads(raw)) if raw else BreakerState()
 
     def reset(self, name: str) -> None:
         self.client.delete(self.key(name))
