@@ -329,8 +329,21 @@ def _locked(order_id: int) -> Order:
     return order
 
 
-def _transition(order: Order, to_status: str, *, actor_id: int | None, note: str = "") -> str:
-    """Move a locked order to `to_status`; raises IllegalTransition (409), changing nothing."""
+def _transition(
+    order: Order,
+    to_status: str,
+    *,
+    actor_id: int | None,
+    note: str = "",
+    also: Sequence[str] = (),
+    event: tuple[str, dict[str, Any]] | None = None,
+) -> str:
+    """Move a locked order to `to_status`; raises IllegalTransition (409), changing nothing.
+
+    Saves the status (and the fields named in `also`) in one UPDATE, then writes the
+    recorded transition and, when given, the event `(type, extra payload)` in one
+    INSERT statement (shared.db). Returns the status the order left.
+    """
     from_status = order.status
     if to_status not in TRANSITIONS[from_status]:
         raise IllegalTransition(
@@ -339,10 +352,16 @@ def _transition(order: Order, to_status: str, *, actor_id: int | None, note: str
             requested_status=to_status,
         )
     order.status = to_status
-    order.save(update_fields=["status", "updated_at"])
-    OrderStatusChange.objects.create(
-        order=order, from_status=from_status, to_status=to_status, actor_id=actor_id, note=note
-    )
+    order.save(update_fields=["status", "updated_at", *also])
+    rows: list[Any] = [
+        OrderStatusChange(
+            order=order, from_status=from_status, to_status=to_status, actor_id=actor_id, note=note
+        )
+    ]
+    if event is not None:
+        event_type, extra = event
+        rows.append(_event(order, event_type, **extra))
+    rows_insert_together(rows)
     return from_status
 
 
@@ -364,13 +383,14 @@ def order_advance(*, order_id: int, to_status: str, actor: Principal) -> Order:
             errors={"status": [f"Must be one of {', '.join(ADVANCE_TARGETS)}."]},
         )
     order = _locked(order_id)
-    from_status = _transition(order, to_status, actor_id=actor.user_id)
-    _emit(
+    _transition(
         order,
-        "order.status_changed",
-        from_status=from_status,
-        to_status=to_status,
+        to_status,
         actor_id=actor.user_id,
+        event=(
+            "order.status_changed",
+            {"from_status": order.status, "to_status": to_status, "actor_id": actor.user_id},
+        ),
     )
     return order
 
@@ -390,14 +410,20 @@ def order_cancel(*, order_id: int, actor: Principal, reason: str = "") -> Order:
     if order.status == OrderStatus.PLACED and not actor.is_manager:
         raise Forbidden("A paid order can only be cancelled (and refunded) by a manager.")
     was_paid = order.status == OrderStatus.PLACED
-    from_status = _transition(order, OrderStatus.CANCELLED, actor_id=actor.user_id, note=reason)
-    _emit(
+    _transition(
         order,
-        "order.cancelled",
-        from_status=from_status,
+        OrderStatus.CANCELLED,
         actor_id=actor.user_id,
-        refund_requested=was_paid,
-        reason=reason,
+        note=reason,
+        event=(
+            "order.cancelled",
+            {
+                "from_status": order.status,
+                "actor_id": actor.user_id,
+                "refund_requested": was_paid,
+                "reason": reason,
+            },
+        ),
     )
     if was_paid:
         _request_refund(order)
@@ -421,9 +447,14 @@ def order_mark_paid(*, order_id: int, payment_reference: str) -> Order:
     order = _locked(order_id)
     if order.status == OrderStatus.PENDING_PAYMENT:
         order.payment_reference = payment_reference
-        order.save(update_fields=["payment_reference", "updated_at"])
-        _transition(order, OrderStatus.PLACED, actor_id=None, note="payment captured")
-        _emit(order, "order.paid", payment_reference=payment_reference)
+        _transition(
+            order,
+            OrderStatus.PLACED,
+            actor_id=None,
+            note="payment captured",
+            also=["payment_reference"],
+            event=("order.paid", {"payment_reference": payment_reference}),
+        )
     elif order.status == OrderStatus.CANCELLED and not order.payment_reference:
         order.payment_reference = payment_reference
         order.save(update_fields=["payment_reference", "updated_at"])
@@ -439,9 +470,14 @@ def order_mark_payment_failed(*, order_id: int, reason: str) -> Order:
     order = _locked(order_id)
     if order.status == OrderStatus.PENDING_PAYMENT:
         order.failure_reason = reason[:255]
-        order.save(update_fields=["failure_reason", "updated_at"])
-        _transition(order, OrderStatus.PAYMENT_FAILED, actor_id=None, note=reason[:255])
-        _emit(order, "order.payment_failed", reason=reason)
+        _transition(
+            order,
+            OrderStatus.PAYMENT_FAILED,
+            actor_id=None,
+            note=reason[:255],
+            also=["failure_reason"],
+            event=("order.payment_failed", {"reason": reason}),
+        )
     return order
 
 

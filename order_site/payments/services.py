@@ -181,7 +181,18 @@ def payment_charge(*, payment_id: int, provider: PaymentProvider | None = None) 
                 payment.status = PaymentStatus.FAILED
                 payment.failure_code = result.failure_code[:64]
                 payment.failure_reason = result.failure_reason[:255]
-            payment.save()
+            payment.save(
+                update_fields=[
+                    "attempts",
+                    "provider_reference",
+                    "completed_at",
+                    "last_error",
+                    "status",
+                    "failure_code",
+                    "failure_reason",
+                    "updated_at",
+                ]
+            )
             orders = _orders()
             if orders is not None and result.succeeded:
                 orders.order_mark_paid(
