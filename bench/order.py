@@ -3,9 +3,17 @@
 Measures, straight to Order (no BFF):
 - `/healthz` requests per second (the baseline of the stack: gunicorn, Django, no DB);
 - placements per second with p50/p99 latency (`POST /api/orders/`, a fresh
-  Idempotency-Key each, a bearer token introspected at Identity then cached);
+  Idempotency-Key each, a bearer token introspected at Identity then cached), twice:
+  1. with every process running: the asynchronous workers (the Celery payment worker,
+     Order's e-mail consumers, the BFF's live-update consumer) work through the
+     charges and events the placements cause, on the same two cores;
+  2. with those asynchronous workers paused (SIGSTOP) for the window, as when they run
+     on their own machines: what Order's placement path itself sustains. The outbox
+     relay and Kafka keep running (their lag is measured). The workers are resumed
+     afterwards and the bench waits until every order placed is paid, checking each
+     was charged exactly once, and prints how long the backlog took.
 - outbox-to-Kafka lag: from an event's `occurred_at` to its arrival on
-  `coffeeshop.order-events` (relay + broker), p50/p99.
+  `coffeeshop.order-events` (relay + broker), p50/p99, during window 2.
 
 Run: `COFFEESHOP_STATE_DIR=... .venv/bin/python bench/order.py [--seconds 15 --threads 8]`.
 The token is minted for the `bff-customer` client through Identity's own
@@ -15,7 +23,10 @@ manage.py (a local, short-lived token; no secret is read). The last line is JSON
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import os
+import signal
 import sys
 import threading
 import time
@@ -43,6 +54,38 @@ token = AccessToken.objects.create(
 )
 print("TOKEN", token.token)
 """
+
+
+# The asynchronous workers paused in window 2 (devstack.stack.WORKERS names).
+ASYNC_WORKERS = ("worker", "order-consumers", "bff-live")
+
+BACKLOG = """
+from order_site.orders.models import Order
+from order_site.payments.models import Payment
+run = "{run}"
+orders = Order.objects.filter(idempotency_key__startswith="bench-" + run)
+ids = list(orders.values_list("id", flat=True))
+pending = orders.filter(status="pending_payment").count()
+paid = Payment.objects.filter(order_id__in=ids, status="succeeded").count()
+print("BACKLOG", len(ids), pending, paid)
+"""
+
+
+def signal_workers(stack: Stack, sig: int) -> None:
+    """Send `sig` to each asynchronous worker's whole process group (Celery's children too)."""
+    for name in ASYNC_WORKERS:
+        proc = stack.process(name)
+        pid = proc.pid() if proc is not None else None
+        if pid is not None:
+            os.killpg(pid, sig)
+
+
+def backlog(stack: Stack, run: str) -> tuple[int, int, int]:
+    """(orders placed by this run, still pending payment, charges succeeded)."""
+    out = stack.manage("order", "shell", "-c", BACKLOG.format(run=run))
+    line = next(line for line in out.splitlines() if line.startswith("BACKLOG "))
+    placed, pending, paid = (int(x) for x in line.split()[1:])
+    return placed, pending, paid
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -124,6 +167,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument(
+        "--drain-timeout", type=float, default=300, help="seconds to wait for the backlog"
+    )
     args = parser.parse_args()
     config = StackConfig.load(default_state_dir())
     if config is None:
@@ -141,47 +187,87 @@ def main() -> None:
         ]
     }
     run = uuid.uuid4().hex[:8]
+    windows = itertools.count()  # each hammer() of placements gets its own keys
 
     def healthz(client: httpx.Client, worker: int, n: int) -> bool:
         return client.get(f"{order}/healthz").status_code == 200
 
-    def place(client: httpx.Client, worker: int, n: int) -> bool:
-        response = client.post(
-            f"{order}/api/orders/",
-            json=body,
-            headers={
-                "Authorization": f"Bearer {token}",
-                "X-Acting-User": str(500000 + worker),
-                "X-Acting-Roles": "customer",
-                "Idempotency-Key": f"bench-{run}-{worker}-{n}",
-            },
-        )
-        return response.status_code == 201
+    def placements() -> Any:
+        """A placement call for one window: its own Idempotency-Keys (none replayed)."""
+        window = next(windows)
+
+        def place(client: httpx.Client, worker: int, n: int) -> bool:
+            response = client.post(
+                f"{order}/api/orders/",
+                json=body,
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    "X-Acting-User": str(500000 + worker),
+                    "X-Acting-Roles": "customer",
+                    "Idempotency-Key": f"bench-{run}-{window}-{worker}-{n}",
+                },
+            )
+            # A replayed answer would not be a placement: count it as an error.
+            return response.status_code == 201 and "Idempotent-Replayed" not in response.headers
+
+        return place
 
     hammer(args.threads, 2, healthz)  # warm up
-    hammer(args.threads, 2, place)
+    hammer(args.threads, 2, placements())
     count, _, h_errors = hammer(args.threads, args.seconds, healthz)
-    baseline_rps = count / args.seconds
+    baseline_rps = (count - h_errors) / args.seconds
     print(f"/healthz: {baseline_rps:.0f} req/s ({h_errors} errors)", flush=True)
 
+    # Window 1: everything running, the asynchronous workers busy beside Order.
+    count, latencies, shared_errors = hammer(args.threads, args.seconds, placements())
+    shared_rps = (count - shared_errors) / args.seconds  # successes only
+    print(
+        f"placements, every worker busy on the same cores: {shared_rps:.1f}/s, "
+        f"p50 {percentile(latencies, 50) * 1000:.1f} ms, "
+        f"p99 {percentile(latencies, 99) * 1000:.1f} ms, {shared_errors} errors",
+        flush=True,
+    )
+    # Let the workers catch up before the next window, so they are idle when paused.
+    drain_deadline = time.monotonic() + args.drain_timeout
+    while backlog(stack, run)[1] and time.monotonic() < drain_deadline:
+        time.sleep(2)
+
+    # Window 2: the asynchronous workers paused; relay and Kafka running (lag measured).
     lags: list[float] = []
     started, stop = threading.Event(), threading.Event()
     collector = threading.Thread(target=lag_collector, args=(bootstrap, started, stop, lags))
     collector.start()
     started.wait(30)
-    count, latencies, p_errors = hammer(args.threads, args.seconds, place)
-    time.sleep(5)  # let the relay drain
+    signal_workers(stack, signal.SIGSTOP)
+    try:
+        count, latencies, p_errors = hammer(args.threads, args.seconds, placements())
+        time.sleep(5)  # let the relay drain
+    finally:
+        signal_workers(stack, signal.SIGCONT)
     stop.set()
     collector.join()
-    place_rps = count / args.seconds
+    place_rps = (count - p_errors) / args.seconds
     p50, p99 = percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000
     print(
-        f"placements: {place_rps:.1f}/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
-        f"{p_errors} errors, {args.threads} threads, {args.seconds:.0f} s",
+        f"placements, asynchronous workers paused: {place_rps:.1f}/s, p50 {p50:.1f} ms, "
+        f"p99 {p99:.1f} ms, {p_errors} errors, {args.threads} threads, {args.seconds:.0f} s",
         flush=True,
     )
     lag_p50, lag_p99 = percentile(lags, 50), percentile(lags, 99)
     print(f"outbox to Kafka lag: {len(lags)} events, p50 {lag_p50:.3f} s, p99 {lag_p99:.3f} s")
+
+    # The workers resumed: every order of the run gets paid, each charged once.
+    resumed = time.monotonic()
+    placed, pending, paid = backlog(stack, run)
+    while pending and time.monotonic() - resumed < args.drain_timeout:
+        time.sleep(2)
+        placed, pending, paid = backlog(stack, run)
+    drain_s = time.monotonic() - resumed
+    print(
+        f"after resuming: {placed} orders placed in this run, {pending} still pending "
+        f"payment, {paid} charges succeeded, backlog worked off in {drain_s:.0f} s",
+        flush=True,
+    )
     print(
         json.dumps(
             {
@@ -190,6 +276,11 @@ def main() -> None:
                 "place_p50_ms": round(p50, 1),
                 "place_p99_ms": round(p99, 1),
                 "place_errors": p_errors,
+                "place_rps_workers_busy": round(shared_rps, 1),
+                "orders_placed": placed,
+                "orders_pending_after_drain": pending,
+                "charges_succeeded": paid,
+                "backlog_drain_s": round(drain_s, 1),
                 "outbox_events": len(lags),
                 "outbox_lag_p50_s": round(lag_p50, 3),
                 "outbox_lag_p99_s": round(lag_p99, 3),
