@@ -16,6 +16,8 @@ of truth about columns. Signals are not sent and `save()` is not called, as with
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -50,6 +52,44 @@ def ids_reserve(
         row = cursor.fetchone()
     reserved = {model: [int(key) for key in keys] for model, keys in zip(models, row, strict=True)}
     return {model: reserved.get(model, []) for model in counts}
+
+
+class KeyBlocks:
+    """Primary keys taken from the sequences a block at a time and handed out one by one
+    (the "hi/lo" pattern): a writer that needs its keys before it inserts (see
+    `rows_insert_together`) pays one round trip per block instead of one per write.
+
+    Keys are unique, not gap-free and not in creation order across processes (order by
+    a timestamp, not by key, where order matters). A block is kept per process (a
+    forked child starts empty) and shared by its threads; what is left when the
+    process ends is skipped, as after a rollback.
+    """
+
+    def __init__(self, block: int = 64, *, using: str = "default") -> None:
+        self.block = block
+        self.using = using
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+        self._free: dict[type[Model], list[int]] = {}
+
+    def take(self, counts: Mapping[type[Model], int]) -> dict[type[Model], list[int]]:
+        """`n` new keys for each model; reserves a new block for those that ran short."""
+        with self._lock:
+            if self._pid != os.getpid():  # inherited through fork: not ours to hand out
+                self._pid, self._free = os.getpid(), {}
+            short = {
+                model: max(self.block, n)
+                for model, n in counts.items()
+                if len(self._free.get(model, ())) < n
+            }
+            if short:
+                for model, keys in ids_reserve(short, using=self.using).items():
+                    self._free.setdefault(model, []).extend(keys)
+            taken = {}
+            for model, n in counts.items():
+                free = self._free.setdefault(model, [])
+                taken[model], free[:n] = free[:n], []
+            return taken
 
 
 def rows_stamp(rows: Sequence[Model]) -> None:

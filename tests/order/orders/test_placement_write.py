@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from order_site.orders.models import Order, OrderLine, OrderStatusChange
 from order_site.outbox.models import OutboxEvent
 from order_site.payments.models import Payment
-from shared.db import ids_reserve, rows_insert_together
+from shared.db import KeyBlocks, ids_reserve, rows_insert_together
 from tests.order.conftest import donut_line, latte_line
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,7 @@ def new_order(key: str | None = None) -> Order:
     )
 
 
-def test_a_placement_takes_two_statements_and_writes_every_row(menu, client_for, customer):
+def test_a_placement_takes_one_statement_and_writes_every_row(menu, client_for, customer):
     client = client_for(customer)
     client.post("/api/orders/", {"lines": [donut_line(1)]}, format="json", HTTP_IDEMPOTENCY_KEY="w")
 
@@ -45,7 +45,7 @@ def test_a_placement_takes_two_statements_and_writes_every_row(menu, client_for,
 
     assert response.status_code == 201
     writes = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
-    assert len(writes) == 2, writes  # keys reserved, then one INSERT … of every row
+    assert len(writes) == 1, writes  # one INSERT … of every row (keys from the block)
     body = response.json()
     order = Order.objects.get(id=body["id"])
     assert order.response_body == body
@@ -115,3 +115,19 @@ def test_timestamps_fill_themselves_and_keys_left_unset_come_from_the_database(m
     assert stored.created_at == order.created_at
     assert stored.updated_at is not None
     assert OrderStatusChange.objects.get(order=stored).at is not None
+
+
+def test_key_blocks_hand_out_distinct_keys_and_reserve_a_block_when_short():
+    blocks = KeyBlocks(block=4)
+
+    with CaptureQueriesContext(connection) as queries:
+        first = blocks.take({Order: 1, OrderLine: 2})
+        second = blocks.take({Order: 1, OrderLine: 2})
+        third = blocks.take({Order: 1, OrderLine: 3})  # lines ran short: a new block
+
+    assert len(queries) == 2
+    orders = first[Order] + second[Order] + third[Order]
+    lines = first[OrderLine] + second[OrderLine] + third[OrderLine]
+    assert len(set(orders)) == 3
+    assert len(set(lines)) == 7
+    assert not Order.objects.filter(id__in=orders).exists()
