@@ -11,7 +11,12 @@ from order_site.config.celery import app
 from order_site.payments.dispatcher import payments_dispatch_loop
 from order_site.payments.models import Payment
 from order_site.payments.services import payment_request, payments_dispatch
-from order_site.payments.tasks import payment_charge_task
+from order_site.payments.tasks import (
+    CHARGE_BATCH,
+    payment_charge_batch_task,
+    payment_charge_task,
+)
+from tests.order.payments.conftest import provider_charges
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +33,7 @@ def test_each_requested_payment_is_queued_once(make_order: Any) -> None:
     first, again = payments_dispatch(), payments_dispatch()
 
     assert (first, again) == (3, 0)
-    assert app.control.purge() == 3  # three tasks on the broker
+    assert app.control.purge() == 1  # one message carrying the three charges
     assert all(
         p.queued_at is not None for p in Payment.objects.filter(id__in=[p.id for p in payments])
     )
@@ -91,3 +96,46 @@ def test_the_loop_queues_a_placement_committed_while_it_runs(make_order: Any) ->
 
     assert Payment.objects.get(id=payment.id).queued_at is not None
     assert app.control.purge() == 1
+
+
+@pytest.mark.django_db
+def test_many_charges_go_a_batch_to_a_message(make_order: Any) -> None:
+    for _ in range(CHARGE_BATCH + 1):
+        payment_request(order_id=make_order().id, amount=450, currency="EUR")
+
+    assert payments_dispatch() == CHARGE_BATCH + 1
+    assert app.control.purge() == 2
+
+
+@pytest.mark.django_db
+def test_a_batch_charges_each_payment_once_and_skips_what_is_missing_or_done(
+    make_order: Any, provider_api: Any
+) -> None:
+    first, second = (
+        payment_request(order_id=make_order().id, amount=450, currency="EUR") for _ in range(2)
+    )
+    payment_charge_task.apply(args=[first.id])  # already charged
+
+    outcome = payment_charge_batch_task.apply(args=[[first.id, second.id, 10**12]]).get()
+
+    assert outcome == {"succeeded": 2, "missing": 1}
+    for payment in (first, second):
+        charges = provider_charges(provider_api, payment.order_id)
+        assert [c["status"] for c in charges] == ["succeeded"]
+
+
+@pytest.mark.django_db
+def test_a_charge_the_batch_cannot_finish_goes_on_as_its_own_task(
+    make_order: Any, provider_api: Any
+) -> None:
+    payment = payment_request(order_id=make_order().id, amount=450, currency="EUR")
+    provider_api.post("/sandbox/config", json={"failure_rate": 1})
+
+    outcome = payment_charge_batch_task.apply(args=[[payment.id]]).get()
+
+    assert outcome == {"retrying": 1}
+    assert app.control.purge() == 1  # its own payment_charge_task, with a countdown
+    assert Payment.objects.get(id=payment.id).status == "requested"
+    provider_api.post("/sandbox/config", json={"failure_rate": 0})
+    payment_charge_task.apply(args=[payment.id])
+    assert Payment.objects.get(id=payment.id).status == "succeeded"
