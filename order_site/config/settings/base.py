@@ -33,6 +33,10 @@ DATABASES = {
         env.str("DATABASE_URL"), common.require(SECRETS, "database_password", SITE)
     )
 }
+# Parameters sent apart from the SQL (psycopg's server-side binding): a statement run
+# often (a placement's INSERT, the relay's claim) is prepared once per connection and
+# then neither parsed nor planned again, on either side.
+DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
 
 REDIS_URL = env.str("REDIS_URL")
 REDIS_PASSWORD = common.require(SECRETS, "redis_password", SITE)
