@@ -9,9 +9,11 @@ Measures, straight to Order (no BFF):
      charges and events the placements cause, on the same two cores;
   2. with those asynchronous workers paused (SIGSTOP) for the window, as when they run
      on their own machines: what Order's placement path itself sustains. The outbox
-     relay and Kafka keep running (their lag is measured). The workers are resumed
-     afterwards and the bench waits until every order placed is paid, checking each
-     was charged exactly once, and prints how long the backlog took.
+     relay and Kafka keep running (their lag is measured). `/healthz` and placements
+     alternate in `--rounds` rounds of `--seconds`/2 each, and the ratio reported is
+     the median of the rounds' (a noisy neighbour hits both alike). The workers are
+     resumed afterwards and the bench waits until every order placed is paid, checking
+     each was charged exactly once, and prints how long the backlog took.
 - outbox-to-Kafka lag: from an event's `occurred_at` to its arrival on
   `coffeeshop.order-events` (relay + broker), p50/p99, during window 2.
 
@@ -25,8 +27,10 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import multiprocessing
 import os
 import signal
+import statistics
 import sys
 import threading
 import time
@@ -128,10 +132,12 @@ def hammer(threads: int, seconds: float, call: Any) -> tuple[int, list[float], i
     return len(latencies), latencies, errors[0]
 
 
-def lag_collector(
-    bootstrap: str, started: threading.Event, stop: threading.Event, lags: list[float]
-) -> None:
+def lag_collector(bootstrap: str, started: Any, stop: Any, results: Any) -> None:
+    """Run in its own process (not a thread of the load generator, whose GIL it would
+    share): collect each event's lag until `stop` is set, then send the list."""
     from confluent_kafka import OFFSET_END, Consumer
+
+    lags: list[float] = []
 
     consumer = Consumer(
         {
@@ -161,12 +167,16 @@ def lag_collector(
             lags.append(arrived - datetime.fromisoformat(occurred).timestamp())
     finally:
         consumer.close()
+        results.send(lags)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="baseline/placement rounds in window 2"
+    )
     parser.add_argument(
         "--drain-timeout", type=float, default=300, help="seconds to wait for the backlog"
     )
@@ -212,17 +222,19 @@ def main() -> None:
 
         return place
 
-    hammer(args.threads, 2, healthz)  # warm up
-    hammer(args.threads, 2, placements())
-    count, _, h_errors = hammer(args.threads, args.seconds, healthz)
-    baseline_rps = (count - h_errors) / args.seconds
-    print(f"/healthz: {baseline_rps:.0f} req/s ({h_errors} errors)", flush=True)
+    hammer(args.threads, 3, healthz)  # warm up
+    hammer(args.threads, 3, placements())
+
+    def rate(call: Any, seconds: float) -> tuple[float, list[float], int]:
+        count, latencies, errors = hammer(args.threads, seconds, call)
+        return (count - errors) / seconds, latencies, errors  # successes only
 
     # Window 1: everything running, the asynchronous workers busy beside Order.
-    count, latencies, shared_errors = hammer(args.threads, args.seconds, placements())
-    shared_rps = (count - shared_errors) / args.seconds  # successes only
+    shared_baseline, _, _ = rate(healthz, args.seconds / 2)
+    shared_rps, latencies, shared_errors = rate(placements(), args.seconds)
     print(
-        f"placements, every worker busy on the same cores: {shared_rps:.1f}/s, "
+        f"every worker busy on the same cores: /healthz {shared_baseline:.0f}/s, "
+        f"placements {shared_rps:.1f}/s ({shared_rps / shared_baseline:.2f}x), "
         f"p50 {percentile(latencies, 50) * 1000:.1f} ms, "
         f"p99 {percentile(latencies, 99) * 1000:.1f} ms, {shared_errors} errors",
         flush=True,
@@ -233,24 +245,42 @@ def main() -> None:
         time.sleep(2)
 
     # Window 2: the asynchronous workers paused; relay and Kafka running (lag measured).
-    lags: list[float] = []
-    started, stop = threading.Event(), threading.Event()
-    collector = threading.Thread(target=lag_collector, args=(bootstrap, started, stop, lags))
+    # Baseline and placements alternate, so a noisy neighbour hits both alike; the
+    # ratio is the median of the rounds'.
+    context = multiprocessing.get_context("spawn")
+    started, stop = context.Event(), context.Event()
+    receive, send = context.Pipe(duplex=False)
+    collector = context.Process(target=lag_collector, args=(bootstrap, started, stop, send))
     collector.start()
     started.wait(30)
+    baselines: list[float] = []
+    rates: list[float] = []
+    latencies, h_errors, p_errors = [], 0, 0
     signal_workers(stack, signal.SIGSTOP)
     try:
-        count, latencies, p_errors = hammer(args.threads, args.seconds, placements())
+        for _ in range(args.rounds):
+            baseline, _, errors = rate(healthz, args.seconds / 2)
+            baselines.append(baseline)
+            h_errors += errors
+            placed_rps, round_latencies, errors = rate(placements(), args.seconds / 2)
+            rates.append(placed_rps)
+            latencies += round_latencies
+            p_errors += errors
         time.sleep(5)  # let the relay drain
     finally:
         signal_workers(stack, signal.SIGCONT)
     stop.set()
-    collector.join()
-    place_rps = (count - p_errors) / args.seconds
+    lags: list[float] = receive.recv() if receive.poll(60) else []
+    collector.join(30)
+    baseline_rps = statistics.mean(baselines)
+    place_rps = statistics.mean(rates)
+    ratio = statistics.median(p / b for p, b in zip(rates, baselines, strict=True))
     p50, p99 = percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000
     print(
-        f"placements, asynchronous workers paused: {place_rps:.1f}/s, p50 {p50:.1f} ms, "
-        f"p99 {p99:.1f} ms, {p_errors} errors, {args.threads} threads, {args.seconds:.0f} s",
+        f"asynchronous workers paused, {args.rounds} rounds: /healthz "
+        f"{', '.join(f'{b:.0f}' for b in baselines)}/s ({h_errors} errors); placements "
+        f"{', '.join(f'{r:.1f}' for r in rates)}/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
+        f"{p_errors} errors; ratio {ratio:.2f}x (median), {args.threads} threads",
         flush=True,
     )
     lag_p50, lag_p99 = percentile(lags, 50), percentile(lags, 99)
@@ -276,7 +306,10 @@ def main() -> None:
                 "place_p50_ms": round(p50, 1),
                 "place_p99_ms": round(p99, 1),
                 "place_errors": p_errors,
+                "place_ratio": round(ratio, 3),
+                "baseline_rps_workers_busy": round(shared_baseline, 1),
                 "place_rps_workers_busy": round(shared_rps, 1),
+                "place_ratio_workers_busy": round(shared_rps / shared_baseline, 3),
                 "orders_placed": placed,
                 "orders_pending_after_drain": pending,
                 "charges_succeeded": paid,
