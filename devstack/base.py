@@ -47,13 +47,14 @@ class PortInUse(StartError):
 
 
 def port_in_use(port: int, host: str = HOST) -> bool:
-    """True when something accepts TCP connections on host:port or the port can't be bound."""
+    """True when the port can't be bound on host (something listens on it).
+
+    A bind, not a connect: our default ports lie in Linux's ephemeral range, and a
+    connect to a port nobody listens on can pick that very port as its source and
+    connect to itself (TCP simultaneous open), which would look like a listener.
+    Servers bind with SO_REUSEADDR, so a port left in TIME_WAIT is free for them too.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.2)
-        if sock.connect_ex((host, port)) == 0:
-            return True
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        # Servers bind with SO_REUSEADDR, so a port left in TIME_WAIT is free for them too.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
@@ -70,9 +71,11 @@ def free_port() -> int:
 
 
 def tcp_open(port: int, host: str = HOST, timeout: float = 0.5) -> bool:
+    """Whether something accepts connections on host:port (a connection to itself,
+    possible while nothing listens on an ephemeral-range port, does not count)."""
     try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            return bool(sock.getsockname() != sock.getpeername())
     except OSError:
         return False
 
