@@ -41,17 +41,21 @@ from devstack.redis import Redis
 
 SITES = ("identity", "order", "bff")
 
+# Local defaults (COFFEESHOP_<PART>_PORT overrides each). The servers' ports stay below
+# Linux's ephemeral range (32768-60999): a client connecting to a port in that range
+# while nothing listens there yet can be given that very port as its source and connect
+# to itself, which then holds the port against the server starting on it.
 DEFAULT_PORTS = {
     "bff": 8000,
     "identity": 8001,
     "order": 8002,
-    "postgres": 54320,
-    "redis": 63790,
-    "kafka": 59092,
-    "kafka_controller": 59093,
-    "openbao": 58200,
-    "smtp": 51025,
-    "payments": 58010,
+    "postgres": 25432,
+    "redis": 26379,
+    "kafka": 29092,
+    "kafka_controller": 29093,
+    "openbao": 28200,
+    "smtp": 21025,
+    "payments": 28010,
 }
 
 Progress = Callable[[str, str], None]

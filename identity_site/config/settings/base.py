@@ -65,7 +65,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Password-reset mail: smtp://host:port (the local SMTP sink, or the real relay).
-vars().update(env.email_url("EMAIL_URL", default="smtp://127.0.0.1:51025"))
+vars().update(env.email_url("EMAIL_URL", default="smtp://127.0.0.1:21025"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CoffeeShop <no-reply@coffeeshop.local>")
 EMAIL_TIMEOUT = 5
 

@@ -83,7 +83,7 @@ NOTIFIER_CLIENT_ID = env.str("NOTIFIER_CLIENT_ID", default="notifier")
 NOTIFIER_CLIENT_SECRET = SECRETS.get("notifier_client_secret", "")
 
 # Notifications: EMAIL_URL is smtp://host:port (the local sink, or the provider).
-_email = urlsplit(env.str("EMAIL_URL", default="smtp://127.0.0.1:51025"))
+_email = urlsplit(env.str("EMAIL_URL", default="smtp://127.0.0.1:21025"))
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 EMAIL_HOST = _email.hostname or "127.0.0.1"
 EMAIL_PORT = _email.port or 25
@@ -108,7 +108,7 @@ CELERY_DB_REUSE_MAX = 1000
 
 # Payments (order_site/payments): the provider (the sandbox locally), its API key from
 # Vault, and the limits of every call to it (shared.http: timeout, retries, breaker).
-PAYMENT_PROVIDER_URL = env.str("PAYMENT_PROVIDER_URL", default="http://127.0.0.1:58010")
+PAYMENT_PROVIDER_URL = env.str("PAYMENT_PROVIDER_URL", default="http://127.0.0.1:28010")
 PAYMENT_PROVIDER_KEY = common.require(SECRETS, "payment_provider_key", SITE)
 PAYMENT_PROVIDER_TIMEOUT = env.float("PAYMENT_PROVIDER_TIMEOUT", default=10.0)
 PAYMENT_PROVIDER_RETRIES = env.int("PAYMENT_PROVIDER_RETRIES", default=2)
