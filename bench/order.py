@@ -174,6 +174,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--settle", type=float, default=15, help="seconds of quiet before window 2")
     parser.add_argument(
         "--rounds", type=int, default=3, help="baseline/placement rounds in window 2"
     )
@@ -243,6 +244,7 @@ def main() -> None:
     drain_deadline = time.monotonic() + args.drain_timeout
     while backlog(stack, run)[1] and time.monotonic() < drain_deadline:
         time.sleep(2)
+    time.sleep(args.settle)  # the events of those payments, autovacuum after the burst
 
     # Window 2: the asynchronous workers paused; relay and Kafka running (lag measured).
     # Baseline and placements alternate, so a noisy neighbour hits both alike; the
