@@ -88,10 +88,8 @@ def read_secrets(
         session.close()
 
 
-def load_site_secrets_from_env(
-    site: str, environ: Mapping[str, str] = os.environ
-) -> dict[str, str]:
-    """`read_site_secrets` configured from the environment.
+def approle_from_env(environ: Mapping[str, str] = os.environ) -> tuple[str, str, str]:
+    """(vault_addr, role_id, secret_id) of a site's AppRole, from the environment.
 
     Reads VAULT_ADDR, VAULT_ROLE_ID or VAULT_ROLE_ID_FILE, and VAULT_SECRET_ID_FILE
     (a path; a secret_id is never taken from the environment itself). Raises
@@ -115,6 +113,14 @@ def load_site_secrets_from_env(
         )
         raise SecretStoreError(f"VAULT_SECRET_ID_FILE is not set{hint}")
     secret_id = _read_file("VAULT_SECRET_ID_FILE", secret_id_file)
+    return vault_addr, role_id, secret_id
+
+
+def load_site_secrets_from_env(
+    site: str, environ: Mapping[str, str] = os.environ
+) -> dict[str, str]:
+    """`read_site_secrets` with the AppRole from the environment (`approle_from_env`)."""
+    vault_addr, role_id, secret_id = approle_from_env(environ)
     return read_site_secrets(site=site, vault_addr=vault_addr, role_id=role_id, secret_id=secret_id)
 
 

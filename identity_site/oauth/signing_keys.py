@@ -28,7 +28,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import hvac
@@ -37,7 +36,7 @@ import requests
 from django.conf import settings
 from jwcrypto import jwk
 
-from shared.secrets import KV_MOUNT, SecretStoreError, read_secrets
+from shared.secrets import KV_MOUNT, SecretStoreError, approle_from_env, read_secrets
 
 KEYS_PATH = "coffeeshop/identity-keys"
 SIGNING_KEY = "signing_key"
@@ -176,11 +175,7 @@ def read_key_values(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
 
     Raises SecretStoreError.
     """
-    vault_addr = environ.get("VAULT_ADDR", "").strip()
-    if not vault_addr:
-        raise SecretStoreError("VAULT_ADDR is not set")
-    role_id = environ.get("VAULT_ROLE_ID", "").strip() or _read_file(environ, "VAULT_ROLE_ID_FILE")
-    secret_id = _read_file(environ, "VAULT_SECRET_ID_FILE")
+    vault_addr, role_id, secret_id = approle_from_env(environ)
     return read_secrets(
         paths=[KEYS_PATH], vault_addr=vault_addr, role_id=role_id, secret_id=secret_id
     )[KEYS_PATH]
@@ -323,19 +318,6 @@ def _parse_time(text: Any) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("a time without a zone")
     return moment
-
-
-def _read_file(environ: Mapping[str, str], variable: str) -> str:
-    path = environ.get(variable, "").strip()
-    if not path:
-        raise SecretStoreError(f"{variable} is not set")
-    try:
-        text = Path(path).read_text().strip()
-    except OSError as exc:
-        raise SecretStoreError(f"can't read {variable}={path}: {exc.strerror}") from None
-    if not text:
-        raise SecretStoreError(f"{variable}={path} is empty")
-    return text
 
 
 def read_key_values_or_refuse(site: str) -> dict[str, str]:
