@@ -351,6 +351,19 @@ def iter_messages(consumer: Any, should_stop: Callable[[], bool], poll: float) -
         yield message
 
 
+def _skip(consumer: Any, message: Any, what: str, err: InvalidEvent) -> None:
+    """Log an event that can never be handled and move past it."""
+    logger.error(
+        "skipping %s at %s[%d]@%d: %s",
+        what,
+        message.topic(),
+        message.partition(),
+        message.offset(),
+        err,
+    )
+    consumer.store_offsets(message=message)
+
+
 def run_consumer(
     *,
     consumer: Any,
@@ -376,30 +389,14 @@ def run_consumer(
             try:
                 envelope = parse_envelope(message.value())
             except InvalidEvent as err:
-                logger.error(
-                    "skipping malformed event at %s[%d]@%d: %s",
-                    message.topic(),
-                    message.partition(),
-                    message.offset(),
-                    err,
-                )
-                consumer.store_offsets(message=message)
+                _skip(consumer, message, "malformed event", err)
                 continue
             try:
                 on_event(envelope)
             except InvalidEvent as err:
                 # The handler found the payload unusable: it never will be, so skip it
                 # rather than block the partition (it stays in the log for inspection).
-                logger.error(
-                    "skipping unusable %s %s at %s[%d]@%d: %s",
-                    envelope.event_type,
-                    envelope.event_id,
-                    message.topic(),
-                    message.partition(),
-                    message.offset(),
-                    err,
-                )
-                consumer.store_offsets(message=message)
+                _skip(consumer, message, f"unusable {envelope.event_type} {envelope.event_id}", err)
                 continue
             except Exception:
                 logger.exception("handling %s %s failed", envelope.event_type, envelope.event_id)
