@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -46,7 +47,15 @@ class PricingMenu:
     version: object
     expires: float
     # When the Redis version was last seen equal to `version` (time.monotonic()).
-    checked: list[float]
+    checked: float
+
+    def serves(self, product_ids: set[int], option_ids: set[int], now: float) -> bool:
+        """Still young enough, and holding every id asked for."""
+        return (
+            now < self.expires
+            and product_ids <= self.products.keys()
+            and option_ids <= self.options.keys()
+        )
 
 
 _pricing: PricingMenu | None = None
@@ -86,7 +95,7 @@ def _pricing_load(version: object) -> PricingMenu:
         options={option.id: option for option in options},
         version=version,
         expires=time.monotonic() + _ttl(),
-        checked=[time.monotonic()],
+        checked=time.monotonic(),
     )
 
 
@@ -105,32 +114,21 @@ def pricing_menu(*, product_ids: set[int], option_ids: set[int]) -> PricingMenu:
     global _pricing
     current = _pricing
     now = time.monotonic()
-    if (
-        current is not None
-        and now - current.checked[0] < _version_check_interval()
-        and now < current.expires
-        and product_ids <= current.products.keys()
-        and option_ids <= current.options.keys()
-    ):
-        return current  # the version was current a moment ago: no Redis round trip
-    version = _pricing_version()
-    if (
-        current is not None
-        and current.version == version
-        and now < current.expires
-        and product_ids <= current.products.keys()
-        and option_ids <= current.options.keys()
-    ):
-        current.checked[0] = now
-        return current
+    if current is not None and current.serves(product_ids, option_ids, now):
+        if now - current.checked < _version_check_interval():
+            return current  # the version was current a moment ago: no Redis round trip
+        version = _pricing_version()
+        if current.version == version:
+            _pricing = dataclasses.replace(current, checked=now)
+            return _pricing
+    else:
+        version = _pricing_version()
     with _pricing_lock:  # one read per process when the copy goes stale under load
         current = _pricing
         if (
             current is None
             or current.version != version
-            or time.monotonic() >= current.expires
-            or not product_ids <= current.products.keys()
-            or not option_ids <= current.options.keys()
+            or not current.serves(product_ids, option_ids, time.monotonic())
         ):
             current = _pricing_load(version)
         if _ttl() > 0:
