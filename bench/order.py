@@ -243,7 +243,7 @@ def main() -> None:
     # Let the workers catch up before the next window, so they are idle when paused.
     drain_deadline = time.monotonic() + args.drain_timeout
     while backlog(stack, run)[1] and time.monotonic() < drain_deadline:
-        time.sleep(2)
+        time.sleep(5)  # each look is a manage.py process: not too often
     time.sleep(args.settle)  # the events of those payments, autovacuum after the burst
 
     # Window 2: the asynchronous workers paused; relay and Kafka running (lag measured).
@@ -292,7 +292,7 @@ def main() -> None:
     resumed = time.monotonic()
     placed, pending, paid = backlog(stack, run)
     while pending and time.monotonic() - resumed < args.drain_timeout:
-        time.sleep(2)
+        time.sleep(5)  # each look is a manage.py process: not too often
         placed, pending, paid = backlog(stack, run)
     drain_s = time.monotonic() - resumed
     print(
