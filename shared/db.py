@@ -8,10 +8,14 @@ each, in one snapshot, and the whole statement commits or fails as one. Foreign 
 between the rows hold because Django declares them DEFERRABLE INITIALLY DEFERRED:
 they are checked at commit, when every row is in.
 
-The SQL of each INSERT is Django's own (its insert compiler: column types, JSON and
-other adaptations as `bulk_create` would write them), so models stay the one source
-of truth about columns. Signals are not sent and `save()` is not called, as with
-`bulk_create`.
+Columns and values come from the models (each value prepared by its field's
+`get_db_prep_save`, as Django's insert compiler does), so models stay the one source
+of truth about columns. The statement's text depends only on the shape of the group
+(which models, how many rows of each), so it is built once per shape and kept; it
+runs through psycopg's raw cursor (`$1` placeholders), which skips re-parsing a long
+statement on every call. A value that is an SQL expression, or a field that writes
+its own placeholder, takes Django's compiler instead. Signals are not sent and
+`save()` is not called, as with `bulk_create`.
 """
 
 from __future__ import annotations
@@ -19,10 +23,13 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 from django.db import connections, transaction
-from django.db.models import Model
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Field, Model
 from django.db.models.sql import InsertQuery
 
 
@@ -105,6 +112,118 @@ def rows_stamp(rows: Sequence[Model]) -> None:
                 setattr(row, field.attname, value)
 
 
+@dataclass(frozen=True)
+class _Statement:
+    """The INSERT of one shape of rows, with its placeholders both ways."""
+
+    sql: str  # `%s` placeholders: for Django's cursor (captured and debug queries)
+    raw_sql: str  # `$1`, `$2` …: for psycopg's raw cursor, which does not parse it
+    fields: tuple[tuple[Field, ...], ...]  # the columns of each model's rows, in order
+
+
+# Shape (model, rows carry their keys, how many rows) of each group -> its statement,
+# or None when the shape needs Django's compiler (a field with its own placeholder).
+_statements: dict[tuple[tuple[type[Model], bool, int], ...], _Statement | None] = {}
+
+
+class _NeedsCompiler(Exception):
+    """A value is an SQL expression: only Django's compiler can write it."""
+
+
+def _insert_fields(model: type[Model], with_key: bool) -> tuple[Field, ...]:
+    meta = model._meta
+    return tuple(
+        field
+        for field in meta.concrete_fields
+        if not field.generated and (field is not meta.pk or with_key)
+    )
+
+
+def _statement(
+    shape: tuple[tuple[type[Model], bool, int], ...], connection: BaseDatabaseWrapper
+) -> _Statement | None:
+    if shape in _statements:
+        return _statements[shape]
+    qn = connection.ops.quote_name
+    fields = tuple(_insert_fields(model, with_key) for model, with_key, _ in shape)
+    statement: _Statement | None = None
+    if not any(hasattr(f, "get_placeholder") for group in fields for f in group):
+        parts: list[tuple[str, str]] = []
+        n = 0
+        for (model, _, rows), columns in zip(shape, fields, strict=True):
+            # Names from the model's own metadata, quoted; values only as placeholders.
+            table, names = qn(model._meta.db_table), ", ".join(qn(f.column) for f in columns)
+            head = f"INSERT INTO {table} ({names}) VALUES "  # noqa: S608
+            plain = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * rows)
+            numbered = []
+            for _ in range(rows):
+                numbered.append("(" + ", ".join(f"${n + i + 1}" for i in range(len(columns))) + ")")
+                n += len(columns)
+            parts.append((head + plain, head + ", ".join(numbered)))
+        statement = _Statement(
+            sql=_chain([plain for plain, _ in parts]),
+            raw_sql=_chain([raw for _, raw in parts]),
+            fields=fields,
+        )
+    _statements[shape] = statement
+    return statement
+
+
+def _chain(statements: Sequence[str]) -> str:
+    """`WITH w0 AS (first) , w1 AS (second) … last`: one statement, every INSERT run once."""
+    *ctes, last = statements
+    return "".join(f"{'WITH' if i == 0 else ','} w{i} AS ({s}) " for i, s in enumerate(ctes)) + last
+
+
+def _values(
+    groups: Sequence[Sequence[Model]],
+    fields: Sequence[Sequence[Field]],
+    connection: BaseDatabaseWrapper,
+) -> list[Any]:
+    params: list[Any] = []
+    for group, columns in zip(groups, fields, strict=True):
+        for row in group:
+            for field in columns:
+                value = getattr(row, field.attname)
+                if hasattr(value, "resolve_expression"):
+                    raise _NeedsCompiler
+                params.append(field.get_db_prep_save(value, connection=connection))
+    return params
+
+
+def _compiled(
+    groups: Sequence[Sequence[Model]], shape: Sequence[tuple[type[Model], bool, int]], using: str
+) -> tuple[str, list[Any]]:
+    """The statement as Django's insert compiler writes it (expressions and all)."""
+    statements: list[str] = []
+    params: list[Any] = []
+    for group, (model, with_key, _) in zip(groups, shape, strict=True):
+        query = InsertQuery(model)
+        query.insert_values(list(_insert_fields(model, with_key)), list(group), raw=True)
+        ((sql, sql_params),) = query.get_compiler(using=using).as_sql()
+        statements.append(sql)
+        params.extend(sql_params)
+    return _chain(statements), params
+
+
+def _execute(
+    connection: BaseDatabaseWrapper, sql: str, raw_sql: str | None, params: list[Any]
+) -> None:
+    """Run the statement: through psycopg's raw cursor when there is a `$n` text and
+    nobody records queries (tests capturing them, DEBUG), else through Django's cursor.
+    Either way a database error surfaces as Django's (IntegrityError …)."""
+    if raw_sql is None or connection.queries_logged or connection.execute_wrappers:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+        return
+    # What `connection.cursor()` and its execute() check first, without their wrappers.
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_no_broken_transaction()
+    with connection.wrap_database_errors, psycopg.RawCursor(connection.connection) as cursor:
+        cursor.execute(raw_sql, params)
+
+
 def rows_insert_together(rows: Sequence[Model], *, using: str = "default") -> None:
     """INSERT every row in one statement: all of them are written, or none.
 
@@ -117,32 +236,27 @@ def rows_insert_together(rows: Sequence[Model], *, using: str = "default") -> No
     by_model: dict[type[Model], list[Model]] = {}
     for row in rows:
         by_model.setdefault(type(row), []).append(row)
+    if not by_model:
+        return
     rows_stamp(rows)
     connection = connections[using]
-    statements: list[str] = []
-    params: list[Any] = []
+    shape: list[tuple[type[Model], bool, int]] = []
     for model, group in by_model.items():
-        meta = model._meta
         with_key = {row.pk is not None for row in group}
         if len(with_key) != 1:
-            raise ValueError(f"{meta.label}: either every row has its key or none has")
-        fields = [
-            field
-            for field in meta.concrete_fields
-            if not field.generated and (field is not meta.pk or with_key == {True})
-        ]
-        query = InsertQuery(model)
-        query.insert_values(fields, group, raw=True)  # raw: the values as stamped above
-        ((sql, sql_params),) = query.get_compiler(using=using).as_sql()
-        statements.append(sql)
-        params.extend(sql_params)
-    if not statements:
-        return
-    *ctes, last = statements
-    sql = "".join(f"{'WITH' if i == 0 else ','} w{i} AS ({s}) " for i, s in enumerate(ctes)) + last
+            raise ValueError(f"{model._meta.label}: either every row has its key or none has")
+        shape.append((model, with_key == {True}, len(group)))
+    groups = list(by_model.values())
+    statement = _statement(tuple(shape), connection)
+    try:
+        if statement is None:
+            raise _NeedsCompiler
+        sql, raw_sql = statement.sql, statement.raw_sql
+        params = _values(groups, statement.fields, connection)
+    except _NeedsCompiler:
+        (sql, params), raw_sql = _compiled(groups, shape, using), None
     if connection.in_atomic_block:
-        with transaction.atomic(using=using), connection.cursor() as cursor:
-            cursor.execute(sql, params)
+        with transaction.atomic(using=using):
+            _execute(connection, sql, raw_sql, params)
     else:
-        with connection.cursor() as cursor:  # autocommit: one statement, one transaction
-            cursor.execute(sql, params)
+        _execute(connection, sql, raw_sql, params)  # autocommit: one statement, one transaction

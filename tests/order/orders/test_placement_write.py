@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.db.models.functions import Now
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from order_site.orders.models import Order, OrderLine, OrderStatusChange
 from order_site.outbox.models import OutboxEvent
@@ -131,3 +133,44 @@ def test_key_blocks_hand_out_distinct_keys_and_reserve_a_block_when_short():
     assert len(set(orders)) == 3
     assert len(set(lines)) == 7
     assert not Order.objects.filter(id__in=orders).exists()
+
+
+def test_rows_of_several_shapes_are_written_alike_with_and_without_recorded_queries(menu):
+    """The statement of a shape is kept and run through psycopg's raw cursor, or through
+    Django's cursor while queries are recorded: the rows come out the same either way,
+    NULL columns of a multi-row INSERT included."""
+
+    def rows() -> tuple[list[Order], list[OrderStatusChange]]:
+        orders = [new_order(), new_order()]
+        orders[1].refunded_at = timezone.now()  # one NULL and one timestamp in a column
+        changes = [
+            OrderStatusChange(order=order, to_status=order.status, note=f"n{i}")
+            for i, order in enumerate(orders)
+        ]
+        return orders, changes
+
+    plain, changes = rows()
+    rows_insert_together([*plain, *changes])
+    recorded, changes = rows()
+    with CaptureQueriesContext(connection) as queries:
+        rows_insert_together([*recorded, *changes])
+
+    statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(statements) == 1, statements
+    for written in (plain, recorded):
+        stored = {o.id: o for o in Order.objects.filter(id__in=[o.id for o in written])}
+        assert [stored[o.id].refunded_at for o in written] == [None, written[1].refunded_at]
+        assert [stored[o.id].response_body for o in written] == [{}, {}]
+        notes = OrderStatusChange.objects.filter(order_id__in=[o.id for o in written])
+        assert sorted(notes.values_list("note", flat=True)) == ["n0", "n1"]
+
+
+def test_a_value_that_is_an_sql_expression_is_written_by_djangos_compiler(menu):
+    order = new_order()
+    change = OrderStatusChange(order=order, to_status=order.status, at=Now())
+
+    rows_insert_together([order, change])
+
+    stored = OrderStatusChange.objects.get(order_id=order.id)
+    assert stored.at is not None
+    assert abs((timezone.now() - stored.at).total_seconds()) < 60
