@@ -17,6 +17,7 @@ from order_site.orders.serializers import (
     CancelInputSerializer,
     OrderSerializer,
     PlaceOrderInputSerializer,
+    place_order_input,
     render_order,
 )
 from order_site.users.permissions import IsAuthenticatedUser, IsStaffMember
@@ -69,10 +70,8 @@ class OrderListCreateApi(APIView):
                 "Send an Idempotency-Key header (1 to 255 visible ASCII characters).",
                 errors={"Idempotency-Key": ["This header is required."]},
             )
-        serializer = PlaceOrderInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        lines = serializer.validated_data["lines"]
-        payment_method = serializer.validated_data["payment_method"]
+        validated = place_order_input(request.data)
+        lines, payment_method = validated["lines"], validated["payment_method"]
         result = services.order_place(
             customer_id=_principal(request).user_id,
             idempotency_key=key,
