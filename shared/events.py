@@ -242,6 +242,8 @@ def run_relay(
     mark_sent: Callable[[list[Any]], None],
     should_stop: Callable[[], bool],
     idle_sleep: float = 0.2,
+    gather_sleep: float = 0.05,
+    full_batch: int = 100,
     error_sleep: float = 1.0,
     on_error: Callable[[BaseException], None] | None = None,
     on_idle: Callable[[], None] | None = None,
@@ -251,6 +253,13 @@ def run_relay(
     A fatal producer error (the idempotent producer can no longer guarantee order)
     replaces the producer; a database error is logged and retried after a pause.
     `on_idle` runs after a round that found nothing to send (housekeeping).
+
+    A round that sent fewer than `full_batch` rows is followed by `gather_sleep` of
+    rest, so that under load the next round finds a batch rather than a row or two:
+    each round is a transaction and a wait for the broker's acknowledgement, and
+    rounds back to back cost PostgreSQL and this process more than the events they
+    carry (at 300 events/s, 200 rounds/s of one or two rows each). A full batch is
+    followed at once. The price is at most `gather_sleep` of extra lag.
     """
     producer = producer_factory()
     while not should_stop():
@@ -281,6 +290,8 @@ def run_relay(
                 except Exception:
                     logger.exception("outbox relay housekeeping failed")
             time.sleep(idle_sleep)
+        elif count < full_batch:
+            time.sleep(gather_sleep)
     producer.flush(10)
 
 
