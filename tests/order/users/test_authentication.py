@@ -13,6 +13,7 @@ from rest_framework import exceptions
 from rest_framework.test import APIClient
 
 from order_site.orders.models import Order
+from order_site.users import authentication
 from order_site.users.authentication import _cache_key, introspect, principal_from_introspection
 from order_site.users.principals import Principal
 from tests.order.conftest import donut_line
@@ -122,6 +123,44 @@ def test_introspection_answers_are_cached_no_longer_than_the_token_lives():
 
     assert introspect(token)["sub"] == "5"
     assert 0 < cache.ttl(_cache_key(token)) <= 30
+
+
+def test_an_active_answer_is_believed_in_process_for_a_few_seconds_only(monkeypatch):
+    token = uuid.uuid4().hex
+    cache.set(_cache_key(token), answer(sub="5"), 60)
+    first = introspect(token)
+    cache.set(_cache_key(token), answer(sub="6"), 60)  # Redis now says otherwise
+
+    within = introspect(token)
+    now = time.monotonic()
+    monkeypatch.setattr(
+        authentication.time, "monotonic", lambda: now + authentication.LOCAL_CACHE_SECONDS
+    )
+    after = introspect(token)
+
+    assert (first["sub"], within["sub"], after["sub"]) == ("5", "5", "6")
+
+
+def test_an_inactive_answer_is_not_kept_in_process():
+    token = uuid.uuid4().hex
+    cache.set(_cache_key(token), {"active": False}, 5)
+    first = introspect(token)
+    cache.set(_cache_key(token), answer(sub="5"), 60)
+
+    second = introspect(token)
+
+    assert (first["active"], second["active"]) == (False, True)
+
+
+def test_the_in_process_copy_never_outlives_the_token():
+    token = uuid.uuid4().hex
+    cache.set(_cache_key(token), answer(sub="5", exp=int(time.time()) + 1), 60)
+    introspect(token)
+    cache.set(_cache_key(token), {"active": False}, 5)
+
+    time.sleep(1.1)
+
+    assert introspect(token) == {"active": False}
 
 
 def test_missing_token_is_401_with_a_bearer_challenge(menu):
