@@ -38,6 +38,9 @@ def database(url: str, password: str) -> dict[str, Any]:
     """DATABASES['default'] from a password-less URL plus the password from Vault."""
     config: dict[str, Any] = environ.Env.db_url_config(url)
     config["PASSWORD"] = password
+    # Django's backend with a health check that looks at the socket instead of asking
+    # the server `SELECT 1` on every request (shared/postgres_backend).
+    config["ENGINE"] = "shared.postgres_backend"
     config["CONN_MAX_AGE"] = 60
     config["CONN_HEALTH_CHECKS"] = True
     config["OPTIONS"] = {"connect_timeout": 3}
@@ -69,6 +72,7 @@ REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "shared.negotiation.FirstRendererNegotiation",
     "UNAUTHENTICATED_USER": None,
 }
 
