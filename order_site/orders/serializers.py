@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC
 from typing import Any
 
 from rest_framework import serializers
@@ -178,7 +179,9 @@ class OrderSerializer(serializers.ModelSerializer):
         return order.failure_reason or None
 
 
-_DATETIME = serializers.DateTimeField()  # DRF's own ISO 8601 rendering, built once
+# DRF's own ISO 8601 rendering, built once, in UTC (the site's TIME_ZONE) named here
+# rather than looked up per value as the current time zone (a context-local read).
+_DATETIME = serializers.DateTimeField(default_timezone=UTC)
 
 
 def render_order(order: Order) -> dict[str, Any]:
