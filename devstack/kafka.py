@@ -409,6 +409,9 @@ def _admin(bootstrap: str) -> AdminClient:
             "bootstrap.servers": bootstrap,
             "socket.timeout.ms": 2000,
             "socket.connection.setup.timeout.ms": 2000,
+            # Notices and worse only: at info level librdkafka tells of "purging unserved
+            # events" when the client closes, a line in the middle of `up`'s progress.
+            "log_level": 5,
         }
     )
 
