@@ -103,9 +103,9 @@ print("UNPAID", Order.objects.filter(status="pending_payment").count())
 
 
 def wait_for_quiet(stack: Stack, timeout: float = 300, settle: float = 5) -> None:
-    """Wait until the load's orders are charged (the payment worker busy on both
-    cores would time Chromium's compile of Pyodide, not the web client), then a
-    little quiet for the events those charges raise."""
+    """Wait until every order placed so far is charged, then a little quiet for the
+    events those charges raise: the payment worker busy on both cores would slow
+    whatever is measured next (placements, or Chromium compiling Pyodide)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         out = stack.manage("order", "shell", "-c", UNPAID)
@@ -209,7 +209,11 @@ def main() -> int:
             session_for(worker)
         menu_d = measure("menu straight", args.threads, args.seconds, menu_direct)
         menu_b = measure("menu via BFF", args.threads, args.seconds, menu_bff)
+        # Each placement run starts on a quiet machine: the charges of the run before
+        # would otherwise take the cores from the one measured after it.
+        wait_for_quiet(stack)
         place_d = measure("place straight", args.threads, args.seconds, place_direct)
+        wait_for_quiet(stack)
         place_b = measure("place via BFF", args.threads, args.seconds, place_bff)
         wait_for_quiet(stack)
         paint = browser_timings(bff)
