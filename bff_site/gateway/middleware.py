@@ -8,6 +8,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django_redis import get_redis_connection
 
 from shared.problems import problem
 
@@ -38,7 +39,8 @@ class RateLimitMiddleware:
     """Fixed-window limits per session and per client address, in Redis.
 
     Answers carry `RateLimit` and `RateLimit-Policy` (draft-ietf-httpapi-ratelimit-headers);
-    over the limit: 429 problem details with `Retry-After`.
+    over the limit: 429 problem details with `Retry-After`. Every window's counter is
+    counted in one pipelined round trip (`_count`).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -52,13 +54,14 @@ class RateLimitMiddleware:
         session_key = request.session.session_key if hasattr(request, "session") else None
         if session_key:
             scopes.append(("session", session_key))
-        tightest: tuple[int, int, int, str] | None = None  # remaining, limit, reset, policy
+        windows = []
         for scope, who in scopes:
             rule = settings.RATE_LIMITS[scope]
             limit, window = int(rule["limit"]), int(rule["window"])
-            bucket = int(now // window)
-            key = f"rl:{scope}:{who}:{bucket}"
-            count = _incr(key, window)
+            windows.append((scope, limit, window, f"rl:{scope}:{who}:{int(now // window)}"))
+        counts = _count([(key, window) for _, _, window, key in windows])
+        tightest: tuple[int, int, int, str] | None = None  # remaining, limit, reset, policy
+        for (scope, limit, window, _), count in zip(windows, counts, strict=True):
             remaining = max(0, limit - count)
             reset = int(window - (now % window)) or 1
             policy = f"{limit};w={window};pk=:{scope}:"
@@ -82,14 +85,22 @@ class RateLimitMiddleware:
         return response
 
 
-def _incr(key: str, window: int) -> int:
-    try:
-        added = cache.add(key, 0, timeout=window + 1)
-        del added
-        return int(cache.incr(key))
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window + 1)
-        return 1
+def _count(windows: list[tuple[str, int]]) -> list[int]:
+    """Count this request in each `(key, window seconds)`; answers the new counts.
+
+    INCR and EXPIRE of every key go to Redis as one pipeline, one round trip. (The
+    cache's add + incr cost two round trips per window, and django-redis sends its
+    incr as a Lua script, text and all, each time: under load the limiter was two
+    fifths of the BFF's CPU.) A key outlives its window by a second, so a counter is
+    never reset within its window; each window has a key of its own.
+    """
+    with get_redis_connection("default").pipeline(transaction=False) as pipe:
+        for key, window in windows:
+            full_key = cache.make_key(key)  # in the cache's namespace (prefix, version)
+            pipe.incr(full_key)
+            pipe.expire(full_key, window + 1)
+        results = pipe.execute()
+    return [int(count) for count in results[::2]]
 
 
 def _headers(response: HttpResponse, limit: int, remaining: int, reset: int, policy: str) -> None:

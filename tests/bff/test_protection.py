@@ -94,6 +94,21 @@ def test_rate_limit_answers_429_with_retry_after_and_ratelimit_headers(
     assert limited.json()["status"] == 429
 
 
+def test_rate_limit_counters_expire_with_their_window(client: Client, settings: object) -> None:
+    settings.RATE_LIMITS = {  # type: ignore[attr-defined]
+        "session": {"limit": 100, "window": 60},
+        "address": {"limit": 50, "window": 30},
+    }
+
+    client.get("/api/session")
+    second = client.get("/api/session")
+
+    keys = cache.keys("rl:address:*")  # type: ignore[attr-defined]
+    assert len(keys) == 1
+    assert 0 < cache.ttl(keys[0]) <= 31  # type: ignore[attr-defined]
+    assert second["RateLimit"].startswith("limit=50, remaining=48, reset=")
+
+
 def test_the_openapi_document_describes_every_api_path(client: Client) -> None:
     document = client.get("/api/schema/").json()
     assert document["openapi"] == "3.1.0"
