@@ -27,7 +27,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,7 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.order import hammer, mint_token, percentile  # noqa: E402
+from bench.order import hammer, mint_token, percentile, wait_until_charged  # noqa: E402
 from devstack.base import free_port  # noqa: E402
 from devstack.browser import CHROMIUM_ARGS, ensure_chromium  # noqa: E402
 from devstack.cli import demo_password  # noqa: E402
@@ -94,26 +93,6 @@ def measure(name: str, threads: int, seconds: float, call: Any) -> dict[str, flo
         flush=True,
     )
     return {"rps": rps, "p50_ms": p50, "p99_ms": p99, "errors": errors}
-
-
-UNPAID = """
-from order_site.orders.models import Order
-print("UNPAID", Order.objects.filter(status="pending_payment").count())
-"""
-
-
-def wait_for_quiet(stack: Stack, timeout: float = 300, settle: float = 5) -> None:
-    """Wait until every order placed so far is charged, then a little quiet for the
-    events those charges raise: the payment worker busy on both cores would slow
-    whatever is measured next (placements, or Chromium compiling Pyodide)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        out = stack.manage("order", "shell", "-c", UNPAID)
-        unpaid = int(next(x for x in out.splitlines() if x.startswith("UNPAID ")).split()[1])
-        if unpaid == 0:
-            break
-        time.sleep(5)  # each look is a manage.py process: not too often
-    time.sleep(settle)
 
 
 def browser_timings(bff: str) -> dict[str, float]:
@@ -211,11 +190,11 @@ def main() -> int:
         menu_b = measure("menu via BFF", args.threads, args.seconds, menu_bff)
         # Each placement run starts on a quiet machine: the charges of the run before
         # would otherwise take the cores from the one measured after it.
-        wait_for_quiet(stack)
+        wait_until_charged(stack, "", timeout=300, settle=5)
         place_d = measure("place straight", args.threads, args.seconds, place_direct)
-        wait_for_quiet(stack)
+        wait_until_charged(stack, "", timeout=300, settle=5)
         place_b = measure("place via BFF", args.threads, args.seconds, place_bff)
-        wait_for_quiet(stack)
+        wait_until_charged(stack, "", timeout=300, settle=5)
         paint = browser_timings(bff)
         menu_ratio = menu_b["rps"] / menu_d["rps"]
         place_ratio = place_b["rps"] / place_d["rps"]

@@ -70,8 +70,7 @@ ASYNC_WORKERS = ("worker", "order-consumers", "bff-live")
 BACKLOG = """
 from order_site.orders.models import Order
 from order_site.payments.models import Payment
-run = "{run}"
-orders = Order.objects.filter(idempotency_key__startswith="bench-" + run)
+orders = Order.objects.filter(idempotency_key__startswith="{prefix}")
 ids = list(orders.values_list("id", flat=True))
 pending = orders.filter(status="pending_payment").count()
 paid = Payment.objects.filter(order_id__in=ids, status="succeeded").count()
@@ -88,12 +87,23 @@ def signal_workers(stack: Stack, sig: int) -> None:
             os.killpg(pid, sig)
 
 
-def backlog(stack: Stack, run: str) -> tuple[int, int, int]:
+def backlog(stack: Stack, prefix: str) -> tuple[int, int, int]:
     """(orders placed by this run, still pending payment, charges succeeded)."""
-    out = stack.manage("order", "shell", "-c", BACKLOG.format(run=run))
+    out = stack.manage("order", "shell", "-c", BACKLOG.format(prefix=prefix))
     line = next(line for line in out.splitlines() if line.startswith("BACKLOG "))
     placed, pending, paid = (int(x) for x in line.split()[1:])
     return placed, pending, paid
+
+
+def wait_until_charged(stack: Stack, prefix: str, *, timeout: float, settle: float) -> None:
+    """Wait until the workers have charged every order whose Idempotency-Key starts with
+    `prefix` ("" for all), then `settle` seconds of quiet for the events those charges
+    raise (and autovacuum after the burst): the payment worker busy on both cores would
+    slow whatever is measured next."""
+    deadline = time.monotonic() + timeout
+    while backlog(stack, prefix)[1] and time.monotonic() < deadline:
+        time.sleep(5)  # each look is a manage.py process: not too often
+    time.sleep(settle)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -237,11 +247,7 @@ def main() -> None:
     hammer(args.threads, 3, placements())
 
     def drain_and_settle() -> None:
-        """Wait until the workers have charged every order so far, then some quiet."""
-        deadline = time.monotonic() + args.drain_timeout
-        while backlog(stack, run)[1] and time.monotonic() < deadline:
-            time.sleep(5)  # each look is a manage.py process: not too often
-        time.sleep(args.settle)  # the events of those payments, autovacuum after the burst
+        wait_until_charged(stack, f"bench-{run}", timeout=args.drain_timeout, settle=args.settle)
 
     # The warm-up's charges are worked off first: a baseline measured beside them
     # would be low and flatter the ratio.
@@ -312,10 +318,10 @@ def main() -> None:
 
     # The workers resumed: every order of the run gets paid, each charged once.
     resumed = time.monotonic()
-    placed, pending, paid = backlog(stack, run)
+    placed, pending, paid = backlog(stack, f"bench-{run}")
     while pending and time.monotonic() - resumed < args.drain_timeout:
         time.sleep(5)  # each look is a manage.py process: not too often
-        placed, pending, paid = backlog(stack, run)
+        placed, pending, paid = backlog(stack, f"bench-{run}")
     drain_s = time.monotonic() - resumed
     print(
         f"after resuming: {placed} orders placed in this run, {pending} still pending "

@@ -190,7 +190,7 @@ class Ledger:
         for kind in self.KINDS:
             for obj in record.get(kind, []):
                 compact = _compact(obj)
-                self.objects[kind][obj["id"]] = written.setdefault(compact, compact)
+                self.objects[kind][obj["id"]] = written[compact] = compact
         stored = record.get("idempotency")
         if stored:
             # The answer is most often the object just written: keep one copy of both.

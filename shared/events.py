@@ -242,8 +242,8 @@ def run_relay(
     mark_sent: Callable[[list[Any]], None],
     should_stop: Callable[[], bool],
     idle_sleep: float = 0.2,
+    full_batch: int,
     gather_sleep: float = 0.05,
-    full_batch: int = 100,
     error_sleep: float = 1.0,
     on_error: Callable[[BaseException], None] | None = None,
     on_idle: Callable[[], None] | None = None,
@@ -254,7 +254,8 @@ def run_relay(
     replaces the producer; a database error is logged and retried after a pause.
     `on_idle` runs after a round that found nothing to send (housekeeping).
 
-    A round that sent fewer than `full_batch` rows is followed by `gather_sleep` of
+    A round that sent fewer than `full_batch` rows (the size of `claim_batch`'s
+    batch) is followed by `gather_sleep` of
     rest, so that under load the next round finds a batch rather than a row or two:
     each round is a transaction and a wait for the broker's acknowledgement, and
     rounds back to back cost PostgreSQL and this process more than the events they

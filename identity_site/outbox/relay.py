@@ -83,4 +83,5 @@ def outbox_relay_run(
         claim_batch=outbox_claim_batch,
         mark_sent=mark_sent or outbox_mark_sent,
         should_stop=should_stop,
+        full_batch=BATCH_SIZE,
     )

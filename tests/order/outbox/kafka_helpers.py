@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import connection
 
 from order_site.outbox.models import OutboxEvent
-from order_site.outbox.services import outbox_claim_batch, outbox_mark_sent
+from order_site.outbox.services import RELAY_BATCH_SIZE, outbox_claim_batch, outbox_mark_sent
 from shared.events import Envelope, kafka_producer, parse_envelope, run_relay
 
 
@@ -35,6 +35,7 @@ def running_relay(
                 claim_batch=claim_batch,
                 mark_sent=outbox_mark_sent,
                 should_stop=stop.is_set,
+                full_batch=RELAY_BATCH_SIZE,
                 idle_sleep=0.05,
                 error_sleep=0.2,
             )

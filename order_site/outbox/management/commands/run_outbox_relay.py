@@ -19,6 +19,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from order_site.outbox.services import (
+    RELAY_BATCH_SIZE,
     outbox_claim_batch,
     outbox_mark_sent,
     outbox_purge_sent,
@@ -85,6 +86,7 @@ class Command(BaseCommand):
             claim_batch=outbox_claim_batch,
             mark_sent=outbox_mark_sent,
             should_stop=stop.is_set,
+            full_batch=RELAY_BATCH_SIZE,
             on_error=lambda exc: close_old_connections(),
             on_idle=housekeeping,
         )
