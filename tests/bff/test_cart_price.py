@@ -180,3 +180,21 @@ def test_a_body_that_is_not_json_is_refused_with_415(menu):
     assert response["Content-Type"] == "application/problem+json"
     assert response["Accept-Post"] == "application/json"
     assert response.json()["detail"] == "Send the cart as application/json."
+
+
+def test_the_menu_names_each_products_group_of_variations(menu):
+    products = {p["name"]: p for c in menu["categories"] for p in c["products"]}
+
+    assert {name: p["variation_label"] for name, p in products.items()} == {
+        "Latte": "Flavour",
+        "Espresso": "Shot",
+        "Macchiato": "Flavour",
+        "Iced Coffee": "Style",
+        "Donuts": "Flavour",
+    }
+    assert products["Latte"]["variation_required"] is False
+    assert [(g["name"], g["min"], g["max"]) for g in products["Latte"]["option_groups"]] == [
+        ("Size", 1, 1),
+        ("Milk", 0, 1),
+        ("Extra shot", 0, 1),
+    ]
