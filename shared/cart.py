@@ -47,6 +47,10 @@ def at_most(maximum: int) -> str:
     return f"Ensure this value is less than or equal to {maximum}."
 
 
+def not_a_list(value: Any) -> str:
+    return f'Expected a list of items but got type "{type(value).__name__}".'
+
+
 def field_name(name: object) -> str:
     """A field name as an error names it: an unknown one is cut short, never echoed whole."""
     text = str(name)
@@ -209,38 +213,41 @@ def _integer(value: Any, *, low: int, high: int) -> tuple[int | None, str | None
     return value, None
 
 
-def cart_lines_parse(raw: Any) -> tuple[CartLine, ...]:
-    """The `lines` of a request body as CartLines; raises CartInvalid naming each bad
-    field (`lines[0].quantity` …), an unknown field, or the order-level caps."""
-    if raw is None:
+def _id_or_quantity(item: dict[str, Any], name: str, *, low: int, high: int) -> tuple[Any, Any]:
+    if name not in item:
+        return None, REQUIRED
+    if item[name] is None:
+        return None, NOT_NULL
+    return _integer(item[name], low=low, high=high)
+
+
+def cart_lines_parse(raw: Any, *, present: bool = True) -> tuple[CartLine, ...]:
+    """The `lines` of a request body as CartLines (`present`: whether the body had the
+    key); raises CartInvalid naming each bad field (`lines[0].quantity` …), an unknown
+    field, or the order-level caps, in the words of Order's placement serializer."""
+    if not present:
         raise CartInvalid(INVALID_FIELDS, {"lines": [REQUIRED]})
+    if raw is None:
+        raise CartInvalid(INVALID_FIELDS, {"lines": [NOT_NULL]})
     if type(raw) is not list:
-        raise CartInvalid(INVALID_FIELDS, {"lines": ["Expected a list of lines."]})
+        raise CartInvalid(INVALID_FIELDS, {"lines": [not_a_list(raw)]})
     if not raw:
-        raise CartInvalid(EMPTY_MESSAGE, {"lines": ["Empty."]})
+        raise CartInvalid(INVALID_FIELDS, {"lines": [EMPTY_MESSAGE]})
     if len(raw) > MAX_LINES:
-        raise CartInvalid(LINES_CAP_MESSAGE, {"lines": [LINES_CAP_MESSAGE]})
+        raise CartInvalid(INVALID_FIELDS, {"lines": [LINES_CAP_MESSAGE]})
     errors: dict[str, list[str]] = {}
     lines = []
     for index, item in enumerate(raw):
         where = f"lines[{index}]"
         if type(item) is not dict:
-            errors[where] = ["Expected an object with product_id and quantity."]
+            errors[where] = [f"Invalid data. Expected a dictionary, but got {type(item).__name__}."]
             continue
         for name in sorted(item.keys() - set(LINE_FIELDS))[:5]:
             errors[f"{where}.{field_name(name)}"] = [UNKNOWN_FIELD]
-        product_id, problem = (
-            _integer(item["product_id"], low=1, high=MAX_ID)
-            if "product_id" in item
-            else (None, REQUIRED)
-        )
+        product_id, problem = _id_or_quantity(item, "product_id", low=1, high=MAX_ID)
         if problem:
             errors[f"{where}.product_id"] = [problem]
-        quantity, problem = (
-            _integer(item["quantity"], low=MIN_QUANTITY, high=MAX_QUANTITY)
-            if "quantity" in item
-            else (None, REQUIRED)
-        )
+        quantity, problem = _id_or_quantity(item, "quantity", low=MIN_QUANTITY, high=MAX_QUANTITY)
         if problem:
             errors[f"{where}.quantity"] = [problem]
         variation_id = None
@@ -253,7 +260,7 @@ def cart_lines_parse(raw: Any) -> tuple[CartLine, ...]:
         if raw_options is None:
             errors[f"{where}.option_ids"] = [NOT_NULL]
         elif type(raw_options) is not list:
-            errors[f"{where}.option_ids"] = ["Expected a list of option ids."]
+            errors[f"{where}.option_ids"] = [not_a_list(raw_options)]
         elif len(raw_options) > MAX_OPTIONS:
             errors[f"{where}.option_ids"] = [
                 f"Ensure this field has no more than {MAX_OPTIONS} elements."
@@ -270,6 +277,32 @@ def cart_lines_parse(raw: Any) -> tuple[CartLine, ...]:
     if errors:
         raise CartInvalid(INVALID_FIELDS, errors)
     return tuple(lines)
+
+
+def errors_flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested serializer errors named as this module names them:
+    `{"lines": {0: {"quantity": [...]}}}` → `{"lines[0].quantity": [...]}`; a
+    `non_field_errors` entry is named by where it is."""
+    if isinstance(errors, Mapping):
+        flat: dict[str, list[str]] = {}
+        for key, value in errors.items():
+            if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+                name = f"{prefix}[{key}]"
+            elif key == "non_field_errors" and prefix:
+                name = prefix
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
+            flat.update(errors_flatten(value, name))
+        return flat
+    if isinstance(errors, list | tuple) and all(isinstance(e, str) for e in errors):
+        return {prefix: [str(e) for e in errors]}
+    if isinstance(errors, list | tuple):  # DRF lists child errors by position, {} when fine
+        flat = {}
+        for index, value in enumerate(errors):
+            if value:
+                flat.update(errors_flatten(value, f"{prefix}[{index}]"))
+        return flat
+    return {prefix: [str(errors)]}
 
 
 def _line_errors(product: MenuProduct, line: CartLine) -> dict[str, list[str]]:

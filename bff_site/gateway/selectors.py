@@ -61,7 +61,7 @@ def cart_price(*, body: dict[str, Any]) -> dict[str, Any]:
         raise CartInvalid(
             INVALID_FIELDS, {field_name(name): [UNKNOWN_FIELD] for name in unknown[:5]}
         )
-    lines = cart_lines_parse(body.get("lines"))
+    lines = cart_lines_parse(body.get("lines"), present="lines" in body)
     data, _ = menu()
     checked = cart_check(lines=lines, catalogue=catalogue_from_menu(data))
     return {

@@ -11,7 +11,7 @@ from rest_framework import serializers
 from order_site.orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
 from order_site.orders.services import ADVANCE_TARGETS
 from order_site.payments.services import DEFAULT_PAYMENT_METHOD
-from shared.cart import LINES_CAP_MESSAGE, MAX_LINES, MAX_OPTIONS
+from shared.cart import EMPTY_MESSAGE, LINES_CAP_MESSAGE, MAX_LINES, MAX_OPTIONS, errors_flatten
 from shared.pricing import MAX_QUANTITY, MIN_QUANTITY
 
 MAX_ID = 2**63 - 1
@@ -50,7 +50,7 @@ class PlaceOrderInputSerializer(serializers.Serializer):
         child=LineInputSerializer(),
         min_length=1,
         max_length=MAX_LINES,
-        error_messages={"max_length": LINES_CAP_MESSAGE},
+        error_messages={"min_length": EMPTY_MESSAGE, "max_length": LINES_CAP_MESSAGE},
     )
     # The card as typed (sandbox test cards) or a provider token such as `pm_card_visa`;
     # it goes to the payment provider only, never into the order or its events.
@@ -73,13 +73,16 @@ def place_order_input(data: Any) -> dict[str, Any]:
     whole field tree on every call, a large part of a placement's cost. Anything else —
     every error, every value DRF would coerce — goes to the serializer, which stays
     the one judge of what is wrong and how it is told (`tests/order/orders/
-    test_place_input.py` holds the two to the same answers).
+    test_place_input.py` holds the two to the same answers); its errors are named flat
+    (`lines[0].quantity`), in the words the BFF's preview uses (shared/cart.py).
     """
     fast = _place_order_input_canonical(data)
     if fast is not None:
         return fast
     serializer = PlaceOrderInputSerializer(data=data)
-    serializer.is_valid(raise_exception=True)
+    if not serializer.is_valid():
+        # Named as the BFF's price preview names them (`lines[0].quantity`).
+        raise serializers.ValidationError(errors_flatten(serializer.errors))
     return dict(serializer.validated_data)
 
 

@@ -152,7 +152,7 @@ def test_twenty_thousand_lines_are_refused_with_the_cap(menu):
 
     body = refused({"lines": [line] * 20_000})
 
-    assert body["detail"] == LINES_CAP_MESSAGE
+    assert body["detail"] == "The request has invalid fields."
     assert body["errors"] == {"lines": [LINES_CAP_MESSAGE]}
     assert LINES_CAP_MESSAGE == "An order holds at most 20 lines and 50 items in all."
 

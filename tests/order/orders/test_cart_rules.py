@@ -80,6 +80,42 @@ def test_placement_refuses_each_bad_cart_exactly_as_the_preview_does(menu, clien
     assert nothing_written() == (0, 0, 0, 0)
 
 
+def malformed_bodies() -> list[dict[str, Any]]:
+    donut = donut_line(1)
+    return [
+        {},
+        {"lines": None},
+        {"lines": []},
+        {"lines": "latte"},
+        {"lines": [donut] * 21},
+        {"lines": [donut, 7]},
+        {"lines": [{**donut, "quantity": True}, {**donut, "product_id": "3"}]},
+        {"lines": [{"variation_id": 2.5, "option_ids": [0, "x", 3], "quantity": None}]},
+        {"lines": [{**donut, "option_ids": None}, {**donut, "option_ids": 4}]},
+        {"lines": [{**donut, "option_ids": list(range(1, 22))}]},
+        {"lines": [{**donut, "product_id": 2**63, "quantity": 0}, {**donut, "quantity": 21}]},
+    ]
+
+
+def test_a_malformed_body_is_refused_by_placement_naming_what_the_preview_names(
+    menu, client_for, customer
+):
+    client = client_for(customer)
+    for body in malformed_bodies():
+        try:
+            cart_lines_parse(body.get("lines"), present="lines" in body)
+        except CartInvalid as err:
+            expected = err.errors
+        else:
+            raise AssertionError(f"the preview accepted {body}")
+
+        response = place(client, body)
+
+        assert response.status_code == 400, body
+        assert response.json()["errors"] == expected, body
+    assert nothing_written() == (0, 0, 0, 0)
+
+
 def test_more_than_fifty_items_are_refused_saying_the_cap(menu, client_for, customer):
     response = place(
         client_for(customer), {"lines": [donut_line(20), donut_line(20), latte_line(11)]}
@@ -115,7 +151,7 @@ def test_a_quantity_must_be_a_json_integer(menu, client_for, customer, quantity)
     response = place(client_for(customer), {"lines": [{**donut_line(1), "quantity": quantity}]})
 
     assert response.status_code == 400
-    assert response.json()["errors"]["lines"]["0"] == {"quantity": ["A valid integer is required."]}
+    assert response.json()["errors"] == {"lines[0].quantity": ["A valid integer is required."]}
     assert nothing_written() == (0, 0, 0, 0)
 
 
