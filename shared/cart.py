@@ -58,7 +58,10 @@ def field_name(name: object) -> str:
 
 
 def items_cap_message(items: int) -> str:
-    return f"{LINES_CAP_MESSAGE[:-1]}; this one has {items} items."
+    return (
+        f"An order holds at most {MAX_LINES} lines and {MAX_ITEMS} items in all; "
+        f"this one has {items} items."
+    )
 
 
 class CartInvalid(ValueError):
