@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from bff_site.clients import order as order_client
 from bff_site.gateway import live, selectors
 from bff_site.sessions.services import session_user
-from shared.pricing import PricingError
+from shared.cart import CartInvalid
 from shared.problems import DomainError, InvalidInput, from_domain_error, problem
 
 View = Callable[..., HttpResponseBase]
@@ -71,11 +71,20 @@ def menu(request: HttpRequest, user: dict[str, Any] | None) -> HttpResponse:
 @require_POST
 @api(signed_in=False)
 def cart_price(request: HttpRequest, user: dict[str, Any] | None) -> HttpResponse:
+    if request.content_type != "application/json":
+        response = problem(
+            415,
+            "Unsupported media type",
+            "Send the cart as application/json.",
+            slug="unsupported-media-type",
+        )
+        response["Accept-Post"] = "application/json"
+        return response
     body = _json_body(request)
     try:
-        return JsonResponse(selectors.cart_price(lines=body.get("lines")))
-    except PricingError as exc:
-        raise InvalidInput(str(exc), errors={"lines": [str(exc)]}) from None
+        return JsonResponse(selectors.cart_price(body=body))
+    except CartInvalid as exc:
+        raise InvalidInput(exc.detail, errors=exc.errors) from None
 
 
 @require_POST

@@ -11,6 +11,8 @@ from typing import Any
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
+from shared.cart import MAX_LINES
+
 INT = {"type": "integer"}
 STR = {"type": "string"}
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
@@ -32,6 +34,7 @@ ERRORS = {
         "403": "Forbidden, or the CSRF header is missing",
         "404": "Not found (or not yours)",
         "409": "Not allowed in the order's current status",
+        "415": "The body is not application/json",
         "429": "Rate limited (see Retry-After)",
         "503": "A downstream service is unavailable (problem names it)",
     }.items()
@@ -118,14 +121,23 @@ PATHS: dict[str, Any] = {
     },
     "/api/cart/price": {
         "post": _op(
-            "Price a cart",
+            "Price a cart (the rules and caps of placement, shared/cart.py)",
             _json({"type": "object"}),
             body={
                 "type": "object",
-                "properties": {"lines": {"type": "array", "items": _ref("Line")}},
+                "properties": {
+                    "lines": {
+                        "type": "array",
+                        "items": {**SCHEMAS["Line"], "additionalProperties": False},
+                        "minItems": 1,
+                        "maxItems": MAX_LINES,
+                    }
+                },
+                "required": ["lines"],
+                "additionalProperties": False,
             },
             params=CSRF,
-            errors=("400", "403", "503"),
+            errors=("400", "403", "415", "503"),
         )
     },
     "/api/orders": {

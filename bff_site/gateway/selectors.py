@@ -8,7 +8,15 @@ from django.conf import settings
 from django.core.cache import cache
 
 from bff_site.clients import order as order_client
-from shared.pricing import PricingError, price_order
+from shared.cart import (
+    INVALID_FIELDS,
+    UNKNOWN_FIELD,
+    CartInvalid,
+    cart_check,
+    cart_lines_parse,
+    catalogue_from_menu,
+    field_name,
+)
 from shared.problems import Unavailable
 
 MENU_KEY = "menu:v1"
@@ -41,51 +49,29 @@ def menu_invalidate() -> None:
     cache.delete(MENU_KEY)
 
 
-def _index(data: dict[str, Any]) -> dict[int, dict[str, Any]]:
-    return {p["id"]: p for c in data.get("categories", []) for p in c.get("products", [])}
+def cart_price(*, body: dict[str, Any]) -> dict[str, Any]:
+    """Price a cart with the validator and pricing Order places with (shared/cart.py).
 
-
-def cart_price(*, lines: Any) -> dict[str, Any]:
-    """Price a cart with the same pure function Order uses (shared/pricing.py)."""
-    if not isinstance(lines, list) or not lines:
-        raise PricingError("lines must be a non-empty list")
-    data, _ = menu()
-    products = _index(data)
-    priced_lines = []
-    out = []
-    for number, line in enumerate(lines):
-        if not isinstance(line, dict):
-            raise PricingError(f"line {number} must be an object")
-        product = products.get(line.get("product_id"))  # type: ignore[arg-type]
-        if product is None:
-            raise PricingError(f"line {number}: unknown product {line.get('product_id')!r}")
-        variations = {v["id"]: v for v in product.get("variations", [])}
-        options = {o["id"]: o for g in product.get("option_groups", []) for o in g["options"]}
-        variation_id = line.get("variation_id")
-        if variation_id is not None and variation_id not in variations:
-            raise PricingError(f"line {number}: unknown variation {variation_id!r}")
-        option_ids = line.get("option_ids") or []
-        unknown = [o for o in option_ids if o not in options]
-        if unknown:
-            raise PricingError(f"line {number}: unknown options {unknown!r}")
-        quantity = line.get("quantity")
-        if not isinstance(quantity, int):
-            raise PricingError(f"line {number}: quantity must be a whole number")
-        priced_lines.append(
-            {
-                "base_price": product["base_price"],
-                "quantity": quantity,
-                "variation_delta": variations[variation_id]["price_delta"] if variation_id else 0,
-                "option_deltas": [options[o]["price_delta"] for o in option_ids],
-                "currency": data.get("currency", "GBP"),
-            }
+    Raises CartInvalid for what Order would refuse, with Order's field names and
+    words, and for any field but `lines` (nothing unchecked is echoed back). The
+    answer holds only checked data.
+    """
+    unknown = sorted(name for name in body if name != "lines")
+    if unknown:
+        raise CartInvalid(
+            INVALID_FIELDS, {field_name(name): [UNKNOWN_FIELD] for name in unknown[:5]}
         )
-        out.append(dict(line))
-    result = price_order(priced_lines)
-    for line, price in zip(out, result.lines, strict=True):
-        line["unit_price"] = price.unit_price
-        line["line_total"] = price.line_total
-    return {"currency": result.currency, "total": result.total, "lines": out}
+    lines = cart_lines_parse(body.get("lines"), present="lines" in body)
+    data, _ = menu()
+    checked = cart_check(lines=lines, catalogue=catalogue_from_menu(data))
+    return {
+        "currency": checked.currency,
+        "total": checked.total,
+        "lines": [
+            {**line.line.to_json(), "unit_price": line.unit_price, "line_total": line.line_total}
+            for line in checked.lines
+        ],
+    }
 
 
 def profile(*, user: dict[str, Any]) -> dict[str, Any]:

@@ -76,6 +76,9 @@ class Product(models.Model):
     allergens = models.JSONField(default=list, blank=True)
     # A product with variations needs one chosen unless this is False (a plain Latte is fine).
     variation_required = models.BooleanField(default=True)
+    # What its variations are called on the customise page ("Flavour", "Shot" …): each
+    # group of choices needs its own name, and "Size" is an option group already.
+    variation_label = models.CharField(max_length=40, default="Choice")
     option_groups = models.ManyToManyField(OptionGroup, blank=True, related_name="products")
     position = models.PositiveSmallIntegerField(default=0)
 

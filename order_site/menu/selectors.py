@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
 
 from order_site.menu.models import Category, Option, OptionGroup, Product, Variation
+from shared.cart import Catalogue, MenuChoice, MenuGroup, MenuProduct
 from shared.problems import NotFound
 
 logger = logging.getLogger("coffeeshop.order.menu")
@@ -40,10 +41,12 @@ def menu_categories() -> QuerySet[Category]:
 
 @dataclass(frozen=True)
 class PricingMenu:
-    """Every product (with variations and option groups) and option, by id. Read-only."""
+    """Every product (with variations and option groups) and option, by id, and the
+    same menu as plain data for the cart validator (`shared.cart`). Read-only."""
 
     products: dict[int, Product]
     options: dict[int, Option]
+    catalogue: Catalogue
     version: object
     expires: float
     # When the Redis version was last seen equal to `version` (time.monotonic()).
@@ -85,14 +88,54 @@ def _pricing_version() -> object:
         return object()  # equal to nothing: never a hit
 
 
-def _pricing_load(version: object) -> PricingMenu:
-    products = Product.objects.prefetch_related(
-        "variations", Prefetch("option_groups", queryset=OptionGroup.objects.all())
+def _choice(row: Variation | Option) -> MenuChoice:
+    return MenuChoice(row.id, row.name, row.price_delta, row.is_available)
+
+
+def catalogue_build(products: dict[int, Product], options: dict[int, Option]) -> Catalogue:
+    """The plain-data menu `shared.cart` checks carts against, from prefetched rows
+    (built once per load of the pricing copy, not per placement)."""
+    by_group: dict[int, list[MenuChoice]] = {}
+    for option in sorted(options.values(), key=lambda o: (o.position, o.name)):
+        by_group.setdefault(option.group_id, []).append(_choice(option))
+    return Catalogue(
+        {
+            product.id: MenuProduct(
+                id=product.id,
+                name=product.name,
+                base_price=product.base_price,
+                currency=product.currency,
+                is_available=product.is_available,
+                variation_required=product.variation_required,
+                variations=tuple(_choice(v) for v in product.variations.all()),
+                groups=tuple(
+                    MenuGroup(
+                        group.id,
+                        group.name,
+                        group.min_selections,
+                        group.max_selections,
+                        tuple(by_group.get(group.id, ())),
+                    )
+                    for group in product.option_groups.all()
+                ),
+            )
+            for product in products.values()
+        }
     )
-    options = Option.objects.select_related("group")
+
+
+def _pricing_load(version: object) -> PricingMenu:
+    products = {
+        product.id: product
+        for product in Product.objects.prefetch_related(
+            "variations", Prefetch("option_groups", queryset=OptionGroup.objects.all())
+        )
+    }
+    options = {option.id: option for option in Option.objects.select_related("group")}
     return PricingMenu(
-        products={product.id: product for product in products},
-        options={option.id: option for option in options},
+        products=products,
+        options=options,
+        catalogue=catalogue_build(products, options),
         version=version,
         expires=time.monotonic() + _ttl(),
         checked=time.monotonic(),

@@ -45,6 +45,7 @@ class ProductSerializer(serializers.ModelSerializer):
             "is_available",
             "allergens",
             "variation_required",
+            "variation_label",
             "variations",
             "option_groups",
         ]
@@ -69,6 +70,7 @@ class ProductCreateSerializer(serializers.Serializer):
         child=serializers.CharField(max_length=40), required=False, default=list, max_length=20
     )
     variation_required = serializers.BooleanField(required=False, default=True)
+    variation_label = serializers.CharField(max_length=40, required=False, default="Choice")
     option_group_ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
         required=False,
@@ -85,6 +87,7 @@ class ProductUpdateSerializer(serializers.Serializer):
     allergens = serializers.ListField(
         child=serializers.CharField(max_length=40), required=False, max_length=20
     )
+    variation_label = serializers.CharField(max_length=40, required=False)
 
 
 class PriceAvailabilitySerializer(serializers.Serializer):

@@ -16,24 +16,43 @@ SEED_OPTION_GROUPS: list[tuple[str, int, int, list[tuple[str, int]]]] = [
     ("Extra shot", 0, 1, [("Extra shot", 60)]),
 ]
 
-# (category, product, base price, variation required, [(variation, delta)], [option groups])
+# (category, product, base price, variation required, variation label,
+#  [(variation, delta)], [option groups])
 DRINK_GROUPS = ["Size", "Milk", "Extra shot"]
-SEED_PRODUCTS: list[tuple[str, str, int, bool, list[tuple[str, int]], list[str]]] = [
+SEED_PRODUCTS: list[tuple[str, str, int, bool, str, list[tuple[str, int]], list[str]]] = [
     (
         "Coffee",
         "Latte",
         400,
         False,
+        "Flavour",
         [("Pumpkin Spice", 50), ("Vanilla", 30), ("Hazelnut", 40)],
         DRINK_GROUPS,
     ),
-    ("Coffee", "Espresso", 250, True, [("Single", 0), ("Double", 100)], ["Size", "Extra shot"]),
-    ("Coffee", "Macchiato", 400, False, [("Caramel", 50), ("Vanilla", 30)], DRINK_GROUPS),
+    (
+        "Coffee",
+        "Espresso",
+        250,
+        True,
+        "Shot",
+        [("Single", 0), ("Double", 100)],
+        ["Size", "Extra shot"],
+    ),
+    (
+        "Coffee",
+        "Macchiato",
+        400,
+        False,
+        "Flavour",
+        [("Caramel", 50), ("Vanilla", 30)],
+        DRINK_GROUPS,
+    ),
     (
         "Coffee",
         "Iced Coffee",
         350,
         True,
+        "Style",
         [("Regular", 0), ("Sweetened", 30), ("Extra Ice", 20)],
         DRINK_GROUPS,
     ),
@@ -42,6 +61,7 @@ SEED_PRODUCTS: list[tuple[str, str, int, bool, list[tuple[str, int]], list[str]]
         "Donuts",
         200,
         True,
+        "Flavour",
         [("Glazed", 0), ("Jelly", 30), ("Boston Cream", 50)],
         [],
     ),
@@ -77,9 +97,15 @@ def menu_seed() -> int:
             )
             created += new
     categories: dict[str, Category] = {}
-    for position, (category_name, name, price, required, variations, group_names) in enumerate(
-        SEED_PRODUCTS
-    ):
+    for position, (
+        category_name,
+        name,
+        price,
+        required,
+        label,
+        variations,
+        group_names,
+    ) in enumerate(SEED_PRODUCTS):
         if category_name not in categories:
             categories[category_name], new = Category.objects.get_or_create(
                 name=category_name, defaults={"position": len(categories)}
@@ -91,6 +117,7 @@ def menu_seed() -> int:
                 "category": categories[category_name],
                 "base_price": price,
                 "variation_required": required,
+                "variation_label": label,
                 "allergens": SEED_ALLERGENS.get(name, []),
                 "position": position,
             },
@@ -108,7 +135,15 @@ def menu_seed() -> int:
     return created
 
 
-PRODUCT_FIELDS = {"name", "description", "base_price", "is_available", "allergens", "position"}
+PRODUCT_FIELDS = {
+    "name",
+    "description",
+    "base_price",
+    "is_available",
+    "allergens",
+    "position",
+    "variation_label",
+}
 
 
 @transaction.atomic
@@ -122,6 +157,7 @@ def product_create(
     is_available: bool = True,
     allergens: list[str] | None = None,
     variation_required: bool = True,
+    variation_label: str = "Choice",
     option_group_ids: list[int] | None = None,
 ) -> Product:
     """A new product; raises InvalidInput for an unknown category or option group
@@ -149,6 +185,7 @@ def product_create(
         is_available=is_available,
         allergens=allergens or [],
         variation_required=variation_required,
+        variation_label=variation_label,
     )
     product.option_groups.set(groups)
     return product
@@ -157,7 +194,7 @@ def product_create(
 @transaction.atomic
 def product_update(*, product_id: int, changes: dict[str, Any]) -> Product:
     """Change a product's own fields (name, description, base_price, is_available,
-    allergens, position); raises NotFound or InvalidInput."""
+    allergens, position, variation_label); raises NotFound or InvalidInput."""
     product = Product.objects.select_for_update().filter(id=product_id).first()
     if product is None:
         raise NotFound(f"No product {product_id}.")

@@ -11,6 +11,7 @@ from rest_framework import serializers
 from order_site.orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
 from order_site.orders.services import ADVANCE_TARGETS
 from order_site.payments.services import DEFAULT_PAYMENT_METHOD
+from shared.cart import EMPTY_MESSAGE, LINES_CAP_MESSAGE, MAX_LINES, MAX_OPTIONS, errors_flatten
 from shared.pricing import MAX_QUANTITY, MIN_QUANTITY
 
 MAX_ID = 2**63 - 1
@@ -18,22 +19,39 @@ ADVANCE_CHOICES = [str(status) for status in ADVANCE_TARGETS]
 PAYMENT_METHOD = re.compile(r"^(?:[0-9 ]{12,23}|pm_[A-Za-z0-9_]{1,60})$")
 
 
+class JsonIntegerField(serializers.IntegerField):
+    """A JSON integer only: `true`, `"3"` and `3.0` are refused, as the BFF's price
+    preview refuses them (shared/cart.py), instead of being coerced."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if type(data) is not int:
+            self.fail("invalid")
+        return int(super().to_internal_value(data))
+
+
 class LineInputSerializer(serializers.Serializer):
-    product_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-    variation_id = serializers.IntegerField(
+    product_id = JsonIntegerField(min_value=1, max_value=MAX_ID)
+    variation_id = JsonIntegerField(
         min_value=1, max_value=MAX_ID, required=False, allow_null=True, default=None
     )
     option_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        child=JsonIntegerField(min_value=1, max_value=MAX_ID),
         required=False,
         default=list,
-        max_length=20,
+        max_length=MAX_OPTIONS,
     )
-    quantity = serializers.IntegerField(min_value=MIN_QUANTITY, max_value=MAX_QUANTITY)
+    quantity = JsonIntegerField(min_value=MIN_QUANTITY, max_value=MAX_QUANTITY)
 
 
 class PlaceOrderInputSerializer(serializers.Serializer):
-    lines = serializers.ListField(child=LineInputSerializer(), min_length=1, max_length=50)
+    # The order-level caps (shared/cart.py); the total number of items is checked with
+    # the menu (shared.cart.cart_check), the same check the BFF's preview makes.
+    lines = serializers.ListField(
+        child=LineInputSerializer(),
+        min_length=1,
+        max_length=MAX_LINES,
+        error_messages={"min_length": EMPTY_MESSAGE, "max_length": LINES_CAP_MESSAGE},
+    )
     # The card as typed (sandbox test cards) or a provider token such as `pm_card_visa`;
     # it goes to the payment provider only, never into the order or its events.
     payment_method = serializers.RegexField(
@@ -45,7 +63,6 @@ class PlaceOrderInputSerializer(serializers.Serializer):
 
 LINE_KEYS = frozenset(LineInputSerializer._declared_fields)
 PLACE_KEYS = frozenset(PlaceOrderInputSerializer._declared_fields)
-MAX_LINES, MAX_OPTIONS = 50, 20
 
 
 def place_order_input(data: Any) -> dict[str, Any]:
@@ -56,13 +73,16 @@ def place_order_input(data: Any) -> dict[str, Any]:
     whole field tree on every call, a large part of a placement's cost. Anything else —
     every error, every value DRF would coerce — goes to the serializer, which stays
     the one judge of what is wrong and how it is told (`tests/order/orders/
-    test_place_input.py` holds the two to the same answers).
+    test_place_input.py` holds the two to the same answers); its errors are named flat
+    (`lines[0].quantity`), in the words the BFF's preview uses (shared/cart.py).
     """
     fast = _place_order_input_canonical(data)
     if fast is not None:
         return fast
     serializer = PlaceOrderInputSerializer(data=data)
-    serializer.is_valid(raise_exception=True)
+    if not serializer.is_valid():
+        # Named as the BFF's price preview names them (`lines[0].quantity`).
+        raise serializers.ValidationError(errors_flatten(serializer.errors))
     return dict(serializer.validated_data)
 
 

@@ -16,7 +16,6 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from order_site.menu.models import Option, Product
 from order_site.menu.selectors import pricing_menu
 from order_site.orders.models import (
     TRANSITIONS,
@@ -28,14 +27,12 @@ from order_site.orders.models import (
 from order_site.outbox.models import OutboxEvent
 from order_site.outbox.services import outbox_event_new, outbox_record
 from order_site.users.principals import Principal
+from shared.cart import LINES_CAP_MESSAGE, MAX_LINES, CartInvalid, CartLine, cart_check
 from shared.db import KeyBlocks, rows_insert_together, rows_stamp
 from shared.events import ORDER_EVENTS_TOPIC
-from shared.pricing import PricedLine, PricingError, price_order
 from shared.problems import Conflict, DomainError, InvalidInput, NotFound
 
 logger = logging.getLogger("coffeeshop.order.orders")
-
-MAX_LINES = 50
 
 # Keys of the rows a placement writes, reserved a block at a time: a placement is then
 # one statement (rows_insert_together), with a key round trip once per 64 orders.
@@ -90,107 +87,44 @@ class _PricedRequest:
 
 
 def _price_lines(lines: Sequence[LineRequest]) -> _PricedRequest:
-    """Check every line against the menu and price it; raises InvalidInput naming
-    each offending field (`lines[0].product_id` …)."""
-    if not lines:
-        raise InvalidInput("An order needs at least one line.", errors={"lines": ["Empty."]})
-    if len(lines) > MAX_LINES:
-        raise InvalidInput(
-            f"At most {MAX_LINES} lines.", errors={"lines": [f"At most {MAX_LINES} lines."]}
-        )
+    """Check every line against the menu and price it with the validator the BFF's
+    price preview uses (`shared.cart`); raises InvalidInput naming each offending
+    field (`lines[0].product_id` …) with the same words as the preview."""
+    if len(lines) > MAX_LINES:  # before the menu is even read
+        raise InvalidInput(LINES_CAP_MESSAGE, errors={"lines": [LINES_CAP_MESSAGE]})
     menu = pricing_menu(
         product_ids={line.product_id for line in lines},
         option_ids={oid for line in lines for oid in line.option_ids},
     )
-    products, options = menu.products, menu.options
-    errors: dict[str, list[str]] = {}
-    built: list[tuple[OrderLine, PricedLine]] = []
-    for index, line in enumerate(lines):
-        where = f"lines[{index}]"
-        product = products.get(line.product_id)
-        if product is None:
-            errors[f"{where}.product_id"] = [f"Unknown product {line.product_id}."]
-            continue
-        if not product.is_available:
-            errors[f"{where}.product_id"] = [f"{product.name} is not available."]
-            continue
-        line_errors = _check_line(product, line, options)
-        if line_errors:
-            errors.update({f"{where}.{name}": msgs for name, msgs in line_errors.items()})
-            continue
-        variation = next((v for v in product.variations.all() if v.id == line.variation_id), None)
-        chosen = [options[oid] for oid in line.option_ids]
-        order_line = OrderLine(
-            product=product,
-            product_name=product.name,
-            variation=variation,
-            variation_name=variation.name if variation else "",
-            base_price=product.base_price,
-            variation_delta=variation.price_delta if variation else 0,
-            options=[
-                {"id": o.id, "group": o.group.name, "name": o.name, "price_delta": o.price_delta}
-                for o in chosen
-            ],
-            quantity=line.quantity,
-        )
-        priced = PricedLine(
-            base_price=product.base_price,
-            quantity=line.quantity,
-            variation_delta=order_line.variation_delta,
-            option_deltas=tuple(o.price_delta for o in chosen),
-            currency=product.currency,
-        )
-        built.append((order_line, priced))
-    if errors:
-        raise InvalidInput("Some lines cannot be ordered.", errors=errors)
     try:
-        price = price_order([priced for _, priced in built])
-    except PricingError as err:
-        raise InvalidInput(str(err), errors={"lines": [str(err)]}) from None
-    for (order_line, _), line_price in zip(built, price.lines, strict=True):
-        order_line.unit_price = line_price.unit_price
-        order_line.line_total = line_price.line_total
-    return _PricedRequest([ol for ol, _ in built], price.total, price.currency)
-
-
-def _check_line(
-    product: Product, line: LineRequest, options: dict[int, Option]
-) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
-    variations = {v.id: v for v in product.variations.all()}
-    if line.variation_id is not None:
-        variation = variations.get(line.variation_id)
-        if variation is None:
-            errors["variation_id"] = [f"{product.name} has no variation {line.variation_id}."]
-        elif not variation.is_available:
-            errors["variation_id"] = [f"{variation.name} is not available."]
-    elif product.variation_required and any(v.is_available for v in variations.values()):
-        names = ", ".join(v.name for v in variations.values() if v.is_available)
-        errors["variation_id"] = [f"Choose one of: {names}."]
-    groups = {g.id: g for g in product.option_groups.all()}
-    counts = dict.fromkeys(groups, 0)
-    option_errors: list[str] = []
-    if len(set(line.option_ids)) != len(line.option_ids):
-        option_errors.append("An option is chosen twice.")
-    for option_id in line.option_ids:
-        option = options.get(option_id)
-        if option is None or option.group_id not in groups:
-            option_errors.append(f"{product.name} has no option {option_id}.")
-        elif not option.is_available:
-            option_errors.append(f"{option.name} is not available.")
-        else:
-            counts[option.group_id] += 1
-    for group_id, group in groups.items():
-        if not group.min_selections <= counts[group_id] <= group.max_selections:
-            if group.min_selections == group.max_selections:
-                option_errors.append(f"Choose exactly {group.min_selections} {group.name}.")
-            else:
-                option_errors.append(
-                    f"Choose {group.min_selections} to {group.max_selections} {group.name}."
-                )
-    if option_errors:
-        errors["option_ids"] = option_errors
-    return errors
+        checked = cart_check(
+            lines=[
+                CartLine(line.product_id, line.quantity, line.variation_id, line.option_ids)
+                for line in lines
+            ],
+            catalogue=menu.catalogue,
+        )
+    except CartInvalid as err:
+        raise InvalidInput(err.detail, errors=err.errors) from None
+    order_lines = [
+        OrderLine(
+            product_id=line.product.id,
+            product_name=line.product.name,
+            variation_id=line.variation.id if line.variation else None,
+            variation_name=line.variation.name if line.variation else "",
+            base_price=line.product.base_price,
+            variation_delta=line.variation.price_delta if line.variation else 0,
+            options=[
+                {"id": o.id, "group": g.name, "name": o.name, "price_delta": o.price_delta}
+                for g, o in line.options
+            ],
+            quantity=line.line.quantity,
+            unit_price=line.unit_price,
+            line_total=line.line_total,
+        )
+        for line in checked.lines
+    ]
+    return _PricedRequest(order_lines, checked.total, checked.currency)
 
 
 def _find_placement(customer_id: int, idempotency_key: str) -> Order | None:

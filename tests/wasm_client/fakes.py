@@ -23,6 +23,7 @@ MENU: dict[str, Any] = {
                     "base_price": 320,
                     "is_available": True,
                     "allergens": ["milk"],
+                    "variation_label": "Size",
                     "variations": [
                         {"id": 1, "name": "Small", "price_delta": 0, "is_available": True},
                         {"id": 2, "name": "Large", "price_delta": 80, "is_available": True},

@@ -57,6 +57,35 @@ def test_seeded_prices_match_the_menu_card(menu):
     assert list(product("Donuts").option_groups.all()) == []
 
 
+def test_each_product_names_its_variations_so_no_two_groups_of_choices_share_a_name(
+    menu, client_for
+):
+    products = [p for c in client_for(None).get("/api/menu/").json() for p in c["products"]]
+
+    assert {p["name"]: p["variation_label"] for p in products} == {
+        "Latte": "Flavour",
+        "Espresso": "Shot",
+        "Macchiato": "Flavour",
+        "Iced Coffee": "Style",
+        "Donuts": "Flavour",
+    }
+    for p in products:
+        names = [p["variation_label"], *(g["name"] for g in p["option_groups"])]
+        assert len(set(names)) == len(names), p["name"]
+
+
+def test_a_manager_renames_a_products_group_of_variations(menu, client_for, manager):
+    response = client_for(manager).patch(
+        f"/api/menu/products/{product('Espresso').id}/",
+        {"variation_label": "Shots"},
+        format="json",
+    )
+
+    assert response.status_code == 200
+    assert response.json()["variation_label"] == "Shots"
+    assert product("Espresso").variation_label == "Shots"
+
+
 def test_anyone_reads_the_menu_with_variations_and_options(menu, client_for):
     response = client_for(None).get("/api/menu/")
 

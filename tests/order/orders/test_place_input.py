@@ -17,6 +17,7 @@ from order_site.orders.serializers import (
     place_order_input,
 )
 from order_site.payments.services import DEFAULT_PAYMENT_METHOD
+from shared.cart import MAX_LINES
 from shared.pricing import MAX_QUANTITY, MIN_QUANTITY
 
 
@@ -79,7 +80,9 @@ bodies = st.one_of(
         {"lines": st.lists(lines, max_size=4)},
         optional={"payment_method": methods, "note": values},
     ),
-    st.fixed_dictionaries({"lines": st.lists(lines, min_size=49, max_size=52)}),
+    st.fixed_dictionaries(
+        {"lines": st.lists(lines, min_size=MAX_LINES - 1, max_size=MAX_LINES + 2)}
+    ),
     values,
 )
 

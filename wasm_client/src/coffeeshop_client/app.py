@@ -452,6 +452,14 @@ class App:
             )
             self.render()
 
+    async def do_clear_group(self, data: dict[str, str]) -> None:
+        product = self._product()
+        if product is not None and self.state.selection is not None:
+            self.state.selection = customize.clear_group(
+                product, self.state.selection, _int(data.get("id"))
+            )
+            self.render()
+
     async def do_selection_quantity(self, data: dict[str, str]) -> None:
         if self.state.selection is not None:
             change = _int(data.get("by"))

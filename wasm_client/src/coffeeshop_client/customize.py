@@ -17,9 +17,15 @@ class Selection:
 
 
 def default_selection(product: Product) -> Selection:
-    """The first available size, and for each group that requires a choice, its
-    first available options up to the minimum."""
-    variation = next((v.id for v in product.variations if v.is_available), None)
+    """What the menu card prices and its "Add" puts in the cart: the first available
+    variation only when one is required (a plain Latte needs none), and for each group
+    that requires a choice its first available options up to the minimum; optional
+    groups start empty ("None")."""
+    variation = (
+        next((v.id for v in product.variations if v.is_available), None)
+        if product.variation_required
+        else None
+    )
     chosen: list[int] = []
     for group in product.option_groups:
         available = [o.id for o in group.options if o.is_available]
@@ -33,6 +39,9 @@ def _in_group(group: OptionGroup, option_ids: tuple[int, ...]) -> list[int]:
 
 
 def choose_variation(product: Product, selection: Selection, variation_id: int) -> Selection:
+    """Choose a variation; `0` chooses none, where none is required."""
+    if variation_id == 0:
+        return selection if product.variation_required else replace(selection, variation_id=None)
     variation = product.variation(variation_id)
     if variation is None or not variation.is_available:
         return selection
@@ -63,6 +72,20 @@ def toggle_option(product: Product, selection: Selection, option_id: int) -> Sel
     return replace(selection, option_ids=tuple(sorted(current)))
 
 
+def clear_group(product: Product, selection: Selection, group_id: int) -> Selection:
+    """The "None" choice of an optional group: nothing chosen in it."""
+    group = next((g for g in product.option_groups if g.id == group_id), None)
+    if group is None or group.min > 0:
+        return selection
+    ids = {o.id for o in group.options}
+    return replace(selection, option_ids=tuple(o for o in selection.option_ids if o not in ids))
+
+
+def is_optional_single_choice(group: OptionGroup) -> bool:
+    """Shown as radio buttons with a "None" first."""
+    return group.is_single_choice and group.min == 0
+
+
 def set_quantity(selection: Selection, quantity: int) -> Selection:
     return replace(selection, quantity=clamp_quantity(quantity))
 
@@ -75,7 +98,10 @@ def problems(product: Product, selection: Selection) -> list[str]:
     if product.variations:
         variation = product.variation(selection.variation_id)
         if variation is None:
-            found.append("Choose a size.")
+            if selection.variation_id is not None or (
+                product.variation_required and any(v.is_available for v in product.variations)
+            ):
+                found.append(f"Choose a {product.variation_label.lower()}.")
         elif not variation.is_available:
             found.append(f"{variation.name} is not available right now.")
     for group in product.option_groups:
@@ -90,6 +116,10 @@ def problems(product: Product, selection: Selection) -> list[str]:
             if option is not None and not option.is_available:
                 found.append(f"{option.name} is not available right now.")
     return found
+
+
+def variation_hint(product: Product) -> str:
+    return "Choose 1" if product.variation_required else "Optional"
 
 
 def group_hint(group: OptionGroup) -> str:

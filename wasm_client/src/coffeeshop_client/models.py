@@ -120,6 +120,10 @@ class Product:
     allergens: tuple[str, ...] = ()
     variations: tuple[Choice, ...] = ()
     option_groups: tuple[OptionGroup, ...] = ()
+    # Whether one of the variations must be chosen (a plain Latte needs none), and the
+    # name its group of choices goes by ("Flavour", "Shot" …).
+    variation_required: bool = True
+    variation_label: str = "Choice"
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Product:
@@ -132,6 +136,8 @@ class Product:
             allergens=tuple(str(a) for a in data.get("allergens") or ()),
             variations=tuple(Choice.from_json(v) for v in data.get("variations") or ()),
             option_groups=tuple(OptionGroup.from_json(g) for g in data.get("option_groups") or ()),
+            variation_required=bool(data.get("variation_required", True)),
+            variation_label=str(data.get("variation_label") or "Choice"),
         )
 
     def variation(self, variation_id: int | None) -> Choice | None:

@@ -264,6 +264,16 @@ def active_orders(state: State) -> Markup:
     )
 
 
+def card_price(product: Product, currency: str) -> int:
+    """The price of what the card's "Add" puts in the cart (the default choice): the
+    price shown is the price charged."""
+    selection = customize.default_selection(product)
+    priced = prices.price_line(
+        product, selection.variation_id, selection.option_ids, selection.quantity, currency
+    )
+    return priced[0] if priced else product.base_price
+
+
 def product_card(product: Product, currency: str) -> Markup:
     sold_out = not product.is_available
     return h(
@@ -285,7 +295,7 @@ def product_card(product: Product, currency: str) -> Markup:
             h(
                 "span",
                 {"class_": "price", "data_testid": "menu-price"},
-                money(product.base_price, currency),
+                money(card_price(product, currency), currency),
             ),
             h("span", {"class_": "sold-out"}, "Sold out")
             if sold_out
@@ -326,11 +336,37 @@ def product_page(state: State) -> Markup:
     currency = state.menu.currency
     parts: list[Markup] = []
     if product.variations:
+        # Each group of choices is a fieldset named by its own legend, from the menu's
+        # data ("Flavour", "Size" …), so a screen reader tells the groups apart.
+        none_variation = (
+            []
+            if product.variation_required
+            else [
+                choice_input(
+                    "radio",
+                    "variation-none",
+                    "variation",
+                    "None",
+                    "",
+                    checked=selection.variation_id is None,
+                    disabled=False,
+                    action="choose-variation",
+                    value=0,
+                )
+            ]
+        )
         parts.append(
             h(
                 "fieldset",
-                {"class_": "choices"},
-                h("legend", None, "Size"),
+                {"class_": "choices", "data_testid": "choice-group"},
+                h(
+                    "legend",
+                    {"id": "legend-variation"},
+                    product.variation_label,
+                    " ",
+                    h("span", {"class_": "hint"}, customize.variation_hint(product)),
+                ),
+                none_variation,
                 [
                     choice_input(
                         "radio",
@@ -348,18 +384,38 @@ def product_page(state: State) -> Markup:
             )
         )
     for grp in product.option_groups:
-        kind = "radio" if grp.is_single_choice and grp.min >= 1 else "checkbox"
+        optional_radio = customize.is_optional_single_choice(grp)
+        kind = "radio" if grp.is_single_choice else "checkbox"
+        in_group = {o.id for o in grp.options}
+        none_option = (
+            [
+                choice_input(
+                    "radio",
+                    f"group-{grp.id}-none",
+                    f"group-{grp.id}",
+                    "None",
+                    "",
+                    checked=not in_group.intersection(selection.option_ids),
+                    disabled=False,
+                    action="clear-group",
+                    value=grp.id,
+                )
+            ]
+            if optional_radio
+            else []
+        )
         parts.append(
             h(
                 "fieldset",
-                {"class_": "choices"},
+                {"class_": "choices", "data_testid": "choice-group"},
                 h(
                     "legend",
-                    None,
+                    {"id": f"legend-group-{grp.id}"},
                     grp.name,
                     " ",
                     h("span", {"class_": "hint"}, customize.group_hint(grp)),
                 ),
+                none_option,
                 [
                     choice_input(
                         kind,
