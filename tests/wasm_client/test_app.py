@@ -438,3 +438,24 @@ def test_the_menu_shows_my_orders_in_progress():
 
     assert 'data-testid="active-order" data-order-id="a-0001"' in platform.view_html
     assert "b-0002" not in platform.view_html
+
+
+def test_when_the_payment_lands_the_order_page_offers_cancel_with_the_time_left():
+    app, bff, platform = make("#/orders/ord-0001")
+    app.clock = lambda: PAID_AT + 30
+    bff.on("GET", "/api/orders/ord-0001", (200, order_json(status="pending_payment")))
+
+    async def scenario():
+        await app.start()
+        placed = order_json(status="placed", cancellable_until=WINDOW_END)
+        bff.on("GET", "/api/orders/ord-0001", (200, placed))
+        platform.streams[0].on_event(
+            json.dumps({"order_id": "ord-0001", "status": "placed", "at": "x"})
+        )
+        for _ in range(3):
+            await asyncio.sleep(0)
+
+    asyncio.run(scenario())
+
+    assert 'data-status="placed"' in platform.view_html
+    assert "1:30 left to cancel for a full refund." in platform.view_html

@@ -419,7 +419,8 @@ class App:
         known = self.state.orders.get(order_id)
         if known is not None and known.status == status:
             return
-        needs_details = known is None or status == "payment_failed"
+        # Paid: the order now says until when it can be cancelled (its countdown).
+        needs_details = known is None or status in ("payment_failed", "placed")
         if needs_details and (
             order_id == self.state.placed_order_id
             or self.state.route.params.get("id") == order_id
