@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from order_site.menu.models import Option, Product
@@ -407,6 +407,13 @@ class CancelWindowClosed(Conflict):
     slug, title = "cancel-window-closed", "Too late to cancel here"
 
 
+class PaymentInProgress(Conflict):
+    slug, title = "payment-in-progress", "Payment in progress"
+
+
+CANCEL_LOCK_WAIT_MS = 2000
+
+
 @transaction.atomic
 def order_cancel(*, order_id: int, actor: Principal, reason: str = "") -> Order:
     """Cancel an order.
@@ -416,11 +423,21 @@ def order_cancel(*, order_id: int, actor: Principal, reason: str = "") -> Order:
     order within `ORDER_CANCEL_WINDOW_SECONDS` of paying, until a barista starts it;
     a manager may cancel while `pending_payment` or `placed`. Cancelling a paid order
     requests its full refund, once (the refund's key derives from the order). Raises
-    NotFound for someone else's order, CancelWindowClosed (409) after the window, or
-    IllegalTransition (409) once preparation started or it is already cancelled;
-    nothing changes then.
+    NotFound for someone else's order, CancelWindowClosed (409) after the window,
+    PaymentInProgress (409) while its charge is at the provider for more than
+    CANCEL_LOCK_WAIT_MS, or IllegalTransition (409) once preparation started or it is
+    already cancelled; nothing changes then.
     """
-    order = _locked(order_id)
+    # A charge holds the order's lock while the provider answers (`order_chargeable`):
+    # wait for it a little, not for the whole provider timeout.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL lock_timeout = '{CANCEL_LOCK_WAIT_MS}ms'")
+    try:
+        order = _locked(order_id)
+    except OperationalError:
+        raise PaymentInProgress(
+            "The payment for this order is being taken right now. Try again in a few seconds."
+        ) from None
     if order.customer_id != actor.user_id and not actor.is_manager:
         raise NotFound(f"No order {order_id}.")
     if order.status == OrderStatus.PLACED and not actor.is_manager:

@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 
 from order_site.orders.models import Order
-from order_site.orders.services import order_cancel
+from order_site.orders.services import PaymentInProgress, order_cancel
 from order_site.payments.models import Payment, Refund
 from order_site.payments.services import payment_request
 from order_site.payments.tasks import payment_charge_task, payment_refund_task
@@ -181,6 +181,37 @@ def test_a_cancel_during_the_charge_waits_for_it_and_then_refunds_it_once(
     payment_refund_task.apply(args=[refund.id])
     [charged] = provider_charges(provider_api, order.id)
     assert (charged["amount"], charged["amount_refunded"]) == (500, 500)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cancel_while_the_charge_is_slow_at_the_provider_is_409_and_changes_nothing(
+    make_order: Any, provider_api: httpx.Client
+) -> None:
+    order = make_order(total=500)
+    payment = payment_request(
+        order_id=order.id, amount=500, currency="EUR", payment_method="pm_card_visa"
+    )
+    provider_api.post("/sandbox/config", json={"latency_ms": 4000})
+
+    def charge() -> None:
+        try:
+            payment_charge_task.apply(args=[payment.id])
+        finally:
+            connection.close()
+
+    charging = threading.Thread(target=charge)
+    charging.start()
+    time.sleep(0.5)
+    actor = Principal(order.customer_id, frozenset({"customer"}))
+    with pytest.raises(PaymentInProgress) as raised:
+        order_cancel(order_id=order.id, actor=actor)
+    charging.join(15)
+
+    assert raised.value.status == 409
+    assert "being taken right now" in raised.value.detail
+    order.refresh_from_db()
+    assert order.status == "placed"  # the charge went through; the cancel changed nothing
+    assert not Refund.objects.filter(order_id=order.id).exists()
 
 
 def test_a_paid_order_cancelled_twice_by_its_customer_is_refunded_once(
