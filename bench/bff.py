@@ -36,7 +36,7 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.order import hammer, mint_token, percentile, wait_until_charged  # noqa: E402
+from bench.order import TEST_TOKEN, hammer, mint_token, percentile, wait_until_charged  # noqa: E402
 from devstack.base import free_port  # noqa: E402
 from devstack.browser import CHROMIUM_ARGS, ensure_chromium  # noqa: E402
 from devstack.cli import demo_password  # noqa: E402
@@ -165,7 +165,7 @@ def main() -> int:
         def place_direct(client: httpx.Client, worker: int, n: int) -> bool:
             response = client.post(
                 f"{order}/api/orders/",
-                json={"lines": [line]},
+                json={"lines": [line], "payment_method": TEST_TOKEN},
                 headers={
                     "Authorization": f"Bearer {token}",
                     "X-Acting-User": str(acting["id"]),
@@ -179,7 +179,7 @@ def main() -> int:
             session, csrf = session_for(worker)
             response = session.post(
                 "/api/orders",
-                json={"lines": [line]},
+                json={"lines": [line], "payment_method": TEST_TOKEN},
                 headers={"X-CSRF-Token": csrf, "Idempotency-Key": f"bff-{run}-{worker}-{n}"},
             )
             return response.status_code == 201

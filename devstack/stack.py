@@ -166,6 +166,10 @@ SITE_SECRETS: dict[str, dict[str, Callable[[], str]]] = {
 }
 
 
+def _constant(value: str) -> Callable[[], str]:
+    return lambda: value
+
+
 @dataclass
 class PartStatus:
     name: str
@@ -274,14 +278,28 @@ class Stack:
         return path.read_text().strip()
 
     def _payment_provider_key(self) -> str:
-        """The sandbox provider's API key: a 0600 file the sandbox reads, copied into Vault."""
-        path = self.state / "secrets" / "payment_provider_key"
+        """The sandbox provider's secret API key: a 0600 file the sandbox reads, copied
+        into Order's Vault secrets (only Order charges)."""
+        return self._key_file("payment_provider_key", "sk_test_")
+
+    def _payment_publishable_key(self) -> str:
+        """The sandbox provider's publishable key (`pk_…`, tokenization only): a file the
+        sandbox reads, copied into the BFF's Vault secrets, which hands it to browsers."""
+        return self._key_file("payment_publishable_key", "pk_test_")
+
+    def _key_file(self, name: str, prefix: str) -> str:
+        path = self.state / "secrets" / name
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             path.parent.chmod(0o700)
-            path.write_text("sk_test_" + _token())
+            path.write_text(prefix + _token())
             path.chmod(0o600)
         return path.read_text().strip()
+
+    def bff_origins(self) -> list[str]:
+        """The origins a browser may load the web client from (the BFF's)."""
+        bff = self.ports["bff"]
+        return [f"http://{HOST}:{bff}", f"http://localhost:{bff}"]
 
     # ---- infrastructure -----------------------------------------------------------------
     def check_ports(self, parts: list[str]) -> None:
@@ -377,6 +395,8 @@ class Stack:
         if self.payments.alive():
             return
         self._payment_provider_key()
+        self._payment_publishable_key()
+        origins = [arg for origin in self.bff_origins() for arg in ("--allowed-origin", origin)]
         self.payments = spawn(
             "payments",
             [
@@ -389,6 +409,9 @@ class Stack:
                 str(self.state / "payments"),
                 "--key-file",
                 str(self.state / "secrets" / "payment_provider_key"),
+                "--publishable-key-file",
+                str(self.state / "secrets" / "payment_publishable_key"),
+                *origins,
             ],
             state_dir=self.state,
             env={"PYTHONPATH": str(REPO_ROOT)},
@@ -411,8 +434,14 @@ class Stack:
     def provision(self) -> None:
         """Per site: its secrets and AppRole in OpenBao, its own PostgreSQL role and database."""
         redis_password = self._redis_password()
-        payment_key = self._payment_provider_key()
+        # The sandbox reads its keys from the state folder; each site's Vault secrets get
+        # the one it needs: Order the secret key, the BFF the publishable one.
+        provider_keys = {
+            "order": {"payment_provider_key": self._payment_provider_key()},
+            "bff": {"payment_publishable_key": self._payment_publishable_key()},
+        }
         for site in SITES:
+            keys = provider_keys.get(site, {})
             self.progress(site, "provisioning secrets (OpenBao AppRole) and database")
             creds = self.openbao.ensure_site(
                 site,
@@ -421,19 +450,17 @@ class Stack:
                     "database_password": _token,
                     "redis_password": lambda: redis_password,
                     **SITE_SECRETS.get(site, {}),
-                    # The sandbox provider's key; only Order calls the provider.
-                    **({"payment_provider_key": lambda: payment_key} if site == "order" else {}),
+                    **{name: _constant(value) for name, value in keys.items()},
                 },
                 extra_read_paths=[IDENTITY_KEYS_PATH] if site == "identity" else [],
             )
             if site == "identity":
                 self.ensure_identity_keys(creds.values)
-            if site == "order" and creds.values.get("payment_provider_key") != payment_key:
-                # The sandbox reads its key from the state folder; keep Vault in step with it.
+            stale = {name: v for name, v in keys.items() if creds.values.get(name) != v}
+            if stale:
+                # Keep Vault in step with the sandbox's key files.
                 self.openbao.admin_client().secrets.kv.v2.patch(
-                    path=f"coffeeshop/{site}",
-                    secret={"payment_provider_key": payment_key},
-                    mount_point="secret",
+                    path=f"coffeeshop/{site}", secret=stale, mount_point="secret"
                 )
             if creds.values.get("redis_password") != redis_password:
                 # The Redis password lives in the state folder; keep Vault in step with it.
@@ -535,6 +562,9 @@ class Stack:
             env[f"{other.upper()}_URL"] = f"http://{HOST}:{self.ports[other]}"
         if site == "order":
             env["PAYMENT_PROVIDER_URL"] = f"http://{HOST}:{self.ports['payments']}"
+        if site == "bff":
+            # Where browsers tokenize cards (CSP connect-src, GET /api/config).
+            env["PAYMENT_PROVIDER_PUBLIC_URL"] = f"http://{HOST}:{self.ports['payments']}"
         return env
 
     def manage(

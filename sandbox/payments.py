@@ -5,12 +5,28 @@ exercise real HTTP with the same failure modes a real provider has: declines by
 test card, server errors, latency, idempotency keys and refunds. Plain standard
 library (`http.server`), no Django: it is not part of any site.
 
-API (JSON bodies; every `/v1` and `/sandbox` call needs `Authorization: Bearer <key>`):
+API (JSON bodies; every `/v1` and `/sandbox` call needs `Authorization: Bearer <key>`,
+the secret key `sk_…`, except tokenization, which also takes the publishable key):
 
+- `POST /v1/payment_methods` `{type: "card", card: {number, exp_month, exp_year, cvc}}`
+  with the publishable key `pk_…` (from the browser, as Stripe.js does) or the secret
+  one: checks the number (digits, length, Luhn), the expiry (not in the past) and the
+  CVC (3 digits, 4 for American Express), and answers a PaymentMethod
+  `{id: "pm_…", card: {brand, last4, exp_month, exp_year}}`. A bad field is a 402
+  `card_error` naming it in `param` (`number`, `exp_month`, `exp_year`, `cvc`), its
+  message never repeating the number. Only the test cards below tokenize (a real
+  number is declined, as in Stripe's test mode); the token remembers which test card
+  it was, never the number. A token pays one payment intent (repeating that same
+  idempotent request replays it) and, unused, expires after
+  `SANDBOX_PAYMENTS_TOKEN_TTL_S` (default 86400 s). CORS: only the origins given by
+  `--allowed-origin` (the BFF's) may call it from a browser.
+- `GET /v1/payment_methods/<id>` (secret key).
 - `POST /v1/payment_intents` `{amount, currency, payment_method, metadata?, description?}`
-  creates and confirms an intent at once (Stripe's `confirm=true`). 200 with the
-  intent when the card is charged; 402 `card_error` with the failed intent when it
-  is declined; 500 `api_error` for the processing-error card.
+  creates and confirms an intent at once (Stripe's `confirm=true`); `payment_method`
+  is a token, never a card number. 200 with the intent (its `payment_method_details`
+  give brand and last four, which Stripe puts on the charge) when the card is
+  charged; 402 `card_error` with the failed intent when it is declined; 500
+  `api_error` for the processing-error card.
 - `GET /v1/payment_intents/<id>`, `GET /v1/payment_intents?metadata[order_id]=7&status=…`
 - `GET /v1/charges?payment_intent=…&metadata[k]=v&status=…`: every charge attempt;
   successful charges are what a customer pays.
@@ -27,11 +43,13 @@ or end in a 5xx store nothing, so a retry with the same key executes again. Wher
 Stripe answers 409 to a request whose key is still executing, the sandbox makes the
 second request wait for the first and then replays its answer.
 
-Test cards (as Stripe's, https://docs.stripe.com/testing), by number or `pm_card_*` token:
+Test cards (as Stripe's, https://docs.stripe.com/testing): tokenize the number, or use
+Stripe's fixed test token (reusable, never expires) straight away:
 
-| card | token | outcome |
+| card | fixed token | outcome of a charge |
 | --- | --- | --- |
 | 4242424242424242 | pm_card_visa | succeeds |
+| 5555555555554444 | pm_card_mastercard | succeeds |
 | 4000000000000002 | pm_card_chargeDeclined | 402 (generic_decline) |
 | 4000000000009995 | pm_card_chargeDeclinedInsufficientFunds | 402 (insufficient_funds) |
 | 4000000000000119 | pm_card_chargeDeclinedProcessingError | 500 processing_error |
@@ -42,7 +60,8 @@ move money; reads always answer): `SANDBOX_PAYMENTS_LATENCY_MS` (each is that sl
 `fail_next` (the next N do). `/sandbox/stats` counts `requests` (every `/v1` call),
 `writes` (the POSTs) and `injected_failures`.
 
-Run: `python -m sandbox.payments --port N --data DIR --key-file F`.
+Run: `python -m sandbox.payments --port N --data DIR --key-file F
+[--publishable-key-file F] [--allowed-origin https://shop.example]...`.
 """
 
 from __future__ import annotations
@@ -74,16 +93,29 @@ DECLINED = "4000000000000002"
 INSUFFICIENT_FUNDS = "4000000000009995"
 PROCESSING_ERROR = "4000000000000119"
 SUCCEEDS = "4242424242424242"
+SUCCEEDS_MASTERCARD = "5555555555554444"
+# What each test card does when charged; a token keeps this name, never the number.
+OUTCOMES = {
+    SUCCEEDS: "succeeds",
+    SUCCEEDS_MASTERCARD: "succeeds",
+    DECLINED: "generic_decline",
+    INSUFFICIENT_FUNDS: "insufficient_funds",
+    PROCESSING_ERROR: "processing_error",
+}
 TOKENS = {
     "pm_card_visa": SUCCEEDS,
+    "pm_card_mastercard": SUCCEEDS_MASTERCARD,
     "pm_card_chargeDeclined": DECLINED,
     "pm_card_chargeDeclinedInsufficientFunds": INSUFFICIENT_FUNDS,
     "pm_card_chargeDeclinedProcessingError": PROCESSING_ERROR,
 }
 DECLINES = {
-    DECLINED: ("generic_decline", "Your card was declined."),
-    INSUFFICIENT_FUNDS: ("insufficient_funds", "Your card has insufficient funds."),
+    "generic_decline": ("generic_decline", "Your card was declined."),
+    "insufficient_funds": ("insufficient_funds", "Your card has insufficient funds."),
 }
+TOKEN_TTL_SECONDS = 86400
+_TOKEN_RE = re.compile(r"^pm_[A-Za-z0-9_]{1,60}\Z")
+_PAYMENT_METHOD_PATH = re.compile(r"^/v1/payment_methods/(pm_[A-Za-z0-9_]+)$")
 MAX_BODY = 64 * 1024
 _CURRENCY_RE = re.compile(r"^[a-z]{3}$")
 _INTENT_PATH = re.compile(r"^/v1/payment_intents/(pi_[A-Za-z0-9]+)$")
@@ -150,7 +182,7 @@ class Ledger:
     814 MiB as Python dicts and 12.7 s to load; this way 179 MiB and 3.6 s.
     """
 
-    KINDS = ("payment_intent", "charge", "refund")
+    KINDS = ("payment_intent", "charge", "refund", "payment_method")
     KEY_LOCKS = 256
 
     def __init__(self, data_dir: Path) -> None:
@@ -236,6 +268,11 @@ class Ledger:
         return self._key_locks[int.from_bytes(digest[:4], "big") % self.KEY_LOCKS]
 
 
+def _public_method(method: dict[str, Any]) -> dict[str, Any]:
+    """A PaymentMethod as the API shows it (without the sandbox's bookkeeping)."""
+    return {k: v for k, v in method.items() if k not in ("sandbox_outcome", "used_by")}
+
+
 def _compact(obj: dict[str, Any]) -> bytes:
     return json.dumps(obj, separators=(",", ":")).encode()
 
@@ -269,14 +306,100 @@ def _positive_int(body: dict[str, Any], name: str, *, required: bool = True) -> 
     return value
 
 
+def card_error(code: str, message: str, param: str) -> ApiError:
+    """Stripe's answer to a card it can't take: 402 `card_error` naming the field."""
+    return ApiError(402, "card_error", code, message, param=param)
+
+
+def luhn_valid(number: str) -> bool:
+    total = 0
+    for index, ch in enumerate(reversed(number)):
+        value = int(ch) * (2 if index % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
+def card_brand(number: str) -> str:
+    if number.startswith("4"):
+        return "visa"
+    if number[:2] in {"51", "52", "53", "54", "55"} or "2221" <= number[:4] <= "2720":
+        return "mastercard"
+    if number[:2] in {"34", "37"}:
+        return "amex"
+    return "unknown"
+
+
+def _card_int(card: dict[str, Any], name: str, code: str, message: str) -> int:
+    value = card.get(name)
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise card_error(code, message, name)
+    return value
+
+
+def card_checked(card: Any, *, now: time.struct_time | None = None) -> dict[str, Any]:
+    """The card's number, expiry and CVC checked as a provider checks them.
+
+    Returns `{number, exp_month, exp_year, cvc}` clean; raises a 402 card_error naming
+    the first bad field. No message repeats what was sent.
+    """
+    if not isinstance(card, dict):
+        raise invalid("parameter_missing", "Missing required param: card.", "card")
+    raw = card.get("number")
+    number = "".join(raw.split()).replace("-", "") if isinstance(raw, str) else ""
+    if not number.isdigit() or not 12 <= len(number) <= 19 or not luhn_valid(number):
+        raise card_error("incorrect_number", "Your card number is incorrect.", "number")
+    month = _card_int(
+        card, "exp_month", "invalid_expiry_month", "Your card's expiration month is invalid."
+    )
+    if not 1 <= month <= 12:
+        raise card_error(
+            "invalid_expiry_month", "Your card's expiration month is invalid.", "exp_month"
+        )
+    year = _card_int(
+        card, "exp_year", "invalid_expiry_year", "Your card's expiration year is invalid."
+    )
+    if 0 <= year < 100:
+        year += 2000
+    today = now or time.gmtime()
+    if not today.tm_year <= year <= today.tm_year + 50:
+        if year < today.tm_year:
+            raise card_error("expired_card", "Your card has expired.", "exp_year")
+        raise card_error(
+            "invalid_expiry_year", "Your card's expiration year is invalid.", "exp_year"
+        )
+    if (year, month) < (today.tm_year, today.tm_mon):
+        raise card_error("expired_card", "Your card has expired.", "exp_month")
+    cvc = card.get("cvc")
+    digits = 4 if card_brand(number) == "amex" else 3
+    if not isinstance(cvc, str) or not cvc.isdigit() or len(cvc) != digits:
+        raise card_error("invalid_cvc", "Your card's security code is invalid.", "cvc")
+    return {"number": number, "exp_month": month, "exp_year": year, "cvc": cvc}
+
+
 class PaymentSandbox:
     """The provider's behaviour, independent of HTTP plumbing."""
 
-    def __init__(self, *, data_dir: Path, api_key: str, knobs: Knobs | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        data_dir: Path,
+        api_key: str,
+        knobs: Knobs | None = None,
+        publishable_key: str = "",
+        allowed_origins: Iterable[str] = (),
+        token_ttl: int = TOKEN_TTL_SECONDS,
+    ) -> None:
         if not api_key:
             raise ValueError("the sandbox needs an API key")
+        if publishable_key and publishable_key == api_key:
+            raise ValueError("the publishable key must differ from the secret key")
         self.ledger = Ledger(data_dir)
         self.api_key = api_key
+        self.publishable_key = publishable_key
+        self.allowed_origins = frozenset(o.rstrip("/") for o in allowed_origins)
+        self.token_ttl = token_ttl
         self.knobs = knobs or Knobs()
         self.stats = {"requests": 0, "writes": 0, "injected_failures": 0}
         self._stats_lock = threading.Lock()
@@ -341,9 +464,11 @@ class PaymentSandbox:
         self, path: str, body: dict[str, Any], idempotency_key: str | None
     ) -> tuple[int, dict[str, Any], bool]:
         """Run a POST, honouring the idempotency key. Returns (status, body, replayed)."""
-        execute = {"/v1/payment_intents": self._create_intent, "/v1/refunds": self._refund}.get(
-            path
-        )
+        execute = {
+            "/v1/payment_intents": self._create_intent,
+            "/v1/refunds": self._refund,
+            "/v1/payment_methods": self._tokenize,
+        }.get(path)
         if execute is None:
             raise ApiError(
                 404, "invalid_request_error", "resource_missing", f"Unrecognized URL: POST {path}"
@@ -384,6 +509,11 @@ class PaymentSandbox:
 
     def _validate(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         metadata = _metadata(body)
+        if path == "/v1/payment_methods":
+            kind = body.get("type", "card")
+            if kind != "card":
+                raise invalid("parameter_invalid", "type must be card.", "type")
+            return {"card": card_checked(body.get("card")), "metadata": metadata}
         if path == "/v1/refunds":
             intent_id = body.get("payment_intent")
             if not isinstance(intent_id, str) or not intent_id:
@@ -399,7 +529,17 @@ class PaymentSandbox:
             raise invalid("parameter_invalid", "currency must be a 3-letter ISO code", "currency")
         method = body.get("payment_method")
         if not isinstance(method, str) or not method:
-            raise invalid("parameter_missing", "Missing required param: payment_method.")
+            raise invalid(
+                "parameter_missing", "Missing required param: payment_method.", "payment_method"
+            )
+        if not _TOKEN_RE.match(method):
+            # Never repeated back: it may be a card number.
+            raise invalid(
+                "parameter_invalid",
+                "payment_method must be a PaymentMethod id (pm_…), never a card number; "
+                "tokenize the card with POST /v1/payment_methods.",
+                "payment_method",
+            )
         description = body.get("description", "")
         return {
             "amount": amount,
@@ -409,9 +549,68 @@ class PaymentSandbox:
             "description": str(description),
         }
 
+    def _tokenize(self, req: dict[str, Any]) -> Outcome:
+        card = req["card"]
+        outcome = OUTCOMES.get(card["number"])
+        if outcome is None:
+            raise card_error(
+                "card_declined",
+                "Your card was declined. The sandbox takes only test cards.",
+                "number",
+            )
+        now = int(time.time())
+        method = {
+            "id": _new_id("pm"),
+            "object": "payment_method",
+            "type": "card",
+            "card": {
+                "brand": card_brand(card["number"]),
+                "last4": card["number"][-4:],
+                "exp_month": card["exp_month"],
+                "exp_year": card["exp_year"],
+            },
+            "created": now,
+            "expires_at": now + self.token_ttl,
+            "metadata": req["metadata"],
+            # The sandbox's own bookkeeping (not shown): which test card, and the intent
+            # that used the token.
+            "sandbox_outcome": outcome,
+            "used_by": None,
+        }
+        return Outcome(200, _public_method(method), {"payment_method": [method]})
+
+    def _resolve_method(self, token: str, now: int) -> tuple[str, dict[str, Any] | None]:
+        """The outcome a token's card has and, for a one-off token, its stored object;
+        raises a 400 for an unknown, expired or already used token."""
+        if token in TOKENS:
+            return OUTCOMES[TOKENS[token]], None
+        method = self.ledger.get("payment_method", token)
+        if method is None:
+            raise invalid("resource_missing", f"No such PaymentMethod: '{token}'", "payment_method")
+        if method["used_by"] is not None:
+            raise invalid(
+                "payment_method_unexpected_state",
+                "This PaymentMethod was already used to pay; tokenize the card again.",
+                "payment_method",
+            )
+        if now > method["expires_at"]:
+            raise invalid(
+                "payment_method_unexpected_state",
+                "This PaymentMethod has expired; tokenize the card again.",
+                "payment_method",
+            )
+        return method["sandbox_outcome"], method
+
     def _create_intent(self, req: dict[str, Any]) -> Outcome:
-        card = TOKENS.get(req["payment_method"], req["payment_method"]).replace(" ", "")
-        if card == PROCESSING_ERROR:
+        now = int(time.time())
+        outcome, method = self._resolve_method(req["payment_method"], now)
+        if method is None:
+            number = TOKENS[req["payment_method"]]
+            details = {"brand": card_brand(number), "last4": number[-4:]}
+        else:
+            details = {"brand": method["card"]["brand"], "last4": method["card"]["last4"]}
+        method_details = {"type": "card", "card": details}
+        if outcome == "processing_error":
             # Nothing is stored: the provider failed before it could charge.
             return Outcome(
                 500,
@@ -424,11 +623,8 @@ class PaymentSandbox:
                     }
                 },
             )
-        now = int(time.time())
         intent_id, charge_id = _new_id("pi"), _new_id("ch")
-        decline = DECLINES.get(card)
-        if decline is None and card != SUCCEEDS:
-            decline = ("incorrect_number", "Your card number is incorrect.")
+        decline = DECLINES.get(outcome)
         charge = {
             "id": charge_id,
             "object": "charge",
@@ -441,7 +637,8 @@ class PaymentSandbox:
             "status": "succeeded" if decline is None else "failed",
             "refunded": False,
             "failure_code": None if decline is None else "card_declined",
-            "card_last4": card[-4:],
+            "payment_method": req["payment_method"],
+            "payment_method_details": method_details,
         }
         intent = {
             "id": intent_id,
@@ -453,10 +650,15 @@ class PaymentSandbox:
             "metadata": req["metadata"],
             "created": now,
             "latest_charge": charge_id,
+            "payment_method": req["payment_method"],
+            "payment_method_details": method_details,
             "status": "succeeded" if decline is None else "requires_payment_method",
             "last_payment_error": None,
         }
-        objects = {"payment_intent": [intent], "charge": [charge]}
+        objects: dict[str, list[dict[str, Any]]] = {"payment_intent": [intent], "charge": [charge]}
+        if method is not None:
+            method["used_by"] = intent_id  # single use: no other intent can take it
+            objects["payment_method"] = [method]
         if decline is None:
             return Outcome(200, intent, objects)
         decline_code, message = decline
@@ -554,16 +756,43 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._handle("POST")
 
+    def do_OPTIONS(self) -> None:
+        """CORS preflight (Fetch standard): only tokenization, only from allowed origins."""
+        path = urlsplit(self.path).path.rstrip("/")
+        cors = self._cors_headers()
+        if path != "/v1/payment_methods" or cors is None:
+            self._send(403, {"error": {"type": "invalid_request_error", "code": "cors"}})
+            return
+        cors.update(
+            {
+                "Access-Control-Allow-Methods": "POST",
+                "Access-Control-Allow-Headers": "Authorization, Content-Type",
+                "Access-Control-Max-Age": "600",
+            }
+        )
+        self._send(204, None, cors)
+
+    def _cors_headers(self) -> dict[str, str] | None:
+        """The CORS answer headers for an allowed `Origin`, else None (the browser then
+        keeps the answer from the page)."""
+        origin = self.headers.get("Origin", "")
+        if not origin or origin.rstrip("/") not in self.server.app.allowed_origins:
+            return None
+        return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+
     def _handle(self, method: str) -> None:
         app = self.server.app
         parts = urlsplit(self.path)
         path = parts.path.rstrip("/") or "/"
+        # Only tokenization is open to browsers (and so to the publishable key).
+        tokenizing = method == "POST" and path == "/v1/payment_methods"
+        cors = self._cors_headers() if tokenizing else None
         try:
             body = self._body() if method == "POST" else {}
             if path == "/healthz" and method == "GET":
                 self._send(200, {"status": "ok"})
                 return
-            self._authenticate()
+            self._authenticate(publishable=tokenizing)
             if path == "/sandbox/config":
                 self._send(200, app.configure(body) if method == "POST" else app.config())
                 return
@@ -578,11 +807,14 @@ class Handler(BaseHTTPRequestHandler):
             if method == "POST":
                 key = self.headers.get("Idempotency-Key")
                 status, answer, replayed = app.post(path, body, key)
-                self._send(status, answer, {"Idempotent-Replayed": "true"} if replayed else None)
+                headers = dict(cors or {})
+                if replayed:
+                    headers["Idempotent-Replayed"] = "true"
+                self._send(status, answer, headers)
                 return
             self._send(200, self._read(path, parse_qsl(parts.query)))
         except ApiError as err:
-            self._send(err.status, err.body)
+            self._send(err.status, err.body, cors)
         except Exception:
             logger.exception("sandbox error on %s %s", method, path)
             self._send(500, {"error": {"type": "api_error", "code": "internal", "message": "?"}})
@@ -596,10 +828,16 @@ class Handler(BaseHTTPRequestHandler):
         }
         if path in listings:
             return app.listing(listings[path], query)
-        for pattern, kind in ((_INTENT_PATH, "payment_intent"), (_REFUND_PATH, "refund")):
+        for pattern, kind in (
+            (_INTENT_PATH, "payment_intent"),
+            (_REFUND_PATH, "refund"),
+            (_PAYMENT_METHOD_PATH, "payment_method"),
+        ):
             match = pattern.match(path)
             if match:
                 obj = app.ledger.get(kind, match.group(1))
+                if obj is not None and kind == "payment_method":
+                    obj = _public_method(obj)
                 if obj is None:
                     raise ApiError(
                         404,
@@ -612,12 +850,23 @@ class Handler(BaseHTTPRequestHandler):
             404, "invalid_request_error", "resource_missing", f"Unrecognized URL: {path}"
         )
 
-    def _authenticate(self) -> None:
+    def _authenticate(self, *, publishable: bool = False) -> None:
+        """The secret key, or (`publishable`: tokenization only) the publishable key."""
+        app = self.server.app
         header = self.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(
-            token.strip().encode(), self.server.app.api_key.encode()
-        ):
+        sent = token.strip().encode()
+        ok = hmac.compare_digest(sent, app.api_key.encode())
+        if publishable and app.publishable_key:
+            ok = hmac.compare_digest(sent, app.publishable_key.encode()) or ok
+        elif app.publishable_key and hmac.compare_digest(sent, app.publishable_key.encode()):
+            raise ApiError(
+                403,
+                "invalid_request_error",
+                "secret_key_required",
+                "This API call cannot be made with a publishable API key.",
+            )
+        if scheme.lower() != "bearer" or not ok:
             raise ApiError(
                 401,
                 "invalid_request_error",
@@ -641,9 +890,9 @@ class Handler(BaseHTTPRequestHandler):
         return data
 
     def _send(
-        self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+        self, status: int, body: dict[str, Any] | None, headers: dict[str, str] | None = None
     ) -> None:
-        data = json.dumps(body).encode()
+        data = json.dumps(body).encode() if body is not None else b""
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -678,10 +927,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--data", type=Path, required=True, help="folder of the journal")
     parser.add_argument("--key-file", type=Path, required=True, help="file holding the API key")
+    parser.add_argument(
+        "--publishable-key-file",
+        type=Path,
+        help="file holding the publishable key (pk_…) browsers tokenize cards with",
+    )
+    parser.add_argument(
+        "--allowed-origin",
+        action="append",
+        default=[],
+        help="a browser origin allowed to tokenize cards (CORS), e.g. the BFF's; repeatable",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
     api_key = args.key_file.read_text().strip()
-    app = PaymentSandbox(data_dir=args.data, api_key=api_key, knobs=knobs_from_env())
+    publishable = args.publishable_key_file.read_text().strip() if args.publishable_key_file else ""
+    app = PaymentSandbox(
+        data_dir=args.data,
+        api_key=api_key,
+        knobs=knobs_from_env(),
+        publishable_key=publishable,
+        allowed_origins=args.allowed_origin,
+        token_ttl=int(os.environ.get("SANDBOX_PAYMENTS_TOKEN_TTL_S", str(TOKEN_TTL_SECONDS))),
+    )
     server = SandboxServer(args.port, app)
 
     def stop(*_: Any) -> None:

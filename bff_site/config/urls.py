@@ -17,6 +17,7 @@ urlpatterns = [
     path("auth/callback", auth.callback, name="callback"),
     path("auth/logout", auth.logout, name="logout"),
     path("api/session", auth.session_summary, name="session"),
+    path("api/config", apis.client_config, name="config"),
     path("api/menu", apis.menu, name="menu"),
     path("api/cart/price", apis.cart_price, name="cart-price"),
     path("api/orders", apis.order_list_or_place, name="orders"),

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET, require_POST
@@ -66,6 +67,21 @@ def menu(request: HttpRequest, user: dict[str, Any] | None) -> HttpResponse:
     if stale:
         response["Warning"] = '110 - "Response is stale: Order is unavailable"'
     return response
+
+
+@require_GET
+@api(signed_in=False)
+def client_config(request: HttpRequest, user: dict[str, Any] | None) -> HttpResponse:
+    """What the web client needs to take a card: the payment provider's public URL and
+    publishable key (Stripe.js style; docs/decisions.md "Card data"). Public by design."""
+    return JsonResponse(
+        {
+            "payments": {
+                "provider_url": settings.PAYMENT_PROVIDER_PUBLIC_URL,
+                "publishable_key": settings.PAYMENT_PUBLISHABLE_KEY,
+            }
+        }
+    )
 
 
 @require_POST

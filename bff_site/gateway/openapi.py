@@ -77,6 +77,11 @@ SCHEMAS: dict[str, Any] = {
             "currency": STR,
             "created_at": {"type": "string", "format": "date-time"},
             "lines": {"type": "array", "items": {"type": "object"}},
+            "cancellable_until": {
+                "type": ["string", "null"],
+                "format": "date-time",
+                "description": "Until when the customer may cancel this paid order",
+            },
         },
     },
     "Session": {
@@ -112,6 +117,12 @@ def _op(
 ORDERS = {"type": "object", "properties": {"results": {"type": "array", "items": _ref("Order")}}}
 PATHS: dict[str, Any] = {
     "/api/session": {"get": _op("Who is signed in, and the CSRF token", _json(_ref("Session")))},
+    "/api/config": {
+        "get": _op(
+            "Where the browser tokenizes cards: the payment provider's URL and publishable key",
+            _json({"type": "object"}),
+        )
+    },
     "/api/menu": {
         "get": _op(
             "The menu (cached; stale while Order is down)",
@@ -149,8 +160,14 @@ PATHS: dict[str, Any] = {
                 "type": "object",
                 "properties": {
                     "lines": {"type": "array", "items": _ref("Line")},
-                    "payment_method": STR,
+                    "payment_method": {
+                        "type": "string",
+                        "pattern": "^pm_[A-Za-z0-9_]{1,60}$",
+                        "description": "The payment provider's token for the card, never "
+                        "a card number",
+                    },
                 },
+                "required": ["lines", "payment_method"],
             },
             params=[
                 *CSRF,

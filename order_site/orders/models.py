@@ -51,6 +51,8 @@ class Order(models.Model):
     response_status = models.PositiveSmallIntegerField()
     response_body = models.JSONField()
     payment_reference = models.CharField(max_length=255, blank=True, default="")
+    # When the payment was captured: the customer's cancel window runs from here.
+    paid_at = models.DateTimeField(null=True, blank=True)
     refund_reference = models.CharField(max_length=255, blank=True, default="")
     refunded_at = models.DateTimeField(null=True, blank=True)
     failure_reason = models.CharField(max_length=255, blank=True, default="")

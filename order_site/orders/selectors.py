@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.db.models import QuerySet
 
-from order_site.orders.models import QUEUE_STATUSES, Order
+from order_site.orders.models import QUEUE_STATUSES, Order, OrderStatus
 from order_site.users.principals import Principal
 from shared.problems import NotFound
 
@@ -30,3 +33,13 @@ def order_get(*, order_id: int, viewer: Principal) -> Order:
 def order_queue() -> QuerySet[Order]:
     """The barista queue: placed, in preparation and ready orders, oldest first."""
     return _with_lines(Order.objects.filter(status__in=QUEUE_STATUSES)).order_by("created_at", "id")
+
+
+def order_cancellable_until(order: Order) -> datetime | None:
+    """Until when the customer may cancel a paid order themselves (and be refunded):
+    `ORDER_CANCEL_WINDOW_SECONDS` after paying while it is `placed`; None when that
+    does not apply (not paid, or a barista started it). An unpaid order can be
+    cancelled at any time before its charge."""
+    if order.status != OrderStatus.PLACED or order.paid_at is None:
+        return None
+    return order.paid_at + timedelta(seconds=settings.ORDER_CANCEL_WINDOW_SECONDS)

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC
 from typing import Any
 
 from rest_framework import serializers
 
 from order_site.orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
+from order_site.orders.selectors import order_cancellable_until
 from order_site.orders.services import ADVANCE_TARGETS
-from order_site.payments.services import DEFAULT_PAYMENT_METHOD
+from order_site.payments.services import PAYMENT_TOKEN, PAYMENT_TOKEN_HELP
 from shared.cart import EMPTY_MESSAGE, LINES_CAP_MESSAGE, MAX_LINES, MAX_OPTIONS, errors_flatten
 from shared.pricing import MAX_QUANTITY, MIN_QUANTITY
 
 MAX_ID = 2**63 - 1
 ADVANCE_CHOICES = [str(status) for status in ADVANCE_TARGETS]
-PAYMENT_METHOD = re.compile(r"^(?:[0-9 ]{12,23}|pm_[A-Za-z0-9_]{1,60})$")
 
 
 class JsonIntegerField(serializers.IntegerField):
@@ -52,12 +51,16 @@ class PlaceOrderInputSerializer(serializers.Serializer):
         max_length=MAX_LINES,
         error_messages={"min_length": EMPTY_MESSAGE, "max_length": LINES_CAP_MESSAGE},
     )
-    # The card as typed (sandbox test cards) or a provider token such as `pm_card_visa`;
-    # it goes to the payment provider only, never into the order or its events.
+    # The payment provider's token for the card (`pm_…`, docs/decisions.md "Card
+    # data"); required, no default. A card number is refused without being echoed.
     payment_method = serializers.RegexField(
-        PAYMENT_METHOD,
-        required=False,
-        default=DEFAULT_PAYMENT_METHOD,
+        PAYMENT_TOKEN,
+        error_messages={
+            "required": "A payment method is required: " + PAYMENT_TOKEN_HELP,
+            "invalid": PAYMENT_TOKEN_HELP,
+            "blank": PAYMENT_TOKEN_HELP,
+            "null": PAYMENT_TOKEN_HELP,
+        },
     )
 
 
@@ -121,11 +124,9 @@ def _place_order_input_canonical(data: Any) -> dict[str, Any] | None:
                 "quantity": quantity,
             }
         )
-    method = data.get("payment_method", DEFAULT_PAYMENT_METHOD)
-    if type(method) is not str or method != method.strip():
-        return None
-    if not PAYMENT_METHOD.search(method):
-        return None
+    method = data.get("payment_method")
+    if type(method) is not str or not PAYMENT_TOKEN.match(method):
+        return None  # missing or not a token: DRF names the field
     return {"lines": lines, "payment_method": method}
 
 
@@ -174,6 +175,7 @@ class OrderSerializer(serializers.ModelSerializer):
     history = StatusChangeSerializer(many=True, source="status_changes")
     refunded = serializers.SerializerMethodField()
     failure_reason = serializers.SerializerMethodField()
+    cancellable_until = serializers.SerializerMethodField()
 
     class Meta:
         model = Order
@@ -189,6 +191,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "history",
             "refunded",
             "failure_reason",
+            "cancellable_until",
         ]
 
     def get_refunded(self, order: Order) -> bool:
@@ -197,6 +200,11 @@ class OrderSerializer(serializers.ModelSerializer):
     def get_failure_reason(self, order: Order) -> str | None:
         """Why the payment failed (the provider's words), else null."""
         return order.failure_reason or None
+
+    def get_cancellable_until(self, order: Order) -> str | None:
+        """Until when its customer may still cancel this paid order (ISO 8601), else null."""
+        until = order_cancellable_until(order)
+        return _DATETIME.to_representation(until) if until else None
 
 
 # DRF's own ISO 8601 rendering, built once, in UTC (the site's TIME_ZONE) named here
@@ -254,4 +262,10 @@ def render_order(order: Order) -> dict[str, Any]:
         ],
         "refunded": bool(order.refund_reference),
         "failure_reason": order.failure_reason or None,
+        "cancellable_until": _until(order),
     }
+
+
+def _until(order: Order) -> str | None:
+    until = order_cancellable_until(order)
+    return _DATETIME.to_representation(until) if until else None

@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from order_site.menu.selectors import pricing_menu
@@ -24,6 +25,7 @@ from order_site.orders.models import (
     OrderStatus,
     OrderStatusChange,
 )
+from order_site.orders.selectors import order_cancellable_until
 from order_site.outbox.models import OutboxEvent
 from order_site.outbox.services import outbox_event_new, outbox_record
 from order_site.users.principals import Principal
@@ -147,16 +149,17 @@ def order_place(
     fingerprint: str,
     lines: Sequence[LineRequest],
     render: Callable[[Order], dict[str, Any]],
-    payment_method: str | None = None,
+    payment_method: str,
 ) -> PlacementResult:
     """Place an order once per (customer, idempotency key).
 
     A retry with the same key and fingerprint replays the first answer (even when
     many retries race: the unique key lets one insert win, the others wait for it
     and replay); the same key with another fingerprint raises IdempotencyKeyReused
-    (422). Raises InvalidInput naming the field for lines the menu cannot serve;
-    nothing is written then. On success the order is `pending_payment`, its
-    `order.placed` event is in the outbox and the charge is requested.
+    (422). Raises InvalidInput naming the field for lines the menu cannot serve or a
+    `payment_method` that is not a provider token; nothing is written then. On
+    success the order is `pending_payment`, its `order.placed` event is in the outbox
+    and the charge is requested.
     """
     # No look-up first: the unique (customer, key) constraint decides. A retry fails
     # the insert below (waiting for the first placement to commit) and replays it.
@@ -205,7 +208,7 @@ def order_place(
         order_id=order.id,
         amount=order.total,
         currency=order.currency,
-        **({"payment_method": payment_method} if payment_method else {}),
+        payment_method=payment_method,
     )
     payment.id = keys[Payment][0]
     try:
@@ -334,20 +337,59 @@ def order_advance(*, order_id: int, to_status: str, actor: Principal) -> Order:
     return order
 
 
+class CancelWindowClosed(Conflict):
+    slug, title = "cancel-window-closed", "Too late to cancel here"
+
+
+class PaymentInProgress(Conflict):
+    slug, title = "payment-in-progress", "Payment in progress"
+
+
+CANCEL_LOCK_WAIT_MS = 2000
+
+
 @transaction.atomic
 def order_cancel(*, order_id: int, actor: Principal, reason: str = "") -> Order:
     """Cancel an order.
 
-    Its customer may cancel while it is `pending_payment`; a manager may cancel it
-    while `pending_payment` or `placed`, and cancelling a paid (`placed`) order
-    requests its refund. Raises NotFound for someone else's order, Forbidden, or
-    IllegalTransition (409) once preparation started; nothing changes then.
+    Its customer may cancel while it is `pending_payment` (its charge then never
+    runs: `payment_charge` checks the order under its lock), and a paid (`placed`)
+    order within `ORDER_CANCEL_WINDOW_SECONDS` of paying, until a barista starts it;
+    a manager may cancel while `pending_payment` or `placed`. Cancelling a paid order
+    requests its full refund, once (the refund's key derives from the order). Raises
+    NotFound for someone else's order, CancelWindowClosed (409) after the window,
+    PaymentInProgress (409) while its charge is at the provider for more than
+    CANCEL_LOCK_WAIT_MS, or IllegalTransition (409) once preparation started or it is
+    already cancelled; nothing changes then.
     """
-    order = _locked(order_id)
+    # A charge holds the order's lock while the provider answers (`order_chargeable`):
+    # wait for it a little, not for the whole provider timeout.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL lock_timeout = '{CANCEL_LOCK_WAIT_MS}ms'")
+    try:
+        order = _locked(order_id)
+    except OperationalError:
+        raise PaymentInProgress(
+            "The payment for this order is being taken right now. Try again in a few seconds."
+        ) from None
     if order.customer_id != actor.user_id and not actor.is_manager:
         raise NotFound(f"No order {order_id}.")
     if order.status == OrderStatus.PLACED and not actor.is_manager:
-        raise Forbidden("A paid order can only be cancelled (and refunded) by a manager.")
+        until = order_cancellable_until(order)
+        if until is None or timezone.now() > until:
+            window = settings.ORDER_CANCEL_WINDOW_SECONDS
+            raise CancelWindowClosed(
+                f"A paid order can be cancelled here for {_duration(window)} after paying; "
+                "that time has passed. Please ask at the counter.",
+                cancellable_until=until.isoformat() if until else None,
+            )
+    if order.status == OrderStatus.IN_PREPARATION and not actor.is_manager:
+        raise IllegalTransition(
+            "A barista has started this order, so it can no longer be cancelled here. "
+            "Please ask at the counter.",
+            current_status=order.status,
+            requested_status=OrderStatus.CANCELLED,
+        )
     was_paid = order.status == OrderStatus.PLACED
     _transition(
         order,
@@ -369,6 +411,13 @@ def order_cancel(*, order_id: int, actor: Principal, reason: str = "") -> Order:
     return order
 
 
+def _duration(seconds: int) -> str:
+    if seconds % 60 == 0 and seconds >= 60:
+        minutes = seconds // 60
+        return f"{minutes} minute" + ("s" if minutes != 1 else "")
+    return f"{seconds} second" + ("s" if seconds != 1 else "")
+
+
 def _request_refund(order: Order) -> None:
     from order_site.payments.services import payment_refund_request
 
@@ -376,6 +425,15 @@ def _request_refund(order: Order) -> None:
 
 
 # ---- payment outcomes (called by order_site.payments) ----------------------------------
+
+
+def order_chargeable(*, order_id: int) -> bool:
+    """Whether the order's charge may run: locks the order (inside the caller's
+    transaction, held until it commits) and answers False once it is cancelled or
+    gone. `payment_charge` asks this before calling the provider, so a cancel that
+    committed first stops the charge, and a cancel that comes later waits for it."""
+    order = Order.objects.select_for_update().filter(id=order_id).first()
+    return order is not None and order.status != OrderStatus.CANCELLED
 
 
 @transaction.atomic
@@ -386,12 +444,13 @@ def order_mark_paid(*, order_id: int, payment_reference: str) -> Order:
     order = _locked(order_id)
     if order.status == OrderStatus.PENDING_PAYMENT:
         order.payment_reference = payment_reference
+        order.paid_at = timezone.now()
         _transition(
             order,
             OrderStatus.PLACED,
             actor_id=None,
             note="payment captured",
-            also=["payment_reference"],
+            also=["payment_reference", "paid_at"],
             event=("order.paid", {"payment_reference": payment_reference}),
         )
     elif order.status == OrderStatus.CANCELLED and not order.payment_reference:

@@ -16,15 +16,20 @@ class PaymentStatus(models.TextChoices):
     REQUESTED = "requested", "Requested"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
+    # The order was cancelled before the charge ran: the provider was never asked.
+    CANCELLED = "cancelled", "Cancelled"
 
 
 class Payment(models.Model):
     order_id = models.BigIntegerField(db_index=True)
     amount = models.PositiveIntegerField()  # smallest currency unit
     currency = models.CharField(max_length=3)
-    # A provider payment-method token chosen at checkout (the sandbox takes test card
-    # numbers as tokens, as Stripe takes pm_card_visa); never a real card number.
-    payment_method = models.CharField(max_length=64)
+    # The provider's payment-method token (`pm_…`) the browser got for the card at
+    # checkout (docs/decisions.md "Card data"): never a card number, which a constraint
+    # below holds. Brand and last four come from the provider's answer to the charge.
+    payment_token = models.CharField(max_length=64)
+    card_brand = models.CharField(max_length=16, blank=True, default="")
+    card_last4 = models.CharField(max_length=4, blank=True, default="")
     status = models.CharField(
         max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.REQUESTED
     )
@@ -65,6 +70,14 @@ class Payment(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(currency__regex=r"^[A-Z]{3}$"), name="payments_payment_currency_iso"
+            ),
+            models.CheckConstraint(
+                condition=Q(payment_token__regex=r"^pm_[A-Za-z0-9_]+$"),  # noqa: S106 - a pattern
+                name="payments_payment_token_is_a_token",
+            ),
+            models.CheckConstraint(
+                condition=Q(card_last4__regex=r"^([0-9]{4})?$"),
+                name="payments_payment_card_last4_digits",
             ),
             models.CheckConstraint(
                 condition=~Q(status=PaymentStatus.SUCCEEDED) | ~Q(provider_reference=""),

@@ -33,6 +33,9 @@ class ChargeResult:
     reference: str  # the provider's id of the payment (the intent), also when declined
     failure_code: str = ""
     failure_reason: str = ""
+    # What the provider says the token was: never the number itself.
+    card_brand: str = ""
+    card_last4: str = ""
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,7 @@ class SandboxProvider:
         )
         body = _body(response)
         if response.status_code == 200:
-            return ChargeResult(succeeded=True, reference=str(body["id"]))
+            return ChargeResult(succeeded=True, reference=str(body["id"]), **_card(body))
         error = _json(body.get("error"))
         if response.status_code == 402 and error.get("type") == "card_error":
             intent = _json(error.get("payment_intent"))
@@ -111,6 +114,7 @@ class SandboxProvider:
                 reference=str(intent.get("id", "")),
                 failure_code=str(error.get("decline_code") or error.get("code") or "declined"),
                 failure_reason=str(error.get("message") or "The card was declined."),
+                **_card(intent),
             )
         raise _rejected(response.status_code, error)
 
@@ -142,6 +146,13 @@ class SandboxProvider:
                     succeeded=False, reference="", failure_reason=str(error.get("message", code))
                 )
         raise _rejected(response.status_code, error)
+
+
+def _card(intent: dict[str, Any]) -> dict[str, str]:
+    """Brand and last four of the card an intent charged (Stripe: the charge's
+    `payment_method_details.card`, which the sandbox also puts on the intent)."""
+    card = _json(_json(intent.get("payment_method_details")).get("card"))
+    return {"card_brand": str(card.get("brand") or ""), "card_last4": str(card.get("last4") or "")}
 
 
 def _body(response: httpx.Response) -> dict[str, Any]:

@@ -11,6 +11,14 @@ concurrently with a duplicate, or is re-delivered after its worker died finds th
 payment final and does nothing, or repeats the provider call with the same key,
 which the provider answers from its idempotency record: one charge per order.
 
+Before it calls the provider, `payment_charge` locks the order too and charges
+nothing for an order cancelled meanwhile (the payment becomes `cancelled`): a
+customer who cancels while the payment waits is never charged and refunded.
+
+Card data never reaches us (docs/decisions.md "Card data"): the browser exchanges
+the card for the provider's token (`pm_…`), the payment keeps that token, and the
+brand and last four digits come back with the provider's answer to the charge.
+
 A payment whose outcome is unknown (timeout, 5xx, circuit open) stays `requested`
 and the task retries; it is never marked failed on a guess, because the provider
 may have charged the card.
@@ -19,6 +27,7 @@ may have charged the card.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from types import ModuleType
@@ -32,8 +41,11 @@ from shared.problems import Conflict, InvalidInput, NotFound, Unavailable
 
 logger = logging.getLogger("coffeeshop.payments")
 
-# Stripe's always-succeeding test card; orders carry the method chosen at checkout.
-DEFAULT_PAYMENT_METHOD = "4242424242424242"
+# A provider payment-method token (Stripe's shape); there is no default: a placement
+# without one is refused (issue 10).
+PAYMENT_TOKEN = re.compile(r"^pm_[A-Za-z0-9_]{1,60}\Z")
+CARD_LAST4 = re.compile(r"^[0-9]{4}$")
+PAYMENT_TOKEN_HELP = "A payment-method token (pm_…) from the payment provider, not a card number."  # noqa: S105
 
 
 def charge_key(order_id: int) -> str:
@@ -70,25 +82,24 @@ def payment_new(
     order_id: int,
     amount: int,
     currency: str,
-    payment_method: str = DEFAULT_PAYMENT_METHOD,
+    payment_method: str,
 ) -> Payment:
     """The charge of an order, checked but not yet written: for a caller that writes it
     together with the order (`order_place`). Once written, `payments_dispatch` queues it.
 
-    `payment_method` is what the customer chose at checkout: a provider token or
-    (sandbox) a test card number, spaces ignored. Raises InvalidInput for a
-    non-positive amount, a malformed currency or an empty payment method.
+    `payment_method` is the provider's token for the card the customer gave at
+    checkout (`pm_…`). Raises InvalidInput for a non-positive amount, a malformed
+    currency, or a payment method that is not a token (never echoing what was sent:
+    it may be a card number).
     """
     if amount < 1:
         raise InvalidInput(
             "The amount must be a positive integer.", errors={"amount": ["Must be at least 1."]}
         )
-    # Card numbers arrive as typed ("4242 4242 4242 4242"); tokens have no spaces either.
-    payment_method = "".join(payment_method.split())
-    if not payment_method or len(payment_method) > 64:
+    if not PAYMENT_TOKEN.match(payment_method):
         raise InvalidInput(
-            "The payment method is missing or too long.",
-            errors={"payment_method": ["A card number or payment-method token."]},
+            "The payment method must be a payment-method token from the payment provider.",
+            errors={"payment_method": [PAYMENT_TOKEN_HELP]},
         )
     currency = currency.upper()
     if len(currency) != 3 or not currency.isalpha():
@@ -100,7 +111,7 @@ def payment_new(
         order_id=order_id,
         amount=amount,
         currency=currency,
-        payment_method=payment_method,
+        payment_token=payment_method,
     )
 
 
@@ -109,7 +120,7 @@ def payment_request(
     order_id: int,
     amount: int,
     currency: str,
-    payment_method: str = DEFAULT_PAYMENT_METHOD,
+    payment_method: str,
 ) -> Payment:
     """Record the charge of an order; `payments_dispatch` queues it once committed.
 
@@ -142,9 +153,11 @@ def payment_request(
 def payment_charge(*, payment_id: int, provider: PaymentProvider | None = None) -> Payment:
     """Charge a requested payment at the provider, once; record the outcome and tell the order.
 
-    Final payments are returned unchanged. On success the payment is `succeeded` and
-    the order paid; on a decline the payment is `failed` with the provider's code and
-    reason and the order's payment failed. Raises NotFound for an unknown payment,
+    Final payments are returned unchanged. The order is locked first: when it was
+    cancelled before its charge, the provider is not called and the payment becomes
+    `cancelled`. On success the payment is `succeeded` and the order paid; on a
+    decline the payment is `failed` with the provider's code and reason and the
+    order's payment failed. Raises NotFound for an unknown payment,
     Unavailable when the provider can't be reached (the attempt is recorded, the
     payment stays `requested`) and ProviderRejected when it refuses the request.
     """
@@ -156,12 +169,30 @@ def payment_charge(*, payment_id: int, provider: PaymentProvider | None = None) 
             raise NotFound(f"No payment {payment_id}.")
         if payment.status != PaymentStatus.REQUESTED:
             return payment
+        orders = _orders()
+        # The order's row lock, held through the provider call: a cancel waits for the
+        # charge's outcome, and a charge after a committed cancel sees it. Only a payment
+        # never tried is dropped: after an attempt whose answer was lost the provider may
+        # have charged, so the call is repeated with its key (the provider replays it)
+        # and a charge that lands on a cancelled order is refunded (`order_mark_paid`).
+        if (
+            orders is not None
+            and payment.attempts == 0
+            and not orders.order_chargeable(order_id=payment.order_id)
+        ):
+            payment.status = PaymentStatus.CANCELLED
+            payment.completed_at = timezone.now()
+            payment.save(update_fields=["status", "completed_at", "updated_at"])
+            logger.info(
+                "payment %s: order %s was cancelled; not charged", payment.id, payment.order_id
+            )
+            return payment
         payment.attempts += 1
         try:
             result = (provider or payment_provider()).charge(
                 amount=payment.amount,
                 currency=payment.currency,
-                payment_method=payment.payment_method,
+                payment_method=payment.payment_token,
                 idempotency_key=payment.idempotency_key,
                 metadata={"order_id": str(payment.order_id), "payment_id": str(payment.id)},
             )
@@ -173,6 +204,8 @@ def payment_charge(*, payment_id: int, provider: PaymentProvider | None = None) 
             error = exc
         else:
             payment.provider_reference = result.reference
+            payment.card_brand = result.card_brand[:16]
+            payment.card_last4 = result.card_last4 if CARD_LAST4.match(result.card_last4) else ""
             payment.completed_at = timezone.now()
             payment.last_error = ""
             if result.succeeded:
@@ -185,6 +218,8 @@ def payment_charge(*, payment_id: int, provider: PaymentProvider | None = None) 
                 update_fields=[
                     "attempts",
                     "provider_reference",
+                    "card_brand",
+                    "card_last4",
                     "completed_at",
                     "last_error",
                     "status",
@@ -193,7 +228,6 @@ def payment_charge(*, payment_id: int, provider: PaymentProvider | None = None) 
                     "updated_at",
                 ]
             )
-            orders = _orders()
             if orders is not None and result.succeeded:
                 orders.order_mark_paid(
                     order_id=payment.order_id, payment_reference=result.reference

@@ -111,7 +111,7 @@ def test_order_unable_to_reach_identity_is_503_naming_identity_not_an_order_fail
     listed = [client.get("/api/orders") for _ in range(6)]
     placed = client.post(
         "/api/orders",
-        data={"lines": [{"product_id": 1, "quantity": 1}]},
+        data={"lines": [{"product_id": 1, "quantity": 1}], "payment_method": "pm_card_visa"},
         content_type="application/json",
         headers={"Idempotency-Key": str(uuid.uuid4())},
     )

@@ -33,7 +33,7 @@ def _place(client: httpx.Client, line: dict[str, Any]) -> httpx.Response:
     csrf = client.get("/api/session").json()["csrf_token"]
     return client.post(
         "/api/orders",
-        json={"lines": [line]},
+        json={"lines": [line], "payment_method": "pm_card_visa"},
         headers={"X-CSRF-Token": csrf, "Idempotency-Key": str(uuid.uuid4())},
     )
 

@@ -138,12 +138,18 @@ def test_a_new_customer_orders_and_sees_ready_live_while_a_barista_serves(
     page.get_by_test_id("add-to-cart").click()
     page.get_by_role("link", name=re.compile(r"^Cart")).first.click()
     page.get_by_test_id("go-to-checkout").click()
+    expect(page.get_by_test_id("card-number")).to_have_value("")  # never pre-filled
     page.get_by_test_id("card-number").fill("4242 4242 4242 4242")
+    page.get_by_test_id("card-expiry").fill("12/40")
+    page.get_by_test_id("card-cvc").fill("123")
     _shot(page, "customer-checkout-desktop")
     page.get_by_test_id("checkout-button").click()
     status = page.get_by_test_id("order-status").first
     expect(status).to_have_attribute("data-status", "placed", timeout=60_000)
     order_id = int(page.url.rsplit("/", 1)[-1])
+    # Paid: Cancel is offered with the time left, until a barista starts the order.
+    expect(page.get_by_test_id("cancel-order")).to_be_visible()
+    expect(page.get_by_test_id("cancel-time-left")).to_contain_text("left to cancel")
 
     barista_ctx = browser.new_context(viewport=DESKTOP)
     barista_watch = Watch(barista_ctx)
@@ -163,6 +169,8 @@ def test_a_new_customer_orders_and_sees_ready_live_while_a_barista_serves(
 
     # No reload: the page learns "ready" from the live stream.
     expect(status).to_have_attribute("data-status", "ready", timeout=30_000)
+    expect(page.get_by_test_id("cancel-order")).to_have_count(0)
+    expect(page.get_by_test_id("cancel-ask-counter")).to_be_visible()
     expect(page.get_by_test_id("ready-callout")).to_be_visible()
     _shot(page, "customer-ready-desktop")
 
@@ -208,8 +216,52 @@ def test_a_declined_card_shows_a_clear_message(
     page.get_by_test_id("add-to-cart").click()
     page.get_by_role("link", name=re.compile(r"^Cart")).first.click()
     page.get_by_test_id("go-to-checkout").click()
+    # A card the provider refuses when tokenizing (not a test card): its words, beside
+    # the field, straight from the provider (CORS and the CSP let the page reach it).
+    page.get_by_test_id("card-number").fill("4111 1111 1111 1111")
+    page.get_by_test_id("card-expiry").fill("12/40")
+    page.get_by_test_id("card-cvc").fill("123")
+    page.get_by_test_id("checkout-button").click()
+    expect(page.get_by_test_id("card-number-error")).to_contain_text(
+        "The sandbox takes only test cards", timeout=60_000
+    )
     page.get_by_test_id("card-number").fill("4000 0000 0000 0002")
     page.get_by_test_id("checkout-button").click()
     expect(page.get_by_test_id("payment-declined")).to_be_visible(timeout=60_000)
     expect(page.get_by_test_id("failure-reason")).to_contain_text(re.compile("declined", re.I))
+    context.close()
+
+
+def test_a_customer_cancels_a_paid_order_within_the_window_and_is_refunded(
+    browser: Browser, bff: str, system_stack: Stack
+) -> None:
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    page.goto(bff + "/")
+    _sign_in(page, "customer@coffeeshop.local", demo_password(system_stack))
+    expect(page.get_by_test_id("user-name")).to_be_visible(timeout=60_000)
+    page.get_by_test_id("menu-item").filter(has_text="Donuts").first.get_by_test_id(
+        "customise"
+    ).click()
+    page.get_by_test_id("add-to-cart").click()
+    page.get_by_role("link", name=re.compile(r"^Cart")).first.click()
+    page.get_by_test_id("go-to-checkout").click()
+    page.get_by_test_id("card-number").fill("5555 5555 5555 4444")
+    page.get_by_test_id("card-expiry").fill("12/40")
+    page.get_by_test_id("card-cvc").fill("123")
+    page.get_by_test_id("checkout-button").click()
+    status = page.get_by_test_id("order-status").first
+    expect(status).to_have_attribute("data-status", "placed", timeout=60_000)
+
+    page.get_by_test_id("cancel-order").click()
+
+    expect(status).to_have_attribute("data-status", "cancelled", timeout=30_000)
+    expect(page.get_by_test_id("cancel-order")).to_have_count(0)
+    order_id = page.url.rsplit("/", 1)[-1]
+    deadline = time.monotonic() + 30
+    while not page.evaluate(
+        f"() => fetch('/api/orders/{order_id}').then(r => r.json()).then(o => o.refunded)"
+    ):
+        assert time.monotonic() < deadline, "the cancelled order was not refunded"
+        time.sleep(0.5)
     context.close()

@@ -20,6 +20,7 @@ from devstack.cli import demo_password
 from devstack.smtp_sink import read_messages
 from devstack.stack import Stack
 from tests.e2e.browserless import browser_client, sign_in
+from tests.e2e.cards import card_token
 
 TOKEN_MARKERS = ("access_token", "refresh_token", "id_token")
 
@@ -116,9 +117,10 @@ def test_a_customer_orders_pays_and_sees_ready_live_while_a_barista_serves(
     time.sleep(1)
 
     key = str(uuid.uuid4())
+    token = card_token(customer)
     placed = customer.post(
         "/api/orders",
-        json={"lines": [line], "payment_method": "4242424242424242"},
+        json={"lines": [line], "payment_method": token},
         headers={"X-CSRF-Token": csrf, "Idempotency-Key": key},
     )
     assert placed.status_code == 201, placed.text
@@ -127,7 +129,7 @@ def test_a_customer_orders_pays_and_sees_ready_live_while_a_barista_serves(
     assert order["total"] == expected_total
     replay = customer.post(
         "/api/orders",
-        json={"lines": [line], "payment_method": "4242424242424242"},
+        json={"lines": [line], "payment_method": token},
         headers={"X-CSRF-Token": csrf, "Idempotency-Key": key},
     )
     assert replay.json()["id"] == order["id"]

@@ -15,6 +15,8 @@ import pytest
 from devstack.base import HOST, REPO_ROOT, free_port, stop_pid, wait_until
 
 KEY = "sk_test_sandbox-tests"
+PUBLISHABLE = "pk_test_sandbox-tests"
+ORIGIN = "http://127.0.0.1:18000"
 
 
 class SandboxProcess:
@@ -25,6 +27,8 @@ class SandboxProcess:
         self.key_file = root / "key"
         self.key_file.write_text(KEY)
         self.key_file.chmod(0o600)
+        self.publishable_file = root / "publishable"
+        self.publishable_file.write_text(PUBLISHABLE)
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
         self.log = root / "sandbox.log"
@@ -43,6 +47,10 @@ class SandboxProcess:
                     str(self.data),
                     "--key-file",
                     str(self.key_file),
+                    "--publishable-key-file",
+                    str(self.publishable_file),
+                    "--allowed-origin",
+                    ORIGIN,
                 ],
                 cwd=REPO_ROOT,
                 stdout=log,
@@ -81,7 +89,7 @@ def api(sandbox: SandboxProcess) -> Iterator[httpx.Client]:
         yield client
 
 
-def intent_body(card: str = "4242424242424242", amount: int = 450, **extra: Any) -> dict[str, Any]:
+def intent_body(card: str = "pm_card_visa", amount: int = 450, **extra: Any) -> dict[str, Any]:
     return {
         "amount": amount,
         "currency": "eur",
@@ -137,15 +145,17 @@ def test_test_card_4242_is_charged(api: httpx.Client) -> None:
         450,
         intent["id"],
     )
-    assert charge["card_last4"] == "4242"
+    assert charge["payment_method_details"] == {
+        "type": "card",
+        "card": {"brand": "visa", "last4": "4242"},
+    }
+    assert intent["payment_method_details"] == charge["payment_method_details"]
 
 
 @pytest.mark.parametrize(
     ("card", "decline_code"),
     [
-        ("4000000000000002", "generic_decline"),
         ("pm_card_chargeDeclined", "generic_decline"),
-        ("4000000000009995", "insufficient_funds"),
         ("pm_card_chargeDeclinedInsufficientFunds", "insufficient_funds"),
     ],
 )
@@ -170,8 +180,16 @@ def test_declining_test_cards_answer_402_card_declined(
 def test_processing_error_card_answers_500_and_stores_nothing(api: httpx.Client) -> None:
     headers = {"Idempotency-Key": "order-1-charge"}
 
-    first = api.post("/v1/payment_intents", json=intent_body("4000000000000119"), headers=headers)
-    second = api.post("/v1/payment_intents", json=intent_body("4000000000000119"), headers=headers)
+    first = api.post(
+        "/v1/payment_intents",
+        json=intent_body("pm_card_chargeDeclinedProcessingError"),
+        headers=headers,
+    )
+    second = api.post(
+        "/v1/payment_intents",
+        json=intent_body("pm_card_chargeDeclinedProcessingError"),
+        headers=headers,
+    )
 
     assert first.status_code == second.status_code == 500
     assert first.json()["error"]["type"] == "api_error"
@@ -198,7 +216,7 @@ def test_same_idempotency_key_and_body_replays_the_answer_and_charges_once(
 
 def test_a_replayed_decline_stays_a_decline_without_a_second_attempt(api: httpx.Client) -> None:
     headers = {"Idempotency-Key": "order-8-charge"}
-    body = intent_body("4000000000009995")
+    body = intent_body("pm_card_chargeDeclinedInsufficientFunds")
 
     first = api.post("/v1/payment_intents", json=body, headers=headers)
     second = api.post("/v1/payment_intents", json=body, headers=headers)
@@ -387,3 +405,167 @@ def test_a_torn_last_journal_line_is_skipped_at_start(sandbox: SandboxProcess) -
     with sandbox.client() as api:
         listed = [i["id"] for i in api.get("/v1/payment_intents").json()["data"]]
     assert sorted(listed) == sorted([intent["id"], after["id"]])
+
+
+# ---- tokenization (issue 10: card data) ----------------------------------------------------
+
+
+def card(number: str = "4242424242424242", **fields: Any) -> dict[str, Any]:
+    return {
+        "type": "card",
+        "card": {"number": number, "exp_month": 12, "exp_year": 2040, "cvc": "123", **fields},
+    }
+
+
+def test_a_test_card_is_tokenized_with_the_publishable_key_into_brand_and_last_four(
+    sandbox: SandboxProcess,
+) -> None:
+    with sandbox.client(PUBLISHABLE) as browser:
+        response = browser.post("/v1/payment_methods", json=card("4242 4242 4242 4242"))
+
+    assert response.status_code == 200
+    method = response.json()
+    assert method["id"].startswith("pm_")
+    assert (method["object"], method["type"]) == ("payment_method", "card")
+    assert method["card"] == {"brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2040}
+    assert "4242424242424242" not in response.text
+    journal = (sandbox.data / "journal.jsonl").read_text()
+    assert method["id"] in journal
+    assert "4242424242424242" not in journal  # the provider's own storage keeps no number
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "param"),
+    [
+        (card("4242424242424241"), "incorrect_number", "number"),
+        (card("4242"), "incorrect_number", "number"),
+        (card("4242abcd42424242"), "incorrect_number", "number"),
+        (card(exp_month=13), "invalid_expiry_month", "exp_month"),
+        (card(exp_month="x"), "invalid_expiry_month", "exp_month"),
+        (card(exp_year=2001), "expired_card", "exp_year"),
+        (card(exp_year=2999), "invalid_expiry_year", "exp_year"),
+        (card(cvc="12"), "invalid_cvc", "cvc"),
+        (card(cvc="12345"), "invalid_cvc", "cvc"),
+        (card(cvc=123), "invalid_cvc", "cvc"),
+        (card("378282246310005", cvc="123"), "invalid_cvc", "cvc"),  # Amex: 4 digits
+        (card("4111111111111111"), "card_declined", "number"),  # not a test card
+    ],
+)
+def test_a_bad_card_is_402_naming_the_field_without_repeating_the_number(
+    sandbox: SandboxProcess, api: httpx.Client, body: dict[str, Any], code: str, param: str
+) -> None:
+    with sandbox.client(PUBLISHABLE) as browser:
+        response = browser.post("/v1/payment_methods", json=body)
+
+    assert response.status_code == 402
+    error = response.json()["error"]
+    assert (error["type"], error["code"], error["param"]) == ("card_error", code, param)
+    assert body["card"]["number"].replace(" ", "") not in response.text
+    assert api.get("/v1/payment_intents").json()["data"] == []
+
+
+def test_a_card_that_expired_last_month_is_refused(sandbox: SandboxProcess) -> None:
+    import time
+
+    today = time.gmtime()
+    month, year = (
+        (12, today.tm_year - 1) if today.tm_mon == 1 else (today.tm_mon - 1, today.tm_year)
+    )
+    with sandbox.client(PUBLISHABLE) as browser:
+        response = browser.post("/v1/payment_methods", json=card(exp_month=month, exp_year=year))
+
+    assert response.status_code == 402
+    assert response.json()["error"]["code"] == "expired_card"
+
+
+@pytest.mark.parametrize(
+    ("number", "outcome"),
+    [
+        ("4242424242424242", 200),
+        ("5555555555554444", 200),
+        ("4000000000000002", 402),
+        ("4000000000009995", 402),
+        ("4000000000000119", 500),
+    ],
+)
+def test_a_token_pays_as_its_test_card_does(
+    sandbox: SandboxProcess, api: httpx.Client, number: str, outcome: int
+) -> None:
+    with sandbox.client(PUBLISHABLE) as browser:
+        token = browser.post("/v1/payment_methods", json=card(number)).json()["id"]
+
+    response = api.post("/v1/payment_intents", json=intent_body(token))
+
+    assert response.status_code == outcome
+    if outcome != 500:
+        intent = response.json() if outcome == 200 else response.json()["error"]["payment_intent"]
+        assert intent["payment_method_details"]["card"]["last4"] == number[-4:]
+
+
+def test_a_token_pays_once_a_replay_of_that_request_still_answers(
+    sandbox: SandboxProcess, api: httpx.Client
+) -> None:
+    with sandbox.client(PUBLISHABLE) as browser:
+        token = browser.post("/v1/payment_methods", json=card()).json()["id"]
+    key = {"Idempotency-Key": "order-31-charge"}
+
+    first = api.post("/v1/payment_intents", json=intent_body(token), headers=key)
+    replay = api.post("/v1/payment_intents", json=intent_body(token), headers=key)
+    other = api.post(
+        "/v1/payment_intents",
+        json=intent_body(token, metadata={"order_id": "32"}),
+        headers={"Idempotency-Key": "order-32-charge"},
+    )
+
+    assert (first.status_code, replay.status_code, other.status_code) == (200, 200, 400)
+    assert replay.json() == first.json()
+    assert other.json()["error"]["code"] == "payment_method_unexpected_state"
+    assert len(charges(api, status="succeeded")) == 1
+
+
+def test_a_card_number_as_payment_method_is_refused_without_repeating_it(
+    api: httpx.Client,
+) -> None:
+    response = api.post("/v1/payment_intents", json=intent_body("4242424242424242"))
+
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == "payment_method"
+    assert "4242424242424242" not in response.text
+    assert charges(api) == []
+
+
+def test_the_publishable_key_can_only_tokenize(sandbox: SandboxProcess) -> None:
+    with sandbox.client(PUBLISHABLE) as browser:
+        charge = browser.post("/v1/payment_intents", json=intent_body())
+        listing = browser.get("/v1/charges")
+
+    assert (charge.status_code, listing.status_code) == (403, 403)
+    assert charge.json()["error"]["code"] == "secret_key_required"
+
+
+def test_cors_lets_only_the_allowed_origin_tokenize(sandbox: SandboxProcess) -> None:
+    preflight = {"Access-Control-Request-Method": "POST"}
+    allowed = httpx.options(
+        f"{sandbox.url}/v1/payment_methods", headers={"Origin": ORIGIN, **preflight}
+    )
+    other = httpx.options(
+        f"{sandbox.url}/v1/payment_methods",
+        headers={"Origin": "https://evil.example", **preflight},
+    )
+    intents = httpx.options(
+        f"{sandbox.url}/v1/payment_intents", headers={"Origin": ORIGIN, **preflight}
+    )
+    with sandbox.client(PUBLISHABLE) as browser:
+        post = browser.post("/v1/payment_methods", json=card(), headers={"Origin": ORIGIN})
+        refused = browser.post(
+            "/v1/payment_methods", json=card(cvc="1"), headers={"Origin": ORIGIN}
+        )
+
+    assert allowed.status_code == 204
+    assert allowed.headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert allowed.headers["Access-Control-Allow-Headers"] == "Authorization, Content-Type"
+    assert (other.status_code, intents.status_code) == (403, 403)
+    assert "Access-Control-Allow-Origin" not in other.headers
+    assert post.headers["Access-Control-Allow-Origin"] == ORIGIN
+    # The browser may read the refusal too, so the page can show it beside the field.
+    assert refused.headers["Access-Control-Allow-Origin"] == ORIGIN

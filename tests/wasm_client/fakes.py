@@ -124,6 +124,29 @@ def order_json(
 Handler = Callable[[HttpRequest], "tuple[int, Any] | tuple[int, Any, dict[str, str]]"]
 
 
+PROVIDER = "https://pay.example"
+
+
+def fake_tokenize(request: HttpRequest) -> tuple[int, dict[str, Any]]:
+    """The payment provider's tokenization, as the sandbox answers it (test cards only)."""
+    card = json.loads(request.body or "{}")["card"]
+    number = card["number"]
+    if number == "4000000000000069":  # Stripe's expired-card test number
+        return 402, {
+            "error": {
+                "type": "card_error",
+                "code": "expired_card",
+                "param": "exp_month",
+                "message": "Your card has expired.",
+            }
+        }
+    return 200, {
+        "id": f"pm_fake{number[-4:]}",
+        "object": "payment_method",
+        "card": {"brand": "visa", "last4": number[-4:]},
+    }
+
+
 class FakeBff:
     """Routes `METHOD path` to canned answers and records every request."""
 
@@ -144,6 +167,11 @@ class FakeBff:
                 },
             ),
             "GET /api/menu": (200, MENU),
+            "GET /api/config": (
+                200,
+                {"payments": {"provider_url": PROVIDER, "publishable_key": "pk_test_fake"}},
+            ),
+            f"POST {PROVIDER}/v1/payment_methods": fake_tokenize,
         }
         self.network_down = False
 

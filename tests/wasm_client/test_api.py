@@ -25,7 +25,7 @@ def test_session_gives_the_csrf_token_that_unsafe_calls_then_send():
     api = ApiClient(bff)
 
     session = run(api.session())
-    run(api.place_order([{"product_id": 1}], "4242424242424242", "key-1"))
+    run(api.place_order([{"product_id": 1}], "pm_card_visa", "key-1"))
 
     assert session.user is not None
     assert session.user.roles == ("customer",)
@@ -34,7 +34,7 @@ def test_session_gives_the_csrf_token_that_unsafe_calls_then_send():
     assert sent.headers["Idempotency-Key"] == "key-1"
     assert json.loads(sent.body or "") == {
         "lines": [{"product_id": 1}],
-        "payment_method": "4242424242424242",
+        "payment_method": "pm_card_visa",
     }
     assert "X-CSRF-Token" not in bff.sent("GET", "/api/session")[0].headers
 

@@ -11,6 +11,8 @@ from coffeeshop_client.cart import Cart
 
 from tests.wasm_client.fakes import MENU, FakeBff, FakePlatform, order_json
 
+GOOD_CARD = {"card": "4242424242424242", "expiry": "12/40", "cvc": "123"}
+
 
 def make(fragment: str = "", **bff_kwargs) -> tuple[App, FakeBff, FakePlatform]:
     bff = FakeBff(**bff_kwargs)
@@ -92,7 +94,9 @@ def test_declined_card_keeps_the_cart_and_shows_the_reason():
 
     async def scenario():
         await app.start()
-        await app.dispatch("checkout", {"card": "4000 0000 0000 0002"})
+        await app.dispatch(
+            "checkout", {"card": "4000 0000 0000 0002", "expiry": "12/40", "cvc": "123"}
+        )
         await app.on_route(platform.fragment)
         platform.streams[0].on_event(
             json.dumps({"order_id": "ord-0001", "status": "payment_failed", "at": "x"})
@@ -103,7 +107,8 @@ def test_declined_card_keeps_the_cart_and_shows_the_reason():
     asyncio.run(scenario())
 
     sent = bff.sent("POST", "/api/orders")[0]
-    assert json.loads(sent.body or "")["payment_method"] == "4000000000000002"
+    assert json.loads(sent.body or "")["payment_method"] == "pm_fake0002"
+    assert "4000000000000002" not in (sent.body or "")
     assert platform.navigations == ["#/orders/ord-0001"]
     assert 'data-testid="payment-declined"' in platform.view_html
     assert "Your card was declined." in platform.view_html
@@ -119,7 +124,9 @@ def test_paid_order_empties_the_cart():
 
     async def scenario():
         await app.start()
-        await app.dispatch("checkout", {"card": "4242424242424242"})
+        await app.dispatch(
+            "checkout", {"card": "4242424242424242", "expiry": "12/40", "cvc": "123"}
+        )
         await app.on_route(platform.fragment)
 
     asyncio.run(scenario())
@@ -132,19 +139,28 @@ def test_paid_order_empties_the_cart():
 def test_retry_after_a_network_error_reuses_the_idempotency_key():
     app, bff, platform = make("#/checkout")
     platform.storage[CART_STORAGE_KEY] = Cart().add(2, None).dumps()
-    bff.on("POST", "/api/orders", (201, order_json()))
+    attempts: list[int] = []
+
+    def lost_once(request):
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise RuntimeError("TypeError: Failed to fetch")
+        return (201, order_json())
+
+    bff.on("POST", "/api/orders", lost_once)
 
     async def scenario():
         await app.start()
-        bff.network_down = True
-        await app.dispatch("checkout", {"card": "4242424242424242"})
-        bff.network_down = False
+        await app.dispatch("checkout", GOOD_CARD)
         await app.dispatch("retry", {})
 
     asyncio.run(scenario())
 
-    keys = [r.headers["Idempotency-Key"] for r in bff.sent("POST", "/api/orders")]
-    assert keys == ["key-1", "key-1"]
+    sent = bff.sent("POST", "/api/orders")
+    assert [r.headers["Idempotency-Key"] for r in sent] == ["key-1", "key-1"]
+    # The same attempt sends the same token: the card is tokenized once.
+    assert [json.loads(r.body or "")["payment_method"] for r in sent] == ["pm_fake4242"] * 2
+    assert len(bff.sent("POST", "https://pay.example/v1/payment_methods")) == 1
     assert platform.navigations == ["#/orders/ord-0001"]
 
 
@@ -159,8 +175,83 @@ def test_a_typo_in_the_card_is_caught_before_anything_is_sent():
     asyncio.run(scenario())
 
     assert bff.sent("POST", "/api/orders") == []
+    assert bff.sent("POST", "https://pay.example/v1/payment_methods") == []
     assert 'aria-invalid="true"' in platform.view_html
     assert "check digit" in platform.view_html
+
+
+def test_checkout_starts_with_empty_card_fields_and_the_test_card_as_a_hint():
+    app, _bff, platform = make("#/checkout")
+    platform.storage[CART_STORAGE_KEY] = Cart().add(2, None).dumps()
+
+    asyncio.run(app.start())
+
+    assert 'id="card" type="text" name="card"' in platform.view_html
+    for field in ("card", "card-expiry", "card-cvc"):
+        assert f'id="{field}"' in platform.view_html
+    assert 'value=""' in platform.view_html
+    assert "4242 4242 4242 4242" not in platform.view_html.split('id="card-hint"')[0]
+    assert "4242 4242 4242 4242 pays" in platform.view_html  # the hint beside the field
+
+
+def test_checkout_with_empty_fields_names_each_one_and_sends_nothing():
+    app, bff, platform = make("#/checkout")
+    platform.storage[CART_STORAGE_KEY] = Cart().add(2, None).dumps()
+
+    async def scenario():
+        await app.start()
+        await app.dispatch("checkout", {"card": "", "expiry": "", "cvc": ""})
+
+    asyncio.run(scenario())
+
+    assert set(app.state.card_errors) == {"number", "expiry", "cvc"}
+    for testid in ("card-number-error", "card-expiry-error", "card-cvc-error"):
+        assert f'data-testid="{testid}"' in platform.view_html
+    assert bff.sent("POST", "/api/orders") == []
+    assert bff.sent("POST", "https://pay.example/v1/payment_methods") == []
+
+
+def test_the_providers_refusal_is_shown_beside_its_field_and_no_order_is_placed():
+    app, bff, platform = make("#/checkout")
+    platform.storage[CART_STORAGE_KEY] = Cart().add(2, None).dumps()
+
+    async def scenario():
+        await app.start()
+        await app.dispatch(
+            "checkout", {"card": "4000000000000069", "expiry": "12/40", "cvc": "123"}
+        )
+
+    asyncio.run(scenario())
+
+    assert app.state.card_errors == {"expiry": "Your card has expired."}
+    error = platform.view_html.split('data-testid="card-expiry-error"')[1]
+    assert error.startswith(">Your card has expired.<")
+    assert bff.sent("POST", "/api/orders") == []
+    assert "checkout" not in app.state.busy
+
+
+def test_the_card_goes_to_the_provider_with_the_publishable_key_and_only_the_token_to_the_bff():
+    app, bff, platform = make("#/checkout")
+    platform.storage[CART_STORAGE_KEY] = Cart().add(2, None).dumps()
+    bff.on("POST", "/api/orders", (201, order_json()))
+
+    async def scenario():
+        await app.start()
+        await app.dispatch("checkout", GOOD_CARD)
+
+    asyncio.run(scenario())
+
+    [tokenize] = bff.sent("POST", "https://pay.example/v1/payment_methods")
+    assert tokenize.headers["Authorization"] == "Bearer pk_test_fake"
+    assert json.loads(tokenize.body or "")["card"] == {
+        "number": "4242424242424242",
+        "exp_month": 12,
+        "exp_year": 2040,
+        "cvc": "123",
+    }
+    to_bff = [r for r in bff.requests if not r.url.startswith("https://pay.example")]
+    assert all("4242424242424242" not in (r.body or "") + r.url for r in to_bff)
+    assert (app.state.card_text, app.state.card_cvc) == ("", "")  # forgotten once paid
 
 
 def test_rate_limited_checkout_says_when_to_try_again():
@@ -172,7 +263,7 @@ def test_rate_limited_checkout_says_when_to_try_again():
 
     async def scenario():
         await app.start()
-        await app.dispatch("checkout", {"card": "4242424242424242"})
+        await app.dispatch("checkout", GOOD_CARD)
 
     asyncio.run(scenario())
 
@@ -239,20 +330,59 @@ def test_collected_orders_leave_the_queue():
     assert 'data-testid="nav-admin"' in platform.nav_html
 
 
-def test_customer_cancels_an_order():
+PAID_AT = 1_795_000_000.0  # 2026-11-18T11:06:40Z
+WINDOW_END = "2026-11-18T11:08:40Z"  # two minutes later
+
+
+def test_customer_cancels_a_paid_order_within_its_window_seeing_the_time_left():
     app, bff, platform = make("#/orders/ord-0001")
-    bff.on("GET", "/api/orders/ord-0001", (200, order_json(status="placed")))
+    app.clock = lambda: PAID_AT + 15
+    placed = order_json(status="placed", cancellable_until=WINDOW_END)
+    bff.on("GET", "/api/orders/ord-0001", (200, placed))
     bff.on("POST", "/api/orders/ord-0001/cancel", (200, order_json(status="cancelled")))
 
     async def scenario():
         await app.start()
         assert 'data-testid="cancel-order"' in platform.view_html
+        assert "1:45 left to cancel for a full refund." in platform.view_html
         await app.dispatch("cancel-order", {"order": "ord-0001"})
 
     asyncio.run(scenario())
 
     assert 'data-status="cancelled"' in platform.view_html
     assert 'data-testid="cancel-order"' not in platform.view_html
+    assert 'data-testid="cancel-ask-counter"' not in platform.view_html
+
+
+def test_the_cancel_button_goes_when_the_window_ends_and_the_counter_is_named():
+    app, bff, platform = make("#/orders/ord-0001")
+    now = [PAID_AT + 118]
+    app.clock = lambda: now[0]
+    seen: list[str] = []
+
+    async def a_second_passes(seconds: float) -> None:
+        seen.append(platform.view_html)
+        platform.sleeps.append(seconds)
+        now[0] += seconds
+        await asyncio.sleep(0)
+
+    platform.sleep = a_second_passes  # type: ignore[method-assign]
+    placed = order_json(status="placed", cancellable_until=WINDOW_END)
+    bff.on("GET", "/api/orders/ord-0001", (200, placed))
+
+    async def scenario():
+        await app.start()
+        for _ in range(10):
+            await asyncio.sleep(0)
+
+    asyncio.run(scenario())
+
+    assert "0:02 left to cancel" in seen[0]
+    assert "0:01 left to cancel" in seen[1]
+
+    assert 'data-testid="cancel-order"' not in platform.view_html
+    assert "To cancel this order, ask at the counter." in platform.view_html
+    assert 1.0 in platform.sleeps
 
 
 def test_the_bff_ending_a_quiet_stream_is_not_a_failure():
@@ -308,3 +438,24 @@ def test_the_menu_shows_my_orders_in_progress():
 
     assert 'data-testid="active-order" data-order-id="a-0001"' in platform.view_html
     assert "b-0002" not in platform.view_html
+
+
+def test_when_the_payment_lands_the_order_page_offers_cancel_with_the_time_left():
+    app, bff, platform = make("#/orders/ord-0001")
+    app.clock = lambda: PAID_AT + 30
+    bff.on("GET", "/api/orders/ord-0001", (200, order_json(status="pending_payment")))
+
+    async def scenario():
+        await app.start()
+        placed = order_json(status="placed", cancellable_until=WINDOW_END)
+        bff.on("GET", "/api/orders/ord-0001", (200, placed))
+        platform.streams[0].on_event(
+            json.dumps({"order_id": "ord-0001", "status": "placed", "at": "x"})
+        )
+        for _ in range(3):
+            await asyncio.sleep(0)
+
+    asyncio.run(scenario())
+
+    assert 'data-status="placed"' in platform.view_html
+    assert "1:30 left to cancel for a full refund." in platform.view_html

@@ -95,7 +95,7 @@ def test_cart_total_and_checkout_button():
     checkout = views.page(s)
     assert 'data-testid="checkout-button"' in checkout
     assert "Pay £11.40" in checkout
-    assert 'value="4242 4242 4242 4242"' in checkout
+    assert 'value="4242 4242 4242 4242"' not in checkout  # never pre-filled (issue 10)
 
 
 def test_signed_out_customer_is_asked_to_sign_in_to_check_out():
@@ -124,6 +124,16 @@ def test_order_page_has_status_progress_and_aria():
     assert 'data-testid="order-status" data-status="in_preparation"' in html
     assert 'aria-current="step"' in html
     assert 'data-testid="cancel-order"' not in html  # too late to cancel
+    assert "To cancel this order, ask at the counter." in html
+
+
+def test_an_unpaid_order_can_be_cancelled_without_a_countdown():
+    s = state(route=router.parse("#/orders/ord-0001"))
+    s.orders = {"ord-0001": Order.from_json(order_json(status="pending_payment"))}
+    html = views.page(s)
+
+    assert 'data-testid="cancel-order"' in html
+    assert 'data-testid="cancel-time-left"' not in html
 
 
 def test_error_banner_is_an_alert_with_retry():

@@ -70,9 +70,17 @@ RATE_LIMITS = {
 }
 MENU_CACHE_SECONDS = env.int("BFF_MENU_CACHE_SECONDS", default=300)
 DOWNSTREAM_TIMEOUT = env.float("BFF_DOWNSTREAM_TIMEOUT", default=3.0)
+# Card data (docs/decisions.md): the browser sends the card straight to the payment
+# provider, which answers a token (`pm_…`); the BFF only tells it where and with which
+# publishable key (GET /api/config), and the CSP lets it connect there and nowhere else.
+PAYMENT_PROVIDER_PUBLIC_URL = env.str(
+    "PAYMENT_PROVIDER_PUBLIC_URL", default="http://127.0.0.1:28010"
+).rstrip("/")
+PAYMENT_PUBLISHABLE_KEY = common.require(SECRETS, "payment_publishable_key", SITE)
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
-    "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    f"img-src 'self' data:; connect-src 'self' {PAYMENT_PROVIDER_PUBLIC_URL}; "
+    "object-src 'none'; base-uri 'none'; "
     f"frame-ancestors 'none'; form-action 'self' {IDENTITY_PUBLIC_URL}"
 )
 

@@ -115,3 +115,6 @@ PAYMENT_PROVIDER_RETRIES = env.int("PAYMENT_PROVIDER_RETRIES", default=2)
 PAYMENT_PROVIDER_BACKOFF = env.float("PAYMENT_PROVIDER_BACKOFF", default=0.5)
 PAYMENT_BREAKER_FAILURES = env.int("PAYMENT_BREAKER_FAILURES", default=5)
 PAYMENT_BREAKER_OPEN_SECONDS = env.float("PAYMENT_BREAKER_OPEN_SECONDS", default=30.0)
+# How long after paying a customer may still cancel (and be refunded), unless a barista
+# has started the order first (issue 10).
+ORDER_CANCEL_WINDOW_SECONDS = env.int("ORDER_CANCEL_WINDOW_SECONDS", default=120)

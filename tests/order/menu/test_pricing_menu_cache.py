@@ -38,11 +38,19 @@ def test_a_current_copy_prices_without_a_query(menu):
 
 def test_a_price_change_through_the_service_is_priced_at_once(menu, client_for, customer):
     client = client_for(customer)
-    client.post("/api/orders/", {"lines": [donut_line(1)]}, format="json", HTTP_IDEMPOTENCY_KEY="a")
+    client.post(
+        "/api/orders/",
+        {"payment_method": "pm_card_visa", "lines": [donut_line(1)]},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="a",
+    )
 
     menu_services.product_update(product_id=product("Donuts").id, changes={"base_price": 300})
     response = client.post(
-        "/api/orders/", {"lines": [donut_line(1)]}, format="json", HTTP_IDEMPOTENCY_KEY="b"
+        "/api/orders/",
+        {"payment_method": "pm_card_visa", "lines": [donut_line(1)]},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="b",
     )
 
     assert response.status_code == 201
@@ -78,7 +86,7 @@ def test_an_id_missing_from_the_copy_makes_it_read_again(menu, client_for, custo
 
     response = client_for(customer).post(
         "/api/orders/",
-        {"lines": [{**latte_line(1), "product_id": 10**12}]},
+        {"payment_method": "pm_card_visa", "lines": [{**latte_line(1), "product_id": 10**12}]},
         format="json",
         HTTP_IDEMPOTENCY_KEY="c",
     )

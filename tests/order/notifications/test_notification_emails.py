@@ -103,6 +103,7 @@ def test_customer_gets_one_mail_per_paid_ready_and_failed_event_even_on_redelive
             )
         ],
         render=lambda order: {"id": order.id},
+        payment_method="pm_card_visa",
     ).order
     failed = services.order_place(
         customer_id=customer.user_id,
@@ -116,6 +117,7 @@ def test_customer_gets_one_mail_per_paid_ready_and_failed_event_even_on_redelive
             )
         ],
         render=lambda order: {"id": order.id},
+        payment_method="pm_card_visa",
     ).order
     services.order_mark_paid(order_id=paid.id, payment_reference="pi_n1")
     services.order_advance(order_id=paid.id, to_status="in_preparation", actor=BARISTA)

@@ -32,6 +32,9 @@ def fresh_copy():
 
 
 def place(client: Any, body: Any, key: str = "key-1") -> Any:
+    """Place with the sandbox's token added to an object body (payment is required)."""
+    if isinstance(body, dict) and "payment_method" not in body:
+        body = {**body, "payment_method": "pm_card_visa"}
     return client.post("/api/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY=key)
 
 

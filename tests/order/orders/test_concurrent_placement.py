@@ -21,7 +21,7 @@ THREADS = 20
 @pytest.mark.django_db(transaction=True)
 def test_twenty_concurrent_placements_with_one_key_create_one_order():
     menu_seed()
-    body = {"lines": [donut_line(2)]}
+    body = {"payment_method": "pm_card_visa", "lines": [donut_line(2)]}
     principal = Principal(CUSTOMER_ID, frozenset({"customer"}))
     barrier = threading.Barrier(THREADS)
     results: list[tuple[int, Any]] = []

@@ -32,7 +32,10 @@ def nothing_written() -> tuple[int, int, int, int]:
 
 
 def test_placing_prices_each_line_from_the_menu(menu, client_for, customer):
-    response = place(client_for(customer), {"lines": [latte_line(2), donut_line(1)]})
+    response = place(
+        client_for(customer),
+        {"payment_method": "pm_card_visa", "lines": [latte_line(2), donut_line(1)]},
+    )
 
     assert response.status_code == 201
     body = response.json()
@@ -55,7 +58,9 @@ def test_placing_prices_each_line_from_the_menu(menu, client_for, customer):
 
 
 def test_placing_records_the_first_status_and_the_placed_event(menu, client_for, customer):
-    response = place(client_for(customer), {"lines": [donut_line(3)]})
+    response = place(
+        client_for(customer), {"payment_method": "pm_card_visa", "lines": [donut_line(3)]}
+    )
 
     order = Order.objects.get(id=response.json()["id"])
     assert order.total == 750
@@ -83,10 +88,10 @@ def test_same_key_and_body_replays_the_same_answer_and_creates_one_order(
     menu, client_for, customer
 ):
     client = client_for(customer)
-    first = place(client, {"lines": [latte_line(1)]})
+    first = place(client, {"payment_method": "pm_card_visa", "lines": [latte_line(1)]})
     Order.objects.filter(id=first.json()["id"]).update(status="placed")
 
-    second = place(client, {"lines": [latte_line(1)]})
+    second = place(client, {"payment_method": "pm_card_visa", "lines": [latte_line(1)]})
 
     assert second.status_code == 201
     assert second.json() == first.json()
@@ -98,10 +103,10 @@ def test_same_key_and_body_replays_the_same_answer_and_creates_one_order(
 
 def test_same_key_with_another_body_is_refused_with_422(menu, client_for, customer):
     client = client_for(customer)
-    place(client, {"lines": [latte_line(1)]})
+    place(client, {"payment_method": "pm_card_visa", "lines": [latte_line(1)]})
     before = nothing_written()
 
-    response = place(client, {"lines": [latte_line(2)]})
+    response = place(client, {"payment_method": "pm_card_visa", "lines": [latte_line(2)]})
 
     assert response.status_code == 422
     assert response["Content-Type"] == "application/problem+json"
@@ -113,9 +118,11 @@ def test_same_key_with_another_body_is_refused_with_422(menu, client_for, custom
 def test_same_key_from_another_customer_is_a_different_order(
     menu, client_for, customer, other_customer
 ):
-    place(client_for(customer), {"lines": [donut_line(1)]})
+    place(client_for(customer), {"payment_method": "pm_card_visa", "lines": [donut_line(1)]})
 
-    response = place(client_for(other_customer), {"lines": [donut_line(2)]})
+    response = place(
+        client_for(other_customer), {"payment_method": "pm_card_visa", "lines": [donut_line(2)]}
+    )
 
     assert response.status_code == 201
     assert Order.objects.count() == 2
@@ -123,7 +130,9 @@ def test_same_key_from_another_customer_is_a_different_order(
 
 @pytest.mark.parametrize("key", [None, "", "x" * 256, "has space"])
 def test_missing_or_malformed_idempotency_key_is_refused(menu, client_for, customer, key):
-    response = place(client_for(customer), {"lines": [donut_line(1)]}, key=key)
+    response = place(
+        client_for(customer), {"payment_method": "pm_card_visa", "lines": [donut_line(1)]}, key=key
+    )
 
     assert response.status_code == 400
     assert response.json()["errors"] == {"Idempotency-Key": ["This header is required."]}
@@ -131,7 +140,9 @@ def test_missing_or_malformed_idempotency_key_is_refused(menu, client_for, custo
 
 
 def test_malformed_json_is_refused_with_problem_details(menu, client_for, customer):
-    response = place(client_for(customer), '{"lines": [', raw=True)
+    response = place(
+        client_for(customer), '{"payment_method": "pm_card_visa", "lines": [', raw=True
+    )
 
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
@@ -152,14 +163,19 @@ def test_malformed_json_is_refused_with_problem_details(menu, client_for, custom
     ],
 )
 def test_bad_line_fields_are_refused_naming_the_field(menu, client_for, customer, changes, field):
-    response = place(client_for(customer), {"lines": [{**donut_line(1), **changes}]})
+    response = place(
+        client_for(customer),
+        {"payment_method": "pm_card_visa", "lines": [{**donut_line(1), **changes}]},
+    )
 
     assert response.status_code == 400
     assert list(response.json()["errors"]) == [f"lines[0].{field}"]
     assert nothing_written() == (0, 0, 0, 0)
 
 
-@pytest.mark.parametrize("body", [{}, {"lines": []}, {"lines": "latte"}, [1, 2]])
+@pytest.mark.parametrize(
+    "body", [{}, {"payment_method": "pm_card_visa", "lines": []}, {"lines": "latte"}, [1, 2]]
+)
 def test_orders_without_lines_are_refused(menu, client_for, customer, body):
     response = place(client_for(customer), body)
 
@@ -168,7 +184,7 @@ def test_orders_without_lines_are_refused(menu, client_for, customer, body):
 
 
 def menu_error(client: Any, line: dict[str, Any]) -> dict[str, Any]:
-    response = place(client, {"lines": [donut_line(1), line]})
+    response = place(client, {"payment_method": "pm_card_visa", "lines": [donut_line(1), line]})
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
     assert nothing_written() == (0, 0, 0, 0)
@@ -239,7 +255,9 @@ def test_variation_of_another_product_and_missing_required_variation_are_named(
         "option_ids": [option("Size", "Small").id],
     }
 
-    response = place(client_for(customer), {"lines": [foreign, missing]})
+    response = place(
+        client_for(customer), {"payment_method": "pm_card_visa", "lines": [foreign, missing]}
+    )
 
     assert response.status_code == 400
     assert response.json()["errors"] == {
@@ -256,21 +274,23 @@ def test_plain_latte_needs_no_flavour(menu, client_for, customer):
         "option_ids": [option("Size", "Medium").id],
     }
 
-    response = place(client_for(customer), {"lines": [line]})
+    response = place(client_for(customer), {"payment_method": "pm_card_visa", "lines": [line]})
 
     assert response.status_code == 201
     assert response.json()["total"] == 440
 
 
 def test_anonymous_placement_is_401_and_writes_nothing(menu, client_for):
-    response = place(client_for(None), {"lines": [donut_line(1)]})
+    response = place(client_for(None), {"payment_method": "pm_card_visa", "lines": [donut_line(1)]})
 
     assert response.status_code == 401
     assert nothing_written() == (0, 0, 0, 0)
 
 
 def test_stored_response_is_plain_json(menu, client_for, customer):
-    response = place(client_for(customer), {"lines": [donut_line(1)]})
+    response = place(
+        client_for(customer), {"payment_method": "pm_card_visa", "lines": [donut_line(1)]}
+    )
 
     stored = Order.objects.get().response_body
     assert json.loads(json.dumps(stored)) == response.json()

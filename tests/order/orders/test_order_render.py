@@ -19,7 +19,7 @@ def test_render_order_equals_the_order_serializer_for_lines_options_and_history(
 ):
     response = client_for(customer).post(
         "/api/orders/",
-        {"lines": [latte_line(2), donut_line(1)]},
+        {"payment_method": "pm_card_visa", "lines": [latte_line(2), donut_line(1)]},
         format="json",
         HTTP_IDEMPOTENCY_KEY="render-1",
     )
@@ -37,7 +37,10 @@ def test_render_order_equals_the_order_serializer_for_lines_options_and_history(
 
 def test_placement_answer_is_the_order_as_read_back(menu, client_for, customer):
     response = client_for(customer).post(
-        "/api/orders/", {"lines": [latte_line(1)]}, format="json", HTTP_IDEMPOTENCY_KEY="render-2"
+        "/api/orders/",
+        {"payment_method": "pm_card_visa", "lines": [latte_line(1)]},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="render-2",
     )
 
     order = Order.objects.get(id=response.json()["id"])

@@ -16,7 +16,6 @@ from order_site.orders.serializers import (
     _place_order_input_canonical,
     place_order_input,
 )
-from order_site.payments.services import DEFAULT_PAYMENT_METHOD
 from shared.cart import MAX_LINES
 from shared.pricing import MAX_QUANTITY, MIN_QUANTITY
 
@@ -105,11 +104,14 @@ def test_a_body_checked_directly_is_what_the_serializer_makes_of_it(body: Any):
 @pytest.mark.parametrize(
     "body",
     [
-        {"lines": [{"product_id": 3, "quantity": 1}]},
-        {"lines": [{"product_id": 3, "variation_id": None, "option_ids": [], "quantity": 2}]},
+        {"payment_method": "pm_card_visa", "lines": [{"product_id": 3, "quantity": 1}]},
+        {
+            "payment_method": "pm_card_visa",
+            "lines": [{"product_id": 3, "variation_id": None, "option_ids": [], "quantity": 2}],
+        },
         {
             "lines": [{"product_id": 3, "variation_id": 4, "option_ids": [5, 6], "quantity": 20}],
-            "payment_method": "4000 0000 0000 0002",
+            "payment_method": "pm_1a2B3c_chargeDeclined",
         },
     ],
 )
@@ -118,10 +120,52 @@ def test_the_usual_bodies_are_checked_directly(body: dict[str, Any]):
 
     assert direct is not None
     assert direct == by_drf(body)
-    assert direct["payment_method"] == body.get("payment_method", DEFAULT_PAYMENT_METHOD)
+    assert direct["payment_method"] == body["payment_method"]
 
 
 def test_anything_else_is_left_to_the_serializer():
-    assert _place_order_input_canonical({"lines": [{"product_id": "3", "quantity": 1}]}) is None
-    assert _place_order_input_canonical({"lines": [{"product_id": True, "quantity": 1}]}) is None
+    assert (
+        _place_order_input_canonical(
+            {"payment_method": "pm_card_visa", "lines": [{"product_id": "3", "quantity": 1}]}
+        )
+        is None
+    )
+    assert (
+        _place_order_input_canonical(
+            {"payment_method": "pm_card_visa", "lines": [{"product_id": True, "quantity": 1}]}
+        )
+        is None
+    )
     assert _place_order_input_canonical({"lines": [], "payment_method": "pm_x"}) is None
+    line = {"product_id": 3, "quantity": 1}
+    assert _place_order_input_canonical({"lines": [line]}) is None  # no payment method
+    card = {"lines": [line], "payment_method": "4242424242424242"}
+    assert _place_order_input_canonical(card) is None
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            {"lines": [{"product_id": 3, "quantity": 1}]},
+            "A payment method is required: A payment-method token (pm_…) from the payment "
+            "provider, not a card number.",
+        ),
+        (
+            {"lines": [{"product_id": 3, "quantity": 1}], "payment_method": "4242424242424242"},
+            "A payment-method token (pm_…) from the payment provider, not a card number.",
+        ),
+        (
+            {"lines": [{"product_id": 3, "quantity": 1}], "payment_method": 4242424242424242},
+            "A payment-method token (pm_…) from the payment provider, not a card number.",
+        ),
+    ],
+)
+def test_a_body_without_a_payment_token_is_refused_naming_payment_method(
+    body: dict[str, Any], message: str
+):
+    with pytest.raises(ValidationError) as raised:
+        place_order_input(body)
+
+    assert raised.value.detail == {"payment_method": [message]}  # type: ignore[comparison-overlap]
+    assert "4242" not in str(raised.value.detail)

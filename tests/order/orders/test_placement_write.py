@@ -36,9 +36,17 @@ def new_order(key: str | None = None) -> Order:
 
 def test_a_placement_takes_one_statement_and_writes_every_row(menu, client_for, customer):
     client = client_for(customer)
-    client.post("/api/orders/", {"lines": [donut_line(1)]}, format="json", HTTP_IDEMPOTENCY_KEY="w")
+    client.post(
+        "/api/orders/",
+        {"payment_method": "pm_card_visa", "lines": [donut_line(1)]},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="w",
+    )
 
-    body = {"lines": [donut_line(2), latte_line(1)]}  # (reads the menu: before counting)
+    body = {
+        "payment_method": "pm_card_visa",
+        "lines": [donut_line(2), latte_line(1)],
+    }  # (reads the menu: before counting)
 
     with CaptureQueriesContext(connection) as queries:
         response = client.post(
@@ -69,12 +77,12 @@ def test_reserved_keys_are_new_and_distinct():
 
 def test_when_one_row_is_refused_none_is_written(menu):
     taken = Payment.objects.create(
-        order_id=1, amount=450, currency="EUR", payment_method="x", idempotency_key="taken"
+        order_id=1, amount=450, currency="EUR", payment_token="pm_x", idempotency_key="taken"
     )
     order = new_order()
     change = OrderStatusChange(order=order, to_status=order.status)
     clash = Payment(
-        order_id=order.id, amount=450, currency="EUR", payment_method="x", idempotency_key="taken"
+        order_id=order.id, amount=450, currency="EUR", payment_token="pm_x", idempotency_key="taken"
     )
 
     with pytest.raises(IntegrityError):

@@ -27,7 +27,10 @@ def place_and_work(key: str, steps: tuple[str, ...]) -> int:
     client = APIClient()
     client.force_authenticate(user=CUSTOMER)
     response = client.post(
-        "/api/orders/", {"lines": [donut_line(1)]}, format="json", HTTP_IDEMPOTENCY_KEY=key
+        "/api/orders/",
+        {"payment_method": "pm_card_visa", "lines": [donut_line(1)]},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY=key,
     )
     order_id: int = response.json()["id"]
     services.order_mark_paid(order_id=order_id, payment_reference=f"pi_{key}")

@@ -18,12 +18,12 @@ from tests.order.payments.conftest import provider_charges, provider_stats
 
 pytestmark = pytest.mark.django_db
 
-DECLINED = "4000000000000002"
-INSUFFICIENT_FUNDS = "4000000000009995"
-PROCESSING_ERROR = "4000000000000119"
+DECLINED = "pm_card_chargeDeclined"
+INSUFFICIENT_FUNDS = "pm_card_chargeDeclinedInsufficientFunds"
+PROCESSING_ERROR = "pm_card_chargeDeclinedProcessingError"
 
 
-def requested(order: Any, card: str = "4242424242424242") -> Payment:
+def requested(order: Any, card: str = "pm_card_visa") -> Payment:
     return payment_request(
         order_id=order.id, amount=order.total, currency=order.currency, payment_method=card
     )
@@ -110,7 +110,7 @@ def test_a_charge_whose_answer_was_lost_is_not_repeated_by_the_retry(
         json={
             "amount": payment.amount,
             "currency": "eur",
-            "payment_method": payment.payment_method,
+            "payment_method": payment.payment_token,
             "metadata": {"order_id": str(order.id), "payment_id": str(payment.id)},
         },
         headers={"Idempotency-Key": f"order-{order.id}-charge"},

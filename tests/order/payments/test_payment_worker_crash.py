@@ -91,7 +91,9 @@ def test_worker_killed_during_a_charge_and_restarted_charges_exactly_once(
     first = start_worker(300, log)
     order = make_order(total=650)
     # Queued for real: the dispatcher publishes the task of the committed payment.
-    payment = payment_request(order_id=order.id, amount=650, currency="EUR")
+    payment = payment_request(
+        order_id=order.id, amount=650, currency="EUR", payment_method="pm_card_visa"
+    )
     assert payments_dispatch() == 1
 
     wait_for(

@@ -27,7 +27,10 @@ def empty_broker() -> None:
 @pytest.mark.django_db
 def test_each_requested_payment_is_queued_once(make_order: Any) -> None:
     payments = [
-        payment_request(order_id=make_order().id, amount=450, currency="EUR") for _ in range(3)
+        payment_request(
+            order_id=make_order().id, amount=450, currency="EUR", payment_method="pm_card_visa"
+        )
+        for _ in range(3)
     ]
 
     first, again = payments_dispatch(), payments_dispatch()
@@ -44,7 +47,10 @@ def test_a_batch_takes_the_oldest_first_and_leaves_the_rest_for_the_next_round(
     make_order: Any,
 ) -> None:
     ids = [
-        payment_request(order_id=make_order().id, amount=450, currency="EUR").id for _ in range(3)
+        payment_request(
+            order_id=make_order().id, amount=450, currency="EUR", payment_method="pm_card_visa"
+        ).id
+        for _ in range(3)
     ]
 
     assert payments_dispatch(limit=2) == 2
@@ -54,7 +60,9 @@ def test_a_batch_takes_the_oldest_first_and_leaves_the_rest_for_the_next_round(
 
 @pytest.mark.django_db
 def test_a_payment_no_longer_requested_is_not_queued(make_order: Any) -> None:
-    payment = payment_request(order_id=make_order().id, amount=450, currency="EUR")
+    payment = payment_request(
+        order_id=make_order().id, amount=450, currency="EUR", payment_method="pm_card_visa"
+    )
     payment_charge_task.apply(args=[payment.id])  # charged by someone else's task
 
     assert payments_dispatch() == 0
@@ -65,7 +73,9 @@ def test_a_payment_no_longer_requested_is_not_queued(make_order: Any) -> None:
 def test_when_publishing_fails_the_payment_stays_unqueued_for_the_next_round(
     make_order: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    payment = payment_request(order_id=make_order().id, amount=450, currency="EUR")
+    payment = payment_request(
+        order_id=make_order().id, amount=450, currency="EUR", payment_method="pm_card_visa"
+    )
 
     def broker_down(ids: list[int]) -> None:
         raise ConnectionError("broker down")
@@ -85,7 +95,9 @@ def test_the_loop_queues_a_placement_committed_while_it_runs(make_order: Any) ->
     loop = threading.Thread(target=payments_dispatch_loop, kwargs={"should_stop": stop.is_set})
     loop.start()
     try:
-        payment = payment_request(order_id=make_order().id, amount=450, currency="EUR")
+        payment = payment_request(
+            order_id=make_order().id, amount=450, currency="EUR", payment_method="pm_card_visa"
+        )
         for _ in range(100):
             if Payment.objects.get(id=payment.id).queued_at is not None:
                 break
@@ -101,7 +113,9 @@ def test_the_loop_queues_a_placement_committed_while_it_runs(make_order: Any) ->
 @pytest.mark.django_db
 def test_many_charges_go_a_batch_to_a_message(make_order: Any) -> None:
     for _ in range(CHARGE_BATCH + 1):
-        payment_request(order_id=make_order().id, amount=450, currency="EUR")
+        payment_request(
+            order_id=make_order().id, amount=450, currency="EUR", payment_method="pm_card_visa"
+        )
 
     assert payments_dispatch() == CHARGE_BATCH + 1
     assert app.control.purge() == 2
@@ -112,7 +126,10 @@ def test_a_batch_charges_each_payment_once_and_skips_what_is_missing_or_done(
     make_order: Any, provider_api: Any
 ) -> None:
     first, second = (
-        payment_request(order_id=make_order().id, amount=450, currency="EUR") for _ in range(2)
+        payment_request(
+            order_id=make_order().id, amount=450, currency="EUR", payment_method="pm_card_visa"
+        )
+        for _ in range(2)
     )
     payment_charge_task.apply(args=[first.id])  # already charged
 
@@ -128,7 +145,9 @@ def test_a_batch_charges_each_payment_once_and_skips_what_is_missing_or_done(
 def test_a_charge_the_batch_cannot_finish_goes_on_as_its_own_task(
     make_order: Any, provider_api: Any
 ) -> None:
-    payment = payment_request(order_id=make_order().id, amount=450, currency="EUR")
+    payment = payment_request(
+        order_id=make_order().id, amount=450, currency="EUR", payment_method="pm_card_visa"
+    )
     provider_api.post("/sandbox/config", json={"failure_rate": 1})
 
     outcome = payment_charge_batch_task.apply(args=[[payment.id]]).get()

@@ -24,9 +24,15 @@ pytestmark = pytest.mark.django_db
 def test_only_payments_requested_for_longer_than_the_limit_go_back_to_the_dispatcher(
     make_order: Any,
 ) -> None:
-    stale = payment_request(order_id=make_order().id, amount=450, currency="EUR")
-    fresh = payment_request(order_id=make_order().id, amount=450, currency="EUR")
-    done = payment_request(order_id=make_order().id, amount=450, currency="EUR")
+    stale = payment_request(
+        order_id=make_order().id, amount=450, currency="EUR", payment_method="pm_card_visa"
+    )
+    fresh = payment_request(
+        order_id=make_order().id, amount=450, currency="EUR", payment_method="pm_card_visa"
+    )
+    done = payment_request(
+        order_id=make_order().id, amount=450, currency="EUR", payment_method="pm_card_visa"
+    )
     app.control.purge()
     assert payments_dispatch() == 3
     app.control.purge()  # the three tasks: say they were lost
@@ -48,7 +54,9 @@ def test_a_refund_requested_for_longer_than_the_limit_is_queued_again(
     make_order: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     order = make_order()
-    payment = payment_request(order_id=order.id, amount=450, currency="EUR")
+    payment = payment_request(
+        order_id=order.id, amount=450, currency="EUR", payment_method="pm_card_visa"
+    )
     payment_charge_task.apply(args=[payment.id])
     refund = payment_refund_request(order_id=order.id, amount=450)
     an_hour_ago = timezone.now() - timedelta(hours=1)

@@ -91,7 +91,10 @@ def charged(client: Any, selection: customize.Selection, key: str) -> tuple[int,
         "quantity": selection.quantity,
     }
     response = client.post(
-        "/api/orders/", {"lines": [line]}, format="json", HTTP_IDEMPOTENCY_KEY=key
+        "/api/orders/",
+        {"lines": [line], "payment_method": "pm_card_visa"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY=key,
     )
     assert response.status_code == 201, (line, response.json())
     body = response.json()

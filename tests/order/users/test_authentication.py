@@ -86,7 +86,7 @@ def test_cached_introspection_answer_authenticates_an_api_call(menu):
 
     response = client.post(
         "/api/orders/",
-        {"lines": [donut_line(1)]},
+        {"payment_method": "pm_card_visa", "lines": [donut_line(1)]},
         format="json",
         HTTP_AUTHORIZATION=f"Bearer {token}",
         HTTP_X_ACTING_USER="4242",
@@ -104,7 +104,7 @@ def test_identity_unreachable_means_503_naming_identity_and_nothing_written(menu
 
     response = client.post(
         "/api/orders/",
-        {"lines": [donut_line(1)]},
+        {"payment_method": "pm_card_visa", "lines": [donut_line(1)]},
         format="json",
         HTTP_AUTHORIZATION=f"Bearer {uuid.uuid4().hex}",
         HTTP_IDEMPOTENCY_KEY="auth-2",

@@ -173,6 +173,14 @@ class ApiClient:
         self.csrf_token = session.csrf_token
         return session
 
+    async def config(self) -> dict[str, Any]:
+        """Where and how the browser tokenizes cards (the payment provider's public side)."""
+        return dict(await self._call("GET", "/api/config"))
+
+    @property
+    def fetch(self) -> Fetch:
+        return self._fetch
+
     async def menu(self) -> Menu:
         return Menu.from_json(await self._call("GET", "/api/menu"))
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from coffeeshop_client import card as cards
-from coffeeshop_client import customize, prices, router, statuses
+from coffeeshop_client import customize, payments, prices, router, statuses
 from coffeeshop_client.api import ApiClient, ApiError, NetworkError, describe_error
 from coffeeshop_client.cart import Cart
 from coffeeshop_client.customize import Selection
@@ -88,10 +90,20 @@ class State:
     busy: set[str] = field(default_factory=set)  # ids of buttons waiting for an answer
     loading: bool = False
     problem: Problem | None = None
-    card_text: str = cards.DEFAULT_TEST_CARD
-    card_error: str | None = None
+    # The card fields as typed: kept in memory only (never stored), sent to the payment
+    # provider only. No pre-filled card (issue 10): the test cards are a hint.
+    card_text: str = ""
+    card_expiry: str = ""
+    card_cvc: str = ""
+    card_errors: dict[str, str] = field(default_factory=dict)  # field → message
+    payment_config: payments.PaymentConfig | None = None
     checkout_key: str | None = None
     checkout_cart: str | None = None  # the cart the key was minted for
+    # The provider's token for the card of this attempt: a retry of the same attempt
+    # (same key) must send the same token, or Order sees another request.
+    checkout_token: str | None = None
+    checkout_card: tuple[str, str, str] | None = None  # the card the token was made for
+    now: float = 0.0  # the clock at the last render (seconds since the epoch)
     placed_order_id: str | None = None
     quote: dict[str, Any] | None = None  # the BFF's price of the cart
     quote_for: str | None = None
@@ -111,15 +123,46 @@ class App:
         self._announced: dict[str, str] = {}
         self._queue_fetching = False
         self._queue_stale = False
+        self.clock: Callable[[], float] = time.time
+        self._ticking: str | None = None  # the order whose cancel countdown is running
 
     # ---- rendering ---------------------------------------------------------
 
     def render(self, *, focus_heading: bool = False) -> None:
         from coffeeshop_client import views
 
+        self.state.now = self.clock()
         self.platform.render(
             views.nav(self.state), views.page(self.state), focus_heading=focus_heading
         )
+        self._tick_cancel_window()
+
+    def _tick_cancel_window(self) -> None:
+        """While an order page shows a paid order's cancel window, re-render once a
+        second so the time left counts down, and the Cancel button goes at the end."""
+        state = self.state
+        order = state.orders.get(state.route.params.get("id", ""))
+        left = statuses.seconds_left(order, state.now) if state.route.name == "order" else None
+        if order is None or not left or self._ticking == order.id:
+            return
+        self._ticking = order.id
+
+        async def tick(order_id: str, ticks: int) -> None:
+            try:
+                for _ in range(ticks):
+                    await self.platform.sleep(1.0)
+                    if self.state.route.params.get("id") != order_id:
+                        return
+                    self.state.now = self.clock()
+                    from coffeeshop_client import views
+
+                    self.platform.render(
+                        views.nav(self.state), views.page(self.state), focus_heading=False
+                    )
+            finally:
+                self._ticking = None
+
+        self.spawn(tick(order.id, math.ceil(left) + 1))
 
     def spawn(self, coro: Any) -> asyncio.Task[Any]:
         """Run a coroutine in the background, keeping a reference so it isn't collected."""
@@ -376,7 +419,8 @@ class App:
         known = self.state.orders.get(order_id)
         if known is not None and known.status == status:
             return
-        needs_details = known is None or status == "payment_failed"
+        # Paid: the order now says until when it can be cancelled (its countdown).
+        needs_details = known is None or status in ("payment_failed", "placed")
         if needs_details and (
             order_id == self.state.placed_order_id
             or self.state.route.params.get("id") == order_id
@@ -493,44 +537,96 @@ class App:
 
     async def do_card_input(self, data: dict[str, str]) -> None:
         # Typing doesn't re-render (it would move the caret); the value is kept for submit.
-        self.state.card_text = data.get("value", "")
+        field_name = data.get("field", "number")
+        value = data.get("value", "")
+        if field_name == "expiry":
+            self.state.card_expiry = value
+        elif field_name == "cvc":
+            self.state.card_cvc = value
+        else:
+            self.state.card_text = value
+
+    def _card_problems(self) -> dict[str, str]:
+        state = self.state
+        problems = {
+            "number": cards.card_problem(state.card_text),
+            "expiry": cards.expiry_problem(state.card_expiry, now=time.gmtime(self.clock())),
+            "cvc": cards.cvc_problem(state.card_cvc, state.card_text),
+        }
+        return {name: text for name, text in problems.items() if text}
+
+    async def _card_token(self) -> str | None:
+        """The provider's token for the card as typed (the one made for this attempt, if
+        the card is unchanged); None with `card_errors` set when the provider refuses it.
+        Raises ApiError/NetworkError when the provider or the BFF can't be reached."""
+        state = self.state
+        card = (cards.digits(state.card_text), state.card_expiry.strip(), state.card_cvc.strip())
+        if state.checkout_token and state.checkout_card == card:
+            return state.checkout_token
+        if state.payment_config is None:
+            state.payment_config = payments.PaymentConfig.from_json(await self.api.config())
+        expiry = cards.expiry_parsed(card[1])
+        assert expiry is not None  # checked by _card_problems
+        try:
+            token = await payments.tokenize(
+                self.api.fetch,
+                state.payment_config,
+                number=card[0],
+                exp_month=expiry[0],
+                exp_year=expiry[1],
+                cvc=card[2],
+            )
+        except payments.CardRefused as refused:
+            state.card_errors = {refused.field: refused.message}
+            return None
+        # A new card is a new attempt: a new token and a new idempotency key.
+        state.checkout_token, state.checkout_card = token.id, card
+        state.checkout_key = None
+        return token.id
 
     async def do_checkout(self, data: dict[str, str]) -> None:
         state = self.state
-        if "card" in data:
-            state.card_text = data["card"]
+        for name, attr in (("card", "card_text"), ("expiry", "card_expiry"), ("cvc", "card_cvc")):
+            if name in data:
+                setattr(state, attr, data[name])
         if not state.session.authenticated:
             self.platform.navigate(router.href("checkout"))
             return
         if state.cart.is_empty or "checkout" in state.busy:
             return
-        state.card_error = cards.card_problem(state.card_text)
-        if state.card_error:
-            self.platform.announce(state.card_error)
+        state.card_errors = self._card_problems()
+        if state.card_errors:
+            self.platform.announce(next(iter(state.card_errors.values())))
             self.render()
             return
-        # Same cart, same attempt: reuse the key, so a retry after a network error
-        # replays the first answer instead of charging twice.
-        cart_text = state.cart.dumps()
-        if state.checkout_key is None or state.checkout_cart != cart_text:
-            state.checkout_key = self.platform.new_key()
-            state.checkout_cart = cart_text
         state.busy.add("checkout")
         state.problem = None
         self.render()
         try:
-            order = await self.api.place_order(
-                state.cart.to_api(), cards.digits(state.card_text), state.checkout_key
-            )
+            token = await self._card_token()
+            if token is None:
+                state.busy.discard("checkout")
+                self.platform.announce(next(iter(state.card_errors.values())))
+                self.render()
+                return
+            # Same cart, same card, same attempt: reuse the key, so a retry after a
+            # network error replays the first answer instead of charging twice.
+            cart_text = state.cart.dumps()
+            if state.checkout_key is None or state.checkout_cart != cart_text:
+                state.checkout_key = self.platform.new_key()
+                state.checkout_cart = cart_text
+            order = await self.api.place_order(state.cart.to_api(), token, state.checkout_key)
         except (ApiError, NetworkError) as err:
             if isinstance(err, ApiError) and 400 <= err.status < 500 and err.status != 429:
-                state.checkout_key = None  # a refused request: the next one is a new attempt
+                # A refused request: the next one is a new attempt, with a new token.
+                state.checkout_key = state.checkout_token = state.checkout_card = None
             self.fail(err, retry="checkout")
             state.busy.discard("checkout")
             self.render()
             return
         state.busy.discard("checkout")
-        state.checkout_key = None
+        state.checkout_key = state.checkout_token = state.checkout_card = None
+        state.card_text = state.card_expiry = state.card_cvc = ""
         state.placed_order_id = order.id
         self._remember_orders([order])
         if order.id not in state.order_ids:

@@ -227,6 +227,8 @@ class Order:
     failure_reason: str | None = None
     lines: tuple[OrderLine, ...] = ()
     history: tuple[HistoryEntry, ...] = field(default_factory=tuple)
+    # Until when the customer may still cancel this paid order (ISO 8601), else None.
+    cancellable_until: str | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Order:
@@ -239,4 +241,5 @@ class Order:
             failure_reason=data.get("failure_reason") or None,
             lines=tuple(OrderLine.from_json(line) for line in data.get("lines") or ()),
             history=tuple(HistoryEntry.from_json(e) for e in data.get("history") or ()),
+            cancellable_until=data.get("cancellable_until") or None,
         )

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from coffeeshop_client.models import Order
+
 LABELS = {
     "pending_payment": "Waiting for payment",
     "placed": "Order received",
@@ -21,6 +27,8 @@ NEXT_STEP = {
 }
 FINAL = frozenset({"collected", "payment_failed", "cancelled"})
 CANCELLABLE = frozenset({"pending_payment", "placed"})
+# Statuses where cancelling is a matter for the counter, once the window has gone.
+ASK_AT_COUNTER = frozenset({"placed", "in_preparation", "ready"})
 QUEUE_COLUMNS = (
     ("placed", "New"),
     ("in_preparation", "In preparation"),
@@ -67,3 +75,32 @@ def short_id(order_id: str) -> str:
     """What a customer says at the counter: the last 4 characters, upper case."""
     text = str(order_id).replace("-", "")
     return text[-4:].upper() if len(text) > 4 else text.upper()
+
+
+def _epoch(iso: str) -> float | None:
+    try:
+        return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def seconds_left(order: Order | None, now: float) -> float | None:
+    """Seconds the customer has left to cancel this paid order, or None when its
+    cancel window does not apply or has passed."""
+    if order is None or order.status != "placed" or not order.cancellable_until:
+        return None
+    until = _epoch(order.cancellable_until)
+    if until is None or until <= now:
+        return None
+    return until - now
+
+
+def can_cancel(order: Order, now: float) -> bool:
+    """Whether Cancel will work: before the charge, or within the paid order's window."""
+    return order.status == "pending_payment" or seconds_left(order, now) is not None
+
+
+def time_left(seconds: float) -> str:
+    """`1:05` for 65 s (rounded up: never shows 0:00 while it still works)."""
+    whole = int(-(-seconds // 1))
+    return f"{whole // 60}:{whole % 60:02d}"

@@ -709,7 +709,10 @@ def checkout_page(state: State) -> Markup:
     currency = _currency(state)
     rows, total = cart_rows(state)
     busy = "checkout" in state.busy
-    card_error = state.card_error
+    errors = state.card_errors
+    number_text = (
+        group(state.card_text) if state.card_text.replace(" ", "").isdigit() else state.card_text
+    )
     return fragment(
         heading("Checkout"),
         h(
@@ -728,32 +731,46 @@ def checkout_page(state: State) -> Markup:
         h(
             "form",
             {"class_": "pay", "data_action": "checkout", "novalidate": True, "id": "pay-form"},
-            h("label", {"for_": "card"}, "Card number"),
-            h(
-                "input",
-                {
-                    "id": "card",
-                    "type": "text",
-                    "name": "card",
-                    "inputmode": "numeric",
-                    "autocomplete": "cc-number",
-                    "value": group(state.card_text)
-                    if state.card_text.replace(" ", "").isdigit()
-                    else state.card_text,
-                    "data_action": "card-input",
-                    "data_testid": "card-number",
-                    "aria_describedby": "card-hint" + (" card-error" if card_error else ""),
-                    "aria_invalid": "true" if card_error else None,
-                },
+            card_field(
+                "number",
+                "Card number",
+                "card",
+                number_text,
+                errors.get("number"),
+                autocomplete="cc-number",
+                hint_id="card-hint",
+                testid="card-number",
             ),
-            h("p", {"class_": "field-error", "id": "card-error", "role": "alert"}, card_error)
-            if card_error
-            else None,
             h(
                 "p",
                 {"class_": "hint", "id": "card-hint"},
                 f"Sandbox payments: {group(DEFAULT_TEST_CARD)} pays, "
-                f"{group(DECLINING_TEST_CARD)} is declined. Nothing is really charged.",
+                f"{group(DECLINING_TEST_CARD)} is declined; any future expiry date and any "
+                "3-digit CVC. Nothing is really charged. Your card goes to the payment "
+                "provider only.",
+            ),
+            h(
+                "div",
+                {"class_": "card-row"},
+                card_field(
+                    "expiry",
+                    "Expiry (MM/YY)",
+                    "expiry",
+                    state.card_expiry,
+                    errors.get("expiry"),
+                    autocomplete="cc-exp",
+                    testid="card-expiry",
+                    placeholder="MM/YY",
+                ),
+                card_field(
+                    "cvc",
+                    "CVC",
+                    "cvc",
+                    state.card_cvc,
+                    errors.get("cvc"),
+                    autocomplete="cc-csc",
+                    testid="card-cvc",
+                ),
             ),
             h(
                 "div",
@@ -780,6 +797,59 @@ def checkout_page(state: State) -> Markup:
                 ),
             ),
         ),
+    )
+
+
+def card_field(
+    field_name: str,
+    label: str,
+    name: str,
+    value: str,
+    error: str | None,
+    *,
+    autocomplete: str,
+    testid: str,
+    hint_id: str | None = None,
+    placeholder: str | None = None,
+) -> Markup:
+    """One card input with its label and, when the check or the provider refused it,
+    its error right beside it (announced, and tied to the input for screen readers)."""
+    input_id = "card" if field_name == "number" else f"card-{field_name}"
+    error_id = f"{input_id}-error"
+    described = " ".join(filter(None, [hint_id, error_id if error else None]))
+    return h(
+        "div",
+        {"class_": "field"},
+        h("label", {"for_": input_id}, label),
+        h(
+            "input",
+            {
+                "id": input_id,
+                "type": "text",
+                "name": name,
+                "inputmode": "numeric",
+                "autocomplete": autocomplete,
+                "placeholder": placeholder,
+                "value": value,
+                "data_action": "card-input",
+                "data_field": field_name,
+                "data_testid": testid,
+                "aria_describedby": described or None,
+                "aria_invalid": "true" if error else None,
+            },
+        ),
+        h(
+            "p",
+            {
+                "class_": "field-error",
+                "id": error_id,
+                "role": "alert",
+                "data_testid": f"{testid}-error",
+            },
+            error,
+        )
+        if error
+        else None,
     )
 
 
@@ -884,7 +954,6 @@ def order_page(state: State) -> Markup:
             heading(f"Order {statuses.short_id(order_id)}"), loading("Loading the order…")
         )
     declined = order.status == "payment_failed"
-    cancel_busy = f"cancel-{order.id}" in state.busy
     return fragment(
         h("p", {"class_": "crumbs"}, h("a", {"href": router.href("orders")}, "← My orders")),
         heading(f"Order {statuses.short_id(order.id)}", testid="order-heading"),
@@ -950,17 +1019,7 @@ def order_page(state: State) -> Markup:
             "Total ",
             h("strong", {"class_": "price"}, money(order.total, order.currency)),
         ),
-        button(
-            "Cancelling…" if cancel_busy else "Cancel order",
-            "cancel-order",
-            id=f"cancel-{order.id}",
-            testid="cancel-order",
-            class_="btn btn-danger",
-            disabled=cancel_busy,
-            order=order.id,
-        )
-        if order.status in statuses.CANCELLABLE
-        else None,
+        cancel_control(state, order),
         h(
             "details",
             {"class_": "history"},
@@ -978,6 +1037,41 @@ def order_page(state: State) -> Markup:
         else None,
         live_note(state),
     )
+
+
+def cancel_control(state: State, order: Order) -> Markup | None:
+    """Cancel while it will work (before the charge, or within the paid order's window,
+    with the time left); after that, where to go instead."""
+    cancel_busy = f"cancel-{order.id}" in state.busy
+    if statuses.can_cancel(order, state.now):
+        left = statuses.seconds_left(order, state.now)
+        return h(
+            "div",
+            {"class_": "cancel"},
+            button(
+                "Cancelling…" if cancel_busy else "Cancel order",
+                "cancel-order",
+                id=f"cancel-{order.id}",
+                testid="cancel-order",
+                class_="btn btn-danger",
+                disabled=cancel_busy,
+                order=order.id,
+            ),
+            h(
+                "p",
+                {"class_": "hint", "data_testid": "cancel-time-left"},
+                f"{statuses.time_left(left)} left to cancel for a full refund.",
+            )
+            if left is not None
+            else None,
+        )
+    if order.status in statuses.ASK_AT_COUNTER:
+        return h(
+            "p",
+            {"class_": "hint", "data_testid": "cancel-ask-counter"},
+            "To cancel this order, ask at the counter.",
+        )
+    return None
 
 
 def live_note(state: State) -> Markup:
