@@ -19,3 +19,10 @@ def user_roles(*, user: User) -> list[str]:
 
 def user_get(*, user_id: int) -> User | None:
     return User.objects.filter(pk=user_id).first()
+
+
+def user_is_active_locked(*, user_id: int) -> bool:
+    """Whether the user exists and is active, holding a lock on their row until the
+    transaction ends (a concurrent deactivation waits for it, or it for the deactivation)."""
+    locked = User.objects.select_for_update(no_key=True).filter(pk=user_id, is_active=True)
+    return bool(list(locked.values_list("pk", flat=True)))

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 
 from identity_site.accounts.models import Role, User
 from identity_site.accounts.selectors import user_roles
+from identity_site.oauth.services import user_tokens_revoke
 from identity_site.outbox.services import outbox_event_record
 from shared.problems import Conflict, InvalidInput
 
@@ -99,10 +100,18 @@ def user_update(*, user: User, **changes: Any) -> User:
 
 @transaction.atomic
 def user_save_changed(*, user: User, before: User | None = None) -> User:
-    """Save an edited user (admin form) and record `user.updated` when what others see changed."""
+    """Save an edited user (admin form) and record `user.updated` when what others see changed.
+
+    A user who is deactivated or changes role loses every access and refresh token in
+    the same transaction: a token must not outlive the access it stood for, and a role
+    change is picked up at the next sign-in (the BFF ends the person's sessions on
+    this `user.updated`).
+    """
     if before is None:
         before = User.objects.select_for_update().get(pk=user.pk)
     user.save()
+    if (before.is_active and not user.is_active) or before.role != user.role:
+        user_tokens_revoke(user_id=user.pk)
     if any(getattr(before, f) != getattr(user, f) for f in PUBLISHED_FIELDS):
         _record(user, "user.updated")
     return user
