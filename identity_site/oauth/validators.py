@@ -220,8 +220,8 @@ class CoffeeShopValidator(OAuth2Validator):
         return {
             "name": lambda request: request.user.full_name,
             "email": lambda request: request.user.email,
-            # We do not verify addresses yet (no confirmation mail at registration).
-            "email_verified": lambda request: False,
+            # True once the person followed the link mailed at registration.
+            "email_verified": lambda request: request.user.email_verified,
             "roles": lambda request: user_roles(user=request.user),
         }
 

@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from identity_site.accounts.models import User
+from identity_site.oauth import selectors
 
 pytestmark = pytest.mark.django_db
 
@@ -31,8 +32,10 @@ HARDENING = {
 
 
 @pytest.fixture(autouse=True)
-def _fresh_counters() -> None:
+def _fresh_caches(monkeypatch: Any) -> None:
     cache.clear()
+    # Another test may have left this process's copy of the client origins behind.
+    monkeypatch.setattr(selectors, "_origins", (0.0, ()))
 
 
 class PageScan(HTMLParser):
@@ -80,6 +83,7 @@ def pages(client: Client, customer: User) -> dict[str, Any]:
         "password reset sent": client.get("/accounts/password/reset/sent/"),
         "password reset with a bad link": client.get("/accounts/password/reset/MQ/bad-token/"),
         "password reset done": client.get("/accounts/password/reset/done/"),
+        "e-mail verification with a bad link": client.get("/accounts/verify/MQ/bad-token/"),
     }
     client.force_login(customer)
     signed_in = {
