@@ -12,11 +12,19 @@ from identity_site.accounts.services import user_delete, user_save_changed, user
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     ordering = ["email"]
-    list_display = ["email", "full_name", "role", "is_active", "is_staff", "date_joined"]
-    list_filter = ["role", "is_active", "is_staff"]
+    list_display = [
+        "email",
+        "email_verified",
+        "full_name",
+        "role",
+        "is_active",
+        "is_staff",
+        "date_joined",
+    ]
+    list_filter = ["role", "is_active", "is_staff", "email_verified"]
     search_fields = ["email", "full_name"]
     fieldsets = (
-        (None, {"fields": ("email", "password")}),
+        (None, {"fields": ("email", "email_verified", "password")}),
         ("Profile", {"fields": ("full_name", "role")}),
         (
             "Access",

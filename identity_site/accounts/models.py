@@ -35,6 +35,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField("e-mail address", unique=True)
     full_name = models.CharField(max_length=150, blank=True)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.CUSTOMER)
+    # True once the person followed the link mailed to `email` (the OIDC email_verified claim).
+    email_verified = models.BooleanField("e-mail address verified", default=False)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="May log in to this admin site.")
     date_joined = models.DateTimeField(default=timezone.now)

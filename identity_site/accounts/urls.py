@@ -14,6 +14,8 @@ urlpatterns = [
         name="logout",
     ),
     path("register/", views.register, name="register"),
+    path("verify/", views.email_verification_resend, name="email_verification_resend"),
+    path("verify/<uidb64>/<token>/", views.email_verify, name="email_verify"),
     path(
         "password/reset/",
         auth_views.PasswordResetView.as_view(

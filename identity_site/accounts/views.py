@@ -1,4 +1,5 @@
-"""Identity's own pages: log in (throttled), register, account, log out.
+"""Identity's own pages: log in (throttled), register, verify an e-mail address, account,
+log out.
 
 Password reset uses Django's views with our templates (see identity_site/config/urls.py).
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
@@ -18,9 +20,15 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST, require_safe
 
 from identity_site.accounts.forms import LoginForm, RegistrationForm
-from identity_site.accounts.services import user_register
+from identity_site.accounts.services import (
+    VerificationLinkRefused,
+    email_verification_send,
+    user_email_verify,
+    user_register,
+)
 from identity_site.accounts.throttling import (
     login_failure_record,
     login_failures_clear,
@@ -106,6 +114,7 @@ def register(request: HttpRequest) -> HttpResponse:
                     err.extra.get("field", "email").replace("password", "password1"), err.detail
                 )
             else:
+                email_verification_send(user=user, site_url=_site_url(request))
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
                 return HttpResponseRedirect(_next_url(request))
         status = 400
@@ -117,7 +126,38 @@ def register(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _site_url(request: HttpRequest) -> str:
+    """This site's origin as the person reached it (the Host header is checked against
+    ALLOWED_HOSTS), for links in e-mail, as Django's password reset builds them."""
+    return request.build_absolute_uri("/")
+
+
 @login_required
 @never_cache
 def account(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/account.html")
+
+
+@require_safe
+@never_cache
+def email_verify(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """The link from the verification e-mail. Refused (expired, tampered, for an old
+    address): a page saying so, status 400, nothing changed."""
+    try:
+        user_email_verify(uidb64=uidb64, token=token)
+    except VerificationLinkRefused as refused:
+        context = {"detail": refused.detail, "expired": refused.state.value == "expired"}
+        return render(request, "accounts/email_verify_failed.html", context, status=400)
+    return render(request, "accounts/email_verified.html")
+
+
+@login_required
+@require_POST
+@csrf_protect
+def email_verification_resend(request: HttpRequest) -> HttpResponse:
+    """Send the signed-in person a new verification link (at most one a minute)."""
+    if email_verification_send(user=request.user, site_url=_site_url(request)):  # type: ignore[arg-type]
+        messages.success(request, f"We sent a new link to {request.user.email}.")  # type: ignore[union-attr]
+    else:
+        messages.info(request, "A link went out less than a minute ago; check your inbox.")
+    return HttpResponseRedirect(reverse("account"))

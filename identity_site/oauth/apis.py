@@ -101,6 +101,8 @@ def _introspect(checksum: str) -> tuple[dict[str, Any], int]:
     )
     if token is None or not token.is_valid():
         return dict(INACTIVE), 0
+    if token.user is not None and not token.user.is_active:
+        return dict(INACTIVE), 0
     answer: dict[str, Any] = {
         "active": True,
         "scope": token.scope,

@@ -10,9 +10,11 @@ a library-owned model, not domain flow, which is why it is a signal.
 from __future__ import annotations
 
 import hashlib
+from functools import partial
 from typing import Any
 
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models.signals import post_delete
 from oauth2_provider.models import get_access_token_model
 
@@ -39,8 +41,13 @@ def introspection_evict(*, checksum: str) -> None:
 
 
 def _evict_deleted_token(sender: Any, instance: Any, **kwargs: Any) -> None:
-    if instance.token_checksum:
-        introspection_evict(checksum=instance.token_checksum)
+    checksum = instance.token_checksum
+    if checksum:
+        introspection_evict(checksum=checksum)
+        # Again once the delete is committed: an introspection that read the row before
+        # the commit could otherwise store its "active" answer after the first eviction
+        # (its own re-check still saw the uncommitted row).
+        transaction.on_commit(partial(introspection_evict, checksum=checksum), robust=True)
 
 
 def connect_eviction() -> None:

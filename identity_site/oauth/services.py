@@ -1,14 +1,23 @@
-"""Writes about OAuth clients."""
+"""Writes about OAuth clients and tokens."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from django.contrib.auth.hashers import check_password
-from django.db import transaction
-from oauth2_provider.models import Application
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from oauth2_provider.models import (
+    AccessToken,
+    Application,
+    Grant,
+    RefreshToken,
+    refresh_token_expire_timedelta,
+)
 
-from identity_site.oauth.models import ClientPolicy
+from identity_site.oauth.cache import token_checksum
+from identity_site.oauth.models import ClientPolicy, CodeRedemption
 from shared.problems import InvalidInput
 
 # DESIGN.md: authorization code (+ refresh token, which DOT allows for such clients)
@@ -74,3 +83,72 @@ def oauth_client_ensure(
         application=app, defaults={"allowed_scopes": sorted(set(allowed_scopes))}
     )
     return app
+
+
+class CodeAlreadyRedeemed(Exception):
+    """Another exchange of the same authorization code got there first."""
+
+
+def code_redemption_record(
+    *, application: Application, code: str, access_token: str, refresh_token: str | None
+) -> None:
+    """Remember which tokens `code` was exchanged for (inside the exchange's transaction).
+
+    Raises CodeAlreadyRedeemed when the code was exchanged before: two exchanges racing
+    past the library's check both get here, and the unique key lets only one through.
+    """
+    now = timezone.now()
+    family = None
+    if refresh_token:
+        family = (
+            RefreshToken.objects.filter(token_checksum=token_checksum(refresh_token))
+            .values_list("token_family", flat=True)
+            .first()
+        )
+    CodeRedemption.objects.filter(expires__lt=now).delete()
+    keep_for = refresh_token_expire_timedelta() or timedelta(days=14)
+    try:
+        with transaction.atomic():
+            CodeRedemption.objects.create(
+                application=application,
+                code_checksum=token_checksum(code),
+                access_token_checksum=token_checksum(access_token),
+                token_family=family,
+                expires=now + keep_for,
+            )
+    except IntegrityError:
+        raise CodeAlreadyRedeemed from None
+
+
+@transaction.atomic
+def code_replay_revoke(*, application: Application, code: str) -> bool:
+    """A used authorization code came back: revoke what its first exchange issued.
+
+    RFC 6749 section 4.1.2 and RFC 9700 section 2.1.1: the access token, and the refresh
+    token with every token rotated from it (its family). Deleting the access tokens
+    evicts their cached introspection answers (identity_site/oauth/cache.py). Answers
+    whether the code had been redeemed.
+    """
+    redemption = CodeRedemption.objects.filter(
+        application=application, code_checksum=token_checksum(code)
+    ).first()
+    if redemption is None:
+        return False
+    if redemption.token_family is not None:
+        RefreshToken.revoke_family(redemption.token_family)
+    AccessToken.objects.filter(token_checksum=redemption.access_token_checksum).delete()
+    return True
+
+
+@transaction.atomic
+def user_tokens_revoke(*, user_id: int) -> None:
+    """Revoke every access and refresh token of the user, and their unused codes.
+
+    Called when a user is deactivated or their role changes, in the same transaction.
+    Deleting the access tokens evicts their cached introspection answers; a refresh
+    token is marked revoked (the library's way), so presenting it later fails.
+    """
+    Grant.objects.filter(user_id=user_id).delete()
+    for refresh in RefreshToken.objects.filter(user_id=user_id, revoked__isnull=True):
+        refresh.revoke()
+    AccessToken.objects.filter(user_id=user_id).delete()

@@ -3,6 +3,8 @@
 Narrows the library to what DESIGN.md allows (authorization code with PKCE,
 refresh token, client credentials; no implicit, password, hybrid or device
 grant) and adds the `email`, `name` and `roles` claims to ID tokens and userinfo.
+A replayed authorization code revokes what its first exchange issued, and no token
+is issued to, refreshed for or accepted from a deactivated user.
 """
 
 from __future__ import annotations
@@ -16,10 +18,16 @@ from typing import Any
 from django.conf import settings
 from django.db import router, transaction
 from jwcrypto import jws, jwt
-from oauth2_provider.models import Application, IDToken
+from oauth2_provider.models import Application, Grant, IDToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauthlib.oauth2.rfc6749 import errors
 
-from identity_site.accounts.selectors import user_roles
+from identity_site.accounts.selectors import user_is_active_locked, user_roles
+from identity_site.oauth.services import (
+    CodeAlreadyRedeemed,
+    code_redemption_record,
+    code_replay_revoke,
+)
 from identity_site.oauth.signing_keys import current_key_ring
 
 ALLOWED_GRANT_TYPES = frozenset({"authorization_code", "refresh_token", "client_credentials"})
@@ -113,13 +121,107 @@ class CoffeeShopValidator(OAuth2Validator):
             super().validate_redirect_uri(client_id, redirect_uri, request, *args, **kwargs)
         )
 
+    def validate_code(
+        self, client_id: str, code: str, client: Any, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        """The library's check, plus two of ours.
+
+        A code without its Grant row was redeemed before (the library deletes the row at
+        the exchange) or never issued; if it was redeemed, the tokens of that first
+        exchange are revoked (RFC 6749 section 4.1.2, RFC 9700 section 2.1.1). A code of a
+        user deactivated since is refused. The Grant is kept on the request for the PKCE
+        and redirect-URI checks that follow, so a concurrent exchange deleting it cannot
+        turn them into a 500.
+        """
+        grant = Grant.objects.select_related("user").filter(code=code, application=client).first()
+        if grant is None:
+            code_replay_revoke(application=client, code=code)
+            return False
+        if grant.is_expired() or not grant.user.is_active:
+            return False
+        request.scopes = grant.scope.split(" ")
+        request.user = grant.user
+        if grant.nonce:
+            request.nonce = grant.nonce
+        if grant.claims:
+            request.claims = json.loads(grant.claims)
+        request.coffeeshop_grant = grant
+        return True
+
+    def _grant(self, code: str, request: Any) -> Any:
+        grant = getattr(request, "coffeeshop_grant", None)
+        if grant is not None and grant.code == code:
+            return grant
+        return Grant.objects.get(code=code, application=request.client)
+
+    def get_code_challenge(self, code: str, request: Any) -> str | None:
+        return self._grant(code, request).code_challenge or None
+
+    def get_code_challenge_method(self, code: str, request: Any) -> str | None:
+        return self._grant(code, request).code_challenge_method or None
+
+    def confirm_redirect_uri(
+        self,
+        client_id: str,
+        code: str,
+        redirect_uri: str,
+        client: Any,
+        request: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> bool:
+        return bool(self._grant(code, request).redirect_uri_allowed(redirect_uri))
+
+    def validate_refresh_token(
+        self, refresh_token: str, client: Any, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        """The library's check (rotation, reuse detection), and the user must be active."""
+        valid = super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)
+        return bool(valid) and bool(request.user.is_active)
+
+    def validate_bearer_token(self, token: Any, scopes: Any, request: Any) -> bool:
+        """A token of a deactivated user is not accepted (userinfo, the users API)."""
+        valid = super().validate_bearer_token(token, scopes, request)
+        return bool(valid) and (request.user is None or bool(request.user.is_active))
+
+    def save_bearer_token(self, token: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().save_bearer_token(token, request, *args, **kwargs)
+        except CodeAlreadyRedeemed:
+            # Lost the race against another exchange of the same code: what this one
+            # issued is rolled back, what the other one issued is revoked here.
+            code_replay_revoke(application=request.client, code=request.code)
+            raise errors.InvalidGrantError(request=request) from None
+
+    def _save_bearer_token(self, token: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+        """The library's save, in its transaction, between two checks of ours.
+
+        Before: the user's row is locked and must be active, so a deactivation either
+        waits for this issuance (and then revokes its tokens too) or is seen by it.
+        After: an authorization code records what it was exchanged for.
+        """
+        for_user = request.grant_type in ("authorization_code", "refresh_token") and request.user
+        if for_user and not user_is_active_locked(user_id=request.user.pk):
+            raise errors.InvalidGrantError(
+                description="The account is not active.", request=request
+            )
+        saved = super()._save_bearer_token(token, request, *args, **kwargs)
+        if request.grant_type == "authorization_code":
+            code_redemption_record(
+                application=request.client,
+                code=request.code,
+                access_token=token["access_token"],
+                refresh_token=token.get("refresh_token"),
+            )
+        return saved
+
     def get_additional_claims(self) -> dict[str, Callable[[Any], Any]]:
         """Claims beyond `sub`; request-agnostic so discovery can list them in claims_supported."""
         return {
             "name": lambda request: request.user.full_name,
             "email": lambda request: request.user.email,
-            # We do not verify addresses yet (no confirmation mail at registration).
-            "email_verified": lambda request: False,
+            # True once the person followed the link mailed at registration.
+            "email_verified": lambda request: request.user.email_verified,
             "roles": lambda request: user_roles(user=request.user),
         }
 

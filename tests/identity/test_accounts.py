@@ -183,7 +183,7 @@ def test_password_reset_mails_a_link_that_sets_a_new_password(
     message = mail.outbox[0]
     assert message.to == [customer.email]
     assert message.subject == "Reset your CoffeeShop password"
-    link = re.search(r"http://testserver(/accounts/password/reset/\S+/)", message.body)
+    link = re.search(r"http://testserver(/accounts/password/reset/\S+/)", str(message.body))
     assert link is not None
     form = client.get(link.group(1), follow=True)
     done = client.post(

@@ -142,7 +142,8 @@ def test_a_code_works_once(signed_in: Client) -> None:
     assert first.status_code == 200
     assert replay.status_code == 400
     assert replay.json()["error"] == "invalid_grant"
-    assert AccessToken.objects.count() == 1
+    # RFC 6749 section 4.1.2: the replay revoked what the first exchange issued.
+    assert AccessToken.objects.count() == 0
 
 
 def test_an_expired_code_is_refused(signed_in: Client) -> None:

@@ -58,7 +58,14 @@ def sign_in(base: str, email: str, *, scope: str = "openid profile email roles")
     token = client.fetch_token(
         meta["token_endpoint"], authorization_response=callback, code_verifier=verifier
     )
-    return {"meta": meta, "token": token, "nonce": nonce, "callback": callback, "client": client}
+    return {
+        "meta": meta,
+        "token": token,
+        "nonce": nonce,
+        "callback": callback,
+        "client": client,
+        "session": session,
+    }
 
 
 def verified_id_token(meta: dict[str, Any], id_token: str, nonce: str) -> Any:

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 import pytest
+import requests
 from confluent_kafka import Consumer
 from django.conf import settings
 from django.test import Client
@@ -17,6 +18,8 @@ from identity_site.accounts.services import user_create, user_delete, user_updat
 from identity_site.outbox.models import OutboxEvent
 from identity_site.outbox.relay import outbox_claim_batch, outbox_relay_run
 from shared.events import kafka_producer, parse_envelope, relay_once
+from tests.identity.conftest import PASSWORD, SERVICE_SECRET, WEB_SECRET
+from tests.identity.test_oidc_flow import sign_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.kafka]
 
@@ -177,3 +180,65 @@ def test_a_second_relay_claims_nothing_while_the_first_holds_a_batch(client: Cli
 
     assert seen == [2]  # the admin and the user the admin created
     assert second_size == 0
+
+
+def test_a_barista_deactivated_in_the_admin_loses_every_token_and_kafka_says_so(
+    client: Client, provider: str, web_client: Any, service_client: Any
+) -> None:
+    barista = user_create(
+        email=f"bix-{uuid.uuid4().hex[:8]}@coffeeshop.test",
+        password=PASSWORD,
+        full_name="Bix",
+        role="barista",
+    )
+    tokens = sign_in(provider, barista.email)["token"]
+    introspect = f"{provider}/o/introspect/"
+    service = ("order-service", SERVICE_SECRET)
+    active = requests.post(
+        introspect, data={"token": tokens["access_token"]}, auth=service, timeout=10
+    )
+    assert active.json()["roles"] == ["barista"]
+    boss = user_create(
+        email=f"boss-{uuid.uuid4().hex[:8]}@coffeeshop.test",
+        password=None,
+        role="manager",
+        is_staff=True,
+        is_superuser=True,
+    )
+    client.force_login(boss)
+
+    # The admin's change form with "Active" unticked (an unticked box is not sent).
+    changed = client.post(
+        f"/admin/accounts/user/{barista.pk}/change/",
+        {
+            "email": barista.email,
+            "full_name": "Bix",
+            "role": "barista",
+            "date_joined_0": "2026-12-04",
+            "date_joined_1": "09:00:00",
+        },
+    )
+    relay_until_sent()
+
+    assert changed.status_code == 302, changed.content[:500]
+    after = requests.post(
+        introspect, data={"token": tokens["access_token"]}, auth=service, timeout=10
+    )
+    assert after.json() == {"active": False}
+    refused = requests.post(
+        f"{provider}/o/token/",
+        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        auth=("bff-web", WEB_SECRET),
+        timeout=10,
+    )
+    assert refused.json()["error"] == "invalid_grant"
+    events = events_for(str(barista.pk), expect=2)
+    assert [e.event_type for e in events] == ["user.created", "user.updated"]
+    assert events[1].payload == {
+        "user_id": str(barista.pk),
+        "email": barista.email,
+        "full_name": "Bix",
+        "role": "barista",
+        "roles": ["barista"],
+        "is_active": False,
+    }
