@@ -115,3 +115,25 @@ PAYMENT_PROVIDER_RETRIES = env.int("PAYMENT_PROVIDER_RETRIES", default=2)
 PAYMENT_PROVIDER_BACKOFF = env.float("PAYMENT_PROVIDER_BACKOFF", default=0.5)
 PAYMENT_BREAKER_FAILURES = env.int("PAYMENT_BREAKER_FAILURES", default=5)
 PAYMENT_BREAKER_OPEN_SECONDS = env.float("PAYMENT_BREAKER_OPEN_SECONDS", default=30.0)
+
+# Housekeeping (order_site/outbox/tasks.py), run by Celery beat (`order-beat` part):
+# outbox rows Kafka acknowledged are kept a week for inspection; a processed-event row
+# must outlive the longest Kafka keeps an event (log.retention.hours, 168 by default),
+# or a redelivery of that event after the purge would be handled a second time.
+OUTBOX_SENT_RETENTION_SECONDS = env.int("OUTBOX_SENT_RETENTION_SECONDS", default=7 * 86400)
+PROCESSED_EVENT_RETENTION_SECONDS = env.int("PROCESSED_EVENT_RETENTION_SECONDS", default=14 * 86400)
+HOUSEKEEPING_EVERY_SECONDS = env.float("HOUSEKEEPING_EVERY_SECONDS", default=3600.0)
+CELERY_BEAT_SCHEDULE = {
+    "outbox-purge-sent": {
+        "task": "order_site.outbox.tasks.outbox_purge_sent_task",
+        "schedule": HOUSEKEEPING_EVERY_SECONDS,
+    },
+    "processed-event-purge": {
+        "task": "order_site.outbox.tasks.processed_event_purge_task",
+        "schedule": HOUSEKEEPING_EVERY_SECONDS,
+    },
+}
+# Beat's record of when each entry last ran: in the state folder under `up`.
+CELERY_BEAT_SCHEDULE_FILENAME = env.str(
+    "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR.parent / ".state" / "order-beat")
+)
