@@ -60,6 +60,9 @@ PAYMENT_BREAKER_OPEN_SECONDS = 30.0
 # Housekeeping (Identity's and Order's scheduled purges).
 OUTBOX_SENT_RETENTION_SECONDS = 7 * 86400
 PROCESSED_EVENT_RETENTION_SECONDS = 14 * 86400
+SHOP_NAME = "CoffeeShop"
+SHOP_ADDRESS = ""
+VAT_RATE_PERCENT = 20
 
 # Settings of the BFF that its own code reads.
 SECRETS: dict[str, str] = {}

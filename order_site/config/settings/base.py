@@ -137,3 +137,9 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR.parent / ".state" / "order-beat")
 )
+
+# The receipt mailed when an order is paid (order_site/notifications/receipts.py):
+# where orders are collected, and the VAT rate prices include (UK standard rate).
+SHOP_NAME = env.str("SHOP_NAME", default="CoffeeShop")
+SHOP_ADDRESS = env.str("SHOP_ADDRESS", default="1 Roastery Lane, London EC1A 1AA")
+VAT_RATE_PERCENT = env.int("VAT_RATE_PERCENT", default=20)
