@@ -11,7 +11,9 @@ from datetime import datetime
 
 from django.conf import settings
 
+from order_site.menu.models import Option, Product
 from order_site.orders.models import Order, OrderLine
+from shared.allergens import allergen_line, allergens_for
 from shared.pricing import format_money
 
 
@@ -33,6 +35,7 @@ class ReceiptLine:
     options: tuple[str, ...]  # "Milk: Oat (+£0.40)"
     unit_price: str
     line_total: str
+    allergens: str  # "Contains: cereals containing gluten." (shared/allergens.py)
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,22 @@ class Receipt:
     shop_address: str
 
 
-def _line(line: OrderLine, currency: str) -> ReceiptLine:
+def _line_allergens(
+    line: OrderLine, products: dict[int, Product], options: dict[int, Option]
+) -> str:
+    """The allergens of the drink as chosen, from the menu as it is now (lines keep
+    names and prices, not allergens); a product since removed from the menu has none
+    to tell, and says so rather than claim it is free of them."""
+    product = products.get(line.product_id) if line.product_id is not None else None
+    if product is None:
+        return "Allergens: ask at the counter."
+    chosen = [options[int(o["id"])] for o in line.options if int(o["id"]) in options]
+    return allergen_line(allergens_for(product, None, chosen))
+
+
+def _line(
+    line: OrderLine, currency: str, products: dict[int, Product], menu_options: dict[int, Option]
+) -> ReceiptLine:
     name = line.product_name
     if line.variation_name:
         name = f"{name} ({line.variation_name})"
@@ -64,16 +82,22 @@ def _line(line: OrderLine, currency: str) -> ReceiptLine:
         options=tuple(options),
         unit_price=format_money(line.unit_price, currency),
         line_total=format_money(line.line_total, currency),
+        allergens=_line_allergens(line, products, menu_options),
     )
 
 
 def receipt_for(*, order: Order, paid_at: datetime) -> Receipt:
     """The receipt of a paid order (reads `order.lines`: prefetch them)."""
     rate = int(settings.VAT_RATE_PERCENT)
+    lines = list(order.lines.all())
+    products = Product.objects.in_bulk([line.product_id for line in lines if line.product_id])
+    options = Option.objects.in_bulk(
+        [int(option["id"]) for line in lines for option in line.options]
+    )
     return Receipt(
         number=order_number(order),
         paid_at=f"{paid_at.day} {paid_at:%B %Y, %H:%M} UTC",
-        lines=tuple(_line(line, order.currency) for line in order.lines.all()),
+        lines=tuple(_line(line, order.currency, products, options) for line in lines),
         total=format_money(order.total, order.currency),
         vat=format_money(vat_included(order.total, rate_percent=rate), order.currency),
         vat_rate_percent=rate,
@@ -101,6 +125,7 @@ def receipt_text(receipt: Receipt) -> str:
         out.extend(f"    {option}" for option in line.options)
         if line.quantity > 1:
             out.append(f"    {line.unit_price} each")
+        out.append(f"    {line.allergens}")
     out += [
         "-" * width,
         row("Total", receipt.total),

@@ -163,6 +163,9 @@ def test_customer_gets_one_mail_per_paid_ready_and_failed_event_even_on_redelive
     assert "1 x Donuts (Boston Cream)" in text_part(receipt)
     assert "VAT included (20%)                     £0.42" in text_part(receipt)
     html = next(p for p in receipt.walk() if p.get_content_type() == "text/html")
-    assert "<td>Donuts (Boston Cream)</td>" in html.get_payload(decode=True).decode()
+    assert (
+        "<td>Donuts (Boston Cream)<br><small>Contains: cereals containing gluten, eggs, milk, "
+        "soybeans.</small></td>"
+    ) in html.get_payload(decode=True).decode()
     failed_mail = text_part(received[f"Order {failed.id}: payment failed"])
     assert f"order {failed.id}. Card declined. Nothing was charged." in failed_mail

@@ -83,7 +83,9 @@ def test_paid_mail_is_an_itemised_receipt_with_vat_in_text_and_html(menu, custom
         "    Milk: Oat (+£0.40)\n"
         "    Extra shot: Extra shot (+£0.60)\n"
         "    £6.10 each\n"
+        "    Contains: cereals containing gluten.\n"
         "1 x Donuts (Boston Cream)              £2.50\n"
+        "    Contains: cereals containing gluten, eggs, milk, soybeans.\n"
         "--------------------------------------------\n"
         "Total                                 £14.70\n"
         "VAT included (20%)                     £2.45\n"
@@ -97,7 +99,8 @@ def test_paid_mail_is_an_itemised_receipt_with_vat_in_text_and_html(menu, custom
     assert f"<h1>Receipt for order {order.id}</h1>" in html
     assert (
         "<td>Latte (Vanilla)<br><small>Size: Large (+£0.80), Milk: Oat (+£0.40), "
-        "Extra shot: Extra shot (+£0.60)</small><br><small>£6.10 each</small></td>"
+        "Extra shot: Extra shot (+£0.60)</small><br><small>£6.10 each</small>"
+        "<br><small>Contains: cereals containing gluten.</small></td>"
     ) in html
     assert "<td><strong>£14.70</strong></td>" in html
     assert '<th scope="row" colspan="2">VAT included (20%)</th><td>£2.45</td>' in html
@@ -124,7 +127,7 @@ def test_receipt_html_escapes_what_came_from_the_menu_and_the_shop_setting(
 
     [mail] = mailoutbox
     html = mail.alternatives[0][0]
-    assert "<td>Tea &amp; &lt;b&gt;Cake&lt;/b&gt; (Boston Cream)</td>" in html
+    assert "<td>Tea &amp; &lt;b&gt;Cake&lt;/b&gt; (Boston Cream)<br><small>" in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; Lane" in html
     assert "<script>" not in html
     assert "<b>" not in html
