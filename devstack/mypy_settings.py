@@ -13,6 +13,7 @@ INSTALLED_APPS = [
     "order_site.payments",
     "identity_site.oauth",
     "identity_site.outbox",
+    "identity_site.housekeeping",
     "oauth2_provider",
     "order_site.menu",
     "order_site.orders",
@@ -58,6 +59,13 @@ PAYMENT_PROVIDER_BACKOFF = 0.5
 PAYMENT_BREAKER_FAILURES = 5
 PAYMENT_BREAKER_OPEN_SECONDS = 30.0
 ORDER_CANCEL_WINDOW_SECONDS = 120
+
+# Housekeeping (Identity's and Order's scheduled purges).
+OUTBOX_SENT_RETENTION_SECONDS = 7 * 86400
+PROCESSED_EVENT_RETENTION_SECONDS = 14 * 86400
+SHOP_NAME = "CoffeeShop"
+SHOP_ADDRESS = ""
+VAT_RATE_PERCENT = 20
 
 # Settings of the BFF that its own code reads.
 SECRETS: dict[str, str] = {}

@@ -85,6 +85,32 @@ WORKERS: dict[str, tuple[str, list[str], str]] = {
         ],
         "ready",
     ),
+    # Order's schedule (CELERY_BEAT_SCHEDULE: the purges), run by the worker above. One
+    # beat only: a second would send every task twice.
+    "order-beat": (
+        "order",
+        ["-m", "celery", "-A", "order_site.config.celery", "beat", "--loglevel", "INFO"],
+        "beat: Starting",
+    ),
+    # Identity's housekeeping (its purges): one worker with its beat embedded.
+    "identity-worker": (
+        "identity",
+        [
+            "-m",
+            "celery",
+            "-A",
+            "identity_site.config.celery",
+            "worker",
+            "--beat",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        "ready",
+    ),
     "bff-live": ("bff", _manage("bff", "run_live_updates"), "consuming"),
     # Identity's outbox (user events) to Kafka.
     "identity-relay": ("identity", _manage("identity", "run_outbox_relay"), "relaying"),
@@ -557,6 +583,8 @@ class Stack:
             "EMAIL_URL": f"smtp://{HOST}:{self.ports['smtp']}",
             "DJANGO_STATIC_ROOT": str(self.state / "static" / site),
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            # Where Celery beat records when each scheduled task last ran.
+            "CELERY_BEAT_SCHEDULE_FILENAME": str(self.state / "run" / f"{site}-beat-schedule"),
         }
         for other in SITES:
             env[f"{other.upper()}_URL"] = f"http://{HOST}:{self.ports[other]}"

@@ -63,6 +63,10 @@ ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 KEEP_APP_BUILDS = 3
 
 
+# Modules of `shared/` the web client imports (plain Python, Pyodide-safe).
+BROWSER_SHARED_MODULES = ("pricing.py", "allergens.py")
+
+
 class BuildError(RuntimeError):
     """The build cannot go on (npm missing, npm failed, a pinned file is missing)."""
 
@@ -73,11 +77,12 @@ def _sources(repo_root: Path) -> dict[str, Path]:
     files: dict[str, Path] = {}
     for path in sorted((src / "coffeeshop_client").rglob("*.py")):
         files["zip:" + path.relative_to(src).as_posix()] = path
-    pricing = repo_root / "shared" / "pricing.py"
-    if pricing.is_file():
-        # Only the pure-Python price module goes to the browser; `shared/__init__.py`
-        # of the repo is not copied (the client gets an empty package instead).
-        files["zip:shared/pricing.py"] = pricing
+    for name in BROWSER_SHARED_MODULES:
+        module = repo_root / "shared" / name
+        if module.is_file():
+            # Only these pure-Python modules go to the browser; `shared/__init__.py` of
+            # the repo is not copied (the client gets an empty package instead).
+            files[f"zip:shared/{name}"] = module
     static = repo_root / "wasm_client" / "static"
     for name in ("bootstrap.js", "app.css", "noscript.css"):
         files["static:" + name] = static / name
@@ -182,7 +187,7 @@ def _write_app_zip(sources: dict[str, Path], archive: Path) -> None:
     entries = {
         name[len("zip:") :]: path for name, path in sources.items() if name.startswith("zip:")
     }
-    if "shared/pricing.py" in entries:
+    if any(name.startswith("shared/") for name in entries):
         entries["shared/__init__.py"] = None  # type: ignore[assignment]
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
         for name in sorted(entries):

@@ -145,6 +145,16 @@ def order_list(*, user: dict[str, Any]) -> list[dict[str, Any]]:
     return _results(_call("GET", settings.ORDER_PATHS["orders"], user=user)[1])
 
 
+def order_summary(*, user: dict[str, Any]) -> dict[str, Any]:
+    """The user's order count and newest order (Order's `orders/summary/`)."""
+    data = _call("GET", f"{settings.ORDER_PATHS['orders']}summary/", user=user)[1]
+    last = data.get("last_order")
+    return {
+        "order_count": int(data["order_count"]),
+        "last_order": order_view(last) if last is not None else None,
+    }
+
+
 def order_get(*, user: dict[str, Any], order_id: int) -> dict[str, Any]:
     return order_view(_call("GET", f"{settings.ORDER_PATHS['orders']}{order_id}/", user=user)[1])
 

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from bff_site.clients import order as order_client
 from bff_site.gateway import live, selectors
-from bff_site.sessions.services import session_user
+from bff_site.sessions.services import TOKENS_KEY, session_user
 from shared.cart import CartInvalid
 from shared.problems import DomainError, InvalidInput, from_domain_error, problem
 
@@ -138,7 +138,9 @@ def order_cancel(request: HttpRequest, user: dict[str, Any], order_id: int) -> H
 @require_GET
 @api()
 def profile(request: HttpRequest, user: dict[str, Any]) -> HttpResponse:
-    return JsonResponse(selectors.profile(user=user))
+    # `api` has just refreshed the session's tokens if they were about to expire.
+    access_token = str((request.session.get(TOKENS_KEY) or {}).get("access_token", ""))
+    return JsonResponse(selectors.profile(user=user, access_token=access_token))
 
 
 @require_GET

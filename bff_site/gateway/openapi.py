@@ -189,7 +189,32 @@ PATHS: dict[str, Any] = {
             errors=("401", "403", "404", "409", "503"),
         )
     },
-    "/api/profile": {"get": _op("Me and my orders", _json({"type": "object"}), errors=("401",))},
+    "/api/profile": {
+        "get": _op(
+            "Me as Identity knows me now, and my orders",
+            _json(
+                {
+                    "type": "object",
+                    "properties": {
+                        "user": {
+                            "type": "object",
+                            "properties": {
+                                "id": STR,
+                                "email": STR,
+                                "name": STR,
+                                "roles": {"type": "array", "items": STR},
+                            },
+                            "required": ["id", "email", "name", "roles"],
+                        },
+                        "order_count": INT,
+                        "last_order": {"oneOf": [_ref("Order"), {"type": "null"}]},
+                    },
+                    "required": ["user", "order_count", "last_order"],
+                }
+            ),
+            errors=("401", "503"),
+        )
+    },
     "/api/staff/queue": {
         "get": _op("The live queue, oldest first", _json(ORDERS), errors=("401", "403", "503"))
     },

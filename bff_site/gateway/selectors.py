@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
+from bff_site.clients import identity as identity_client
 from bff_site.clients import order as order_client
 from shared.cart import (
     INVALID_FIELDS,
@@ -74,7 +75,21 @@ def cart_price(*, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def profile(*, user: dict[str, Any]) -> dict[str, Any]:
-    """Identity's view of the user and Order's view of their orders, in one answer."""
-    orders = order_client.order_list(user=user)
-    return {"user": user, "order_count": len(orders), "last_order": orders[0] if orders else None}
+def profile(*, user: dict[str, Any], access_token: str) -> dict[str, Any]:
+    """Identity's current data about the user (its userinfo endpoint, with the user's own
+    access token: what they changed since signing in shows at once) and Order's view of
+    their orders (count, newest), in one answer. Raises IdentityError when Identity
+    answers for someone else or refuses, Unavailable when either service is down."""
+    claims = identity_client.userinfo(access_token=access_token)
+    if str(claims.get("sub")) != str(user["id"]):
+        raise identity_client.IdentityError("userinfo answered for another user")
+    roles = claims.get("roles") or []
+    return {
+        "user": {
+            "id": str(claims["sub"]),
+            "email": str(claims.get("email") or ""),
+            "name": str(claims.get("name") or claims.get("email") or ""),
+            "roles": list(roles) if isinstance(roles, list) else [str(roles)],
+        },
+        **order_client.order_summary(user=user),
+    }

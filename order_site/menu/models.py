@@ -7,10 +7,40 @@ and validates every choice a customer makes.
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
+from shared.allergens import ALLERGENS, unknown_allergens
+
 DEFAULT_CURRENCY = "GBP"
+ALLERGEN_KEYS = list(ALLERGENS)
+
+
+def validate_allergens(value: Any) -> None:
+    """A list of keys of the 14 declarable allergens (shared/allergens.py)."""
+    if not isinstance(value, list):
+        raise ValidationError("A list of allergens.")
+    unknown = unknown_allergens(value)
+    if unknown:
+        raise ValidationError(
+            f"Not one of the 14 allergens: {', '.join(unknown)}. Use: {', '.join(ALLERGEN_KEYS)}."
+        )
+
+
+def _allergens_field(help_text: str) -> Any:
+    return models.JSONField(
+        default=list, blank=True, validators=[validate_allergens], help_text=help_text
+    )
+
+
+def _allergens_known(field: str, name: str) -> models.CheckConstraint:
+    # The database holds the list too: a JSON array contained in the 14 keys.
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__contained_by": ALLERGEN_KEYS}), name=name
+    )
 
 
 class Category(models.Model):
@@ -55,11 +85,18 @@ class Option(models.Model):
     price_delta = models.IntegerField(default=0)
     is_available = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(default=0)
+    allergens = _allergens_field("Allergens this option adds (oat milk: gluten).")
+    removes_allergens = _allergens_field(
+        "Allergens of the product this option replaces (any milk choice replaces the "
+        "default cow's milk)."
+    )
 
     class Meta:
         ordering = ("group", "position", "name")
         constraints = [
             models.UniqueConstraint(fields=["group", "name"], name="menu_option_unique_name"),
+            _allergens_known("allergens", "menu_option_allergens_known"),
+            _allergens_known("removes_allergens", "menu_option_removes_allergens_known"),
         ]
 
     def __str__(self) -> str:
@@ -73,7 +110,7 @@ class Product(models.Model):
     base_price = models.PositiveIntegerField()
     currency = models.CharField(max_length=3, default=DEFAULT_CURRENCY)
     is_available = models.BooleanField(default=True)
-    allergens = models.JSONField(default=list, blank=True)
+    allergens = _allergens_field("Allergens of the product as it comes, before options.")
     # A product with variations needs one chosen unless this is False (a plain Latte is fine).
     variation_required = models.BooleanField(default=True)
     # What its variations are called on the customise page ("Flavour", "Shot" …): each
@@ -88,6 +125,7 @@ class Product(models.Model):
             models.CheckConstraint(
                 condition=Q(currency__regex=r"^[A-Z]{3}$"), name="menu_product_currency_iso"
             ),
+            _allergens_known("allergens", "menu_product_allergens_known"),
         ]
 
     def __str__(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from order_site.menu.models import Category, Option, OptionGroup, Product, Variation
+from order_site.menu.models import ALLERGEN_KEYS, Category, Option, OptionGroup, Product, Variation
 
 MAX_PRICE = 1_000_000  # £10,000: a sanity bound against typos
 
@@ -12,7 +12,7 @@ MAX_PRICE = 1_000_000  # £10,000: a sanity bound against typos
 class OptionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Option
-        fields = ["id", "name", "price_delta", "is_available"]
+        fields = ["id", "name", "price_delta", "is_available", "allergens", "removes_allergens"]
 
 
 class OptionGroupSerializer(serializers.ModelSerializer):
@@ -67,7 +67,7 @@ class ProductCreateSerializer(serializers.Serializer):
     currency = serializers.RegexField(r"^[A-Z]{3}$", required=False, default="GBP")
     is_available = serializers.BooleanField(required=False, default=True)
     allergens = serializers.ListField(
-        child=serializers.CharField(max_length=40), required=False, default=list, max_length=20
+        child=serializers.ChoiceField(choices=ALLERGEN_KEYS), required=False, default=list
     )
     variation_required = serializers.BooleanField(required=False, default=True)
     variation_label = serializers.CharField(max_length=40, required=False, default="Choice")
@@ -85,7 +85,7 @@ class ProductUpdateSerializer(serializers.Serializer):
     base_price = serializers.IntegerField(min_value=0, max_value=MAX_PRICE, required=False)
     is_available = serializers.BooleanField(required=False)
     allergens = serializers.ListField(
-        child=serializers.CharField(max_length=40), required=False, max_length=20
+        child=serializers.ChoiceField(choices=ALLERGEN_KEYS), required=False
     )
     variation_label = serializers.CharField(max_length=40, required=False)
 

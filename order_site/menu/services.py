@@ -66,11 +66,20 @@ SEED_PRODUCTS: list[tuple[str, str, int, bool, str, list[tuple[str, int]], list[
         [],
     ),
 ]
+# Keys of shared/allergens.py. A milk drink lists milk (made with cow's milk unless a
+# milk is chosen); each milk option adds its own and replaces the cow's milk.
 SEED_ALLERGENS = {
     "Latte": ["milk"],
     "Macchiato": ["milk"],
     "Iced Coffee": ["milk"],
-    "Donuts": ["gluten", "milk", "egg", "soy"],
+    "Donuts": ["gluten", "eggs", "milk", "soybeans"],
+}
+# (group, option) -> (allergens it adds, allergens of the product it replaces)
+SEED_OPTION_ALLERGENS: dict[tuple[str, str], tuple[list[str], list[str]]] = {
+    ("Milk", "Whole"): (["milk"], ["milk"]),
+    ("Milk", "Oat"): (["gluten"], ["milk"]),
+    ("Milk", "Almond"): (["tree_nuts"], ["milk"]),
+    ("Milk", "Soy"): (["soybeans"], ["milk"]),
 }
 
 
@@ -90,10 +99,16 @@ def menu_seed() -> int:
         created += new
         groups[group_name] = group
         for opt_position, (option_name, delta) in enumerate(options):
+            adds, replaces = SEED_OPTION_ALLERGENS.get((group_name, option_name), ([], []))
             _, new = Option.objects.get_or_create(
                 group=group,
                 name=option_name,
-                defaults={"price_delta": delta, "position": opt_position},
+                defaults={
+                    "price_delta": delta,
+                    "position": opt_position,
+                    "allergens": adds,
+                    "removes_allergens": replaces,
+                },
             )
             created += new
     categories: dict[str, Category] = {}

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
 from django.utils import timezone
 
+from order_site.notifications.receipts import receipt_for, receipt_text
+from order_site.orders.models import Order
 from order_site.users.identity_client import identity_user_contact
 from order_site.users.models import Customer
 from shared.events import Envelope, InvalidEvent
@@ -16,45 +23,113 @@ from shared.pricing import format_money
 logger = logging.getLogger("coffeeshop.order.notifications")
 
 
-def notification_message(envelope: Envelope) -> tuple[str, str] | None:
-    """(subject, body) for an order event a customer hears about, else None."""
-    payload = envelope.payload
-    order_id = payload.get("order_id")
+@dataclass(frozen=True)
+class Mail:
+    """One e-mail: a subject, a plain-text part and its HTML alternative."""
+
+    subject: str
+    text: str
+    html: str
+
+
+def _sentence(text: str) -> str:
+    """`"Your card was declined."` and `"card declined"` alike become one sentence,
+    capitalised and ending in one full stop (no "declined.." when a reason brings its own)."""
+    text = " ".join(text.split()).rstrip(" .")
+    if not text:
+        return ""
+    return text[0].upper() + text[1:] + "."
+
+
+def _plain(subject: str, *paragraphs: str) -> Mail:
+    """A short mail: the same paragraphs as text and as (escaped) HTML."""
+    html = render_to_string(
+        "notifications/message.html", {"subject": subject, "paragraphs": paragraphs}
+    )
+    return Mail(subject, "\n\n".join(paragraphs) + "\n", html)
+
+
+def _amount(payload: dict[str, Any]) -> str:
+    return format_money(int(payload.get("total", 0)), str(payload.get("currency", "GBP")))
+
+
+def _paid(envelope: Envelope) -> Mail:
+    """The receipt: read from the order itself (the event carries only its total)."""
+    order_id = envelope.payload.get("order_id")
     try:
-        amount = format_money(int(payload.get("total", 0)), str(payload.get("currency", "GBP")))
-    except (TypeError, ValueError):
-        raise InvalidEvent(f"{envelope.event_type} with a bad total") from None
-    match envelope.event_type:
-        case "order.paid":
-            return (
-                f"Order {order_id}: paid",
-                f"Thank you: we received {amount} for order {order_id}. "
-                "We will tell you when it is ready.",
-            )
-        case "order.status_changed" if payload.get("to_status") == "ready":
-            return (
-                f"Order {order_id} is ready",
-                f"Your order {order_id} is ready to collect at the counter.",
-            )
-        case "order.refunded":
-            return (
-                f"Order {order_id}: refunded",
-                f"We refunded {amount} for order {order_id}.",
-            )
-        case "order.payment_failed":
-            return (
-                f"Order {order_id}: payment failed",
-                f"We could not take the payment for order {order_id}: "
-                f"{payload.get('reason') or 'declined'}. Nothing was charged.",
-            )
-    return None
+        order = Order.objects.prefetch_related("lines").filter(id=int(str(order_id))).first()
+    except ValueError:
+        order = None
+    if order is None:
+        raise InvalidEvent(f"order.paid for an unknown order {order_id!r}")
+    paid_at = datetime.fromisoformat(envelope.occurred_at.replace("Z", "+00:00"))
+    receipt = receipt_for(order=order, paid_at=paid_at.astimezone(UTC))
+    return Mail(
+        f"Order {receipt.number}: paid",
+        receipt_text(receipt),
+        render_to_string("notifications/receipt.html", {"receipt": receipt}),
+    )
+
+
+def _ready(envelope: Envelope) -> Mail:
+    order_id = envelope.payload.get("order_id")
+    return _plain(
+        f"Order {order_id} is ready",
+        f"Your order {order_id} is ready to collect at the counter.",
+        f"{settings.SHOP_NAME}, {settings.SHOP_ADDRESS}",
+    )
+
+
+def _refunded(envelope: Envelope) -> Mail:
+    order_id = envelope.payload.get("order_id")
+    return _plain(
+        f"Order {order_id}: refunded",
+        f"We refunded {_amount(envelope.payload)} for order {order_id}.",
+        "It reaches your card in a few working days, depending on your bank.",
+    )
+
+
+def _payment_failed(envelope: Envelope) -> Mail:
+    order_id = envelope.payload.get("order_id")
+    reason = _sentence(str(envelope.payload.get("reason") or "")) or "The card was declined."
+    return _plain(
+        f"Order {order_id}: payment failed",
+        f"We could not take the payment for order {order_id}. {reason} Nothing was charged.",
+    )
+
+
+def _wants_ready(envelope: Envelope) -> bool:
+    return envelope.payload.get("to_status") == "ready"
+
+
+# Event type -> (whether this event of that type mails anyone, the mail). Explicit, so
+# a type nobody mails costs no database work at all.
+MAILS: dict[str, tuple[Callable[[Envelope], bool], Callable[[Envelope], Mail]]] = {
+    "order.paid": (lambda e: True, _paid),
+    "order.status_changed": (_wants_ready, _ready),
+    "order.refunded": (lambda e: True, _refunded),
+    "order.payment_failed": (lambda e: True, _payment_failed),
+}
 
 
 def notification_wanted(envelope: Envelope) -> bool:
     """Whether this event mails a customer (if they can be reached): the consumer asks
     before opening a transaction, so the other events cost no database work at all.
     Raises InvalidEvent, as `notification_send` would, for an unusable total."""
-    return notification_message(envelope) is not None
+    try:
+        _amount(envelope.payload)
+    except (TypeError, ValueError):
+        raise InvalidEvent(f"{envelope.event_type} with a bad total") from None
+    entry = MAILS.get(envelope.event_type)
+    return entry is not None and entry[0](envelope)
+
+
+def notification_message(envelope: Envelope) -> Mail | None:
+    """The mail this event calls for, else None. Raises InvalidEvent for an event that
+    cannot be told (a bad total, a paid order Order does not have)."""
+    if not notification_wanted(envelope):
+        return None
+    return MAILS[envelope.event_type][1](envelope)
 
 
 def _customer_from_identity(customer_id: int) -> Customer | None:
@@ -97,14 +172,11 @@ def notification_send(*, envelope: Envelope) -> bool:
         customer_id
     )
     if customer is None or not customer.is_active or not customer.email:
-        logger.warning("no e-mail address for user %s: %s not sent", customer_id, message[0])
+        logger.warning("no e-mail address for user %s: %s not sent", customer_id, message.subject)
         return False
-    subject, body = message
-    send_mail(
-        subject,
-        body,
-        settings.DEFAULT_FROM_EMAIL,
-        [customer.email],
-        fail_silently=False,
+    mail = EmailMultiAlternatives(
+        message.subject, message.text, settings.DEFAULT_FROM_EMAIL, [customer.email]
     )
+    mail.attach_alternative(message.html, "text/html")
+    mail.send(fail_silently=False)
     return True

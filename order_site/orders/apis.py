@@ -7,6 +7,7 @@ from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -100,6 +101,29 @@ class OrderListCreateApi(APIView):
         if result.replayed:
             headers["Idempotent-Replayed"] = "true"
         return Response(result.body, status=result.status_code, headers=headers)
+
+
+class OrderSummarySerializer(serializers.Serializer):
+    order_count = serializers.IntegerField()
+    last_order = OrderSerializer(allow_null=True)
+
+
+class OrderSummaryApi(APIView):
+    """The acting customer's order count and newest order (the BFF's profile)."""
+
+    permission_classes = [IsAuthenticatedUser]
+
+    @extend_schema(operation_id="orders_summary", responses={200: OrderSummarySerializer, **ERRORS})
+    def get(self, request: Request) -> Response:
+        count, newest = selectors.order_summary_for_customer(
+            customer_id=_principal(request).user_id
+        )
+        return Response(
+            {
+                "order_count": count,
+                "last_order": OrderSerializer(newest).data if newest is not None else None,
+            }
+        )
 
 
 class OrderDetailApi(APIView):

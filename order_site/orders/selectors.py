@@ -21,6 +21,14 @@ def order_list_for_customer(*, customer_id: int) -> QuerySet[Order]:
     return _with_lines(Order.objects.filter(customer_id=customer_id)).order_by("-created_at", "-id")
 
 
+def order_summary_for_customer(*, customer_id: int) -> tuple[int, Order | None]:
+    """How many orders the customer has placed, and their newest (None: never ordered)."""
+    orders = Order.objects.filter(customer_id=customer_id)
+    count = orders.count()
+    newest = order_list_for_customer(customer_id=customer_id).first() if count else None
+    return count, newest
+
+
 def order_get(*, order_id: int, viewer: Principal) -> Order:
     """One order its customer or staff may see; NotFound for anyone else's (so its
     existence is not revealed)."""

@@ -5,6 +5,7 @@ from order_site.orders import apis
 urlpatterns = [
     path("", apis.OrderListCreateApi.as_view(), name="orders"),
     path("queue/", apis.OrderQueueApi.as_view(), name="orders-queue"),
+    path("summary/", apis.OrderSummaryApi.as_view(), name="orders-summary"),
     path("<int:order_id>/", apis.OrderDetailApi.as_view(), name="order-detail"),
     path("<int:order_id>/cancel/", apis.OrderCancelApi.as_view(), name="order-cancel"),
     path("<int:order_id>/advance/", apis.OrderAdvanceApi.as_view(), name="order-advance"),

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from order_site.outbox.models import OutboxEvent, ProcessedEvent
 from shared.events import Envelope, OutgoingMessage, build_envelope
+from shared.housekeeping import delete_in_batches
 
 logger = logging.getLogger("coffeeshop.order.outbox")
 
@@ -118,7 +119,16 @@ def _processed_event_insert_sql() -> str:
 
 def outbox_purge_sent(*, older_than: timedelta) -> int:
     """Delete rows Kafka acknowledged more than `older_than` ago; returns how many.
-    Unsent rows are never deleted."""
+    Unsent rows are never deleted, however old."""
     cutoff = timezone.now() - older_than
-    deleted, _ = OutboxEvent.objects.filter(sent_at__lt=cutoff).delete()
-    return deleted
+    return delete_in_batches(OutboxEvent.objects.filter(sent_at__lt=cutoff))
+
+
+def processed_event_purge(*, older_than: timedelta) -> int:
+    """Delete processed-event rows recorded more than `older_than` ago; returns how many.
+
+    A row is what makes a redelivered event a no-op, so `older_than` must exceed the
+    longest a Kafka topic keeps an event (settings: PROCESSED_EVENT_RETENTION_SECONDS);
+    an event older than that can no longer be delivered again."""
+    cutoff = timezone.now() - older_than
+    return delete_in_batches(ProcessedEvent.objects.filter(processed_at__lt=cutoff))

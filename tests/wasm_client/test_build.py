@@ -71,8 +71,12 @@ def test_app_archive_holds_the_client_and_the_shared_price_module(built):
                 zf.read("shared/pricing.py") == (REPO_ROOT / "shared" / "pricing.py").read_bytes()
             )
             assert zf.read("shared/__init__.py") == b""
+        assert (
+            zf.read("shared/allergens.py") == (REPO_ROOT / "shared" / "allergens.py").read_bytes()
+        )
         assert not any(
-            n.startswith("shared/") and n not in ("shared/pricing.py", "shared/__init__.py")
+            n.startswith("shared/")
+            and n not in ("shared/pricing.py", "shared/allergens.py", "shared/__init__.py")
             for n in names
         )
 

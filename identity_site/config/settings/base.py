@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "identity_site.accounts",
     "identity_site.oauth",
     "identity_site.outbox",
+    "identity_site.housekeeping",
     "oauth2_provider",
 ]
 MIDDLEWARE = [
@@ -178,3 +179,32 @@ OAUTH2_PROVIDER = {
 }
 
 LOGGING = logging_config(SITE, env.str("LOG_LEVEL", default="INFO"))
+
+# Housekeeping (identity_site/housekeeping), run by Celery beat inside Identity's worker
+# (the `identity-worker` part), Redis as the broker (its own database number). Expired
+# tokens and grants go as django-oauth-toolkit's `clear_expired()` decides, bounded by
+# REFRESH_TOKEN_EXPIRE_SECONDS above; sessions by SESSION_COOKIE_AGE.
+OUTBOX_SENT_RETENTION_SECONDS = env.int("OUTBOX_SENT_RETENTION_SECONDS", default=7 * 86400)
+HOUSEKEEPING_EVERY_SECONDS = env.float("HOUSEKEEPING_EVERY_SECONDS", default=3600.0)
+CELERY_BROKER_URL = common.with_password(REDIS_URL.rsplit("/", 1)[0] + "/2", REDIS_PASSWORD)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BEAT_SCHEDULE = {
+    "outbox-purge-sent": {
+        "task": "identity_site.housekeeping.tasks.outbox_purge_sent_task",
+        "schedule": HOUSEKEEPING_EVERY_SECONDS,
+    },
+    "oauth-tokens-purge": {
+        "task": "identity_site.housekeeping.tasks.oauth_tokens_purge_task",
+        "schedule": HOUSEKEEPING_EVERY_SECONDS,
+    },
+    "session-purge-expired": {
+        "task": "identity_site.housekeeping.tasks.session_purge_expired_task",
+        "schedule": HOUSEKEEPING_EVERY_SECONDS,
+    },
+}
+CELERY_BEAT_SCHEDULE_FILENAME = env.str(
+    "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR.parent / ".state" / "identity-beat")
+)

@@ -118,3 +118,31 @@ PAYMENT_BREAKER_OPEN_SECONDS = env.float("PAYMENT_BREAKER_OPEN_SECONDS", default
 # How long after paying a customer may still cancel (and be refunded), unless a barista
 # has started the order first (issue 10).
 ORDER_CANCEL_WINDOW_SECONDS = env.int("ORDER_CANCEL_WINDOW_SECONDS", default=120)
+
+# Housekeeping (order_site/outbox/tasks.py), run by Celery beat (`order-beat` part):
+# outbox rows Kafka acknowledged are kept a week for inspection; a processed-event row
+# must outlive the longest Kafka keeps an event (log.retention.hours, 168 by default),
+# or a redelivery of that event after the purge would be handled a second time.
+OUTBOX_SENT_RETENTION_SECONDS = env.int("OUTBOX_SENT_RETENTION_SECONDS", default=7 * 86400)
+PROCESSED_EVENT_RETENTION_SECONDS = env.int("PROCESSED_EVENT_RETENTION_SECONDS", default=14 * 86400)
+HOUSEKEEPING_EVERY_SECONDS = env.float("HOUSEKEEPING_EVERY_SECONDS", default=3600.0)
+CELERY_BEAT_SCHEDULE = {
+    "outbox-purge-sent": {
+        "task": "order_site.outbox.tasks.outbox_purge_sent_task",
+        "schedule": HOUSEKEEPING_EVERY_SECONDS,
+    },
+    "processed-event-purge": {
+        "task": "order_site.outbox.tasks.processed_event_purge_task",
+        "schedule": HOUSEKEEPING_EVERY_SECONDS,
+    },
+}
+# Beat's record of when each entry last ran: in the state folder under `up`.
+CELERY_BEAT_SCHEDULE_FILENAME = env.str(
+    "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR.parent / ".state" / "order-beat")
+)
+
+# The receipt mailed when an order is paid (order_site/notifications/receipts.py):
+# where orders are collected, and the VAT rate prices include (UK standard rate).
+SHOP_NAME = env.str("SHOP_NAME", default="CoffeeShop")
+SHOP_ADDRESS = env.str("SHOP_ADDRESS", default="1 Roastery Lane, London EC1A 1AA")
+VAT_RATE_PERCENT = env.int("VAT_RATE_PERCENT", default=20)

@@ -118,6 +118,8 @@ def test_manager_marks_an_option_unavailable(menu, client_for, manager):
         "name": "Oat",
         "price_delta": 40,
         "is_available": False,
+        "allergens": ["gluten"],
+        "removes_allergens": ["milk"],
     }
     oat.refresh_from_db()
     assert oat.is_available is False

@@ -66,6 +66,11 @@ def mails_to(maildir: Any, address: str) -> list[str]:
     return sorted(str(m["Subject"]) for m in read_messages(maildir) if m["To"] == address)
 
 
+def text_part(message: Any) -> str:
+    part = next(p for p in message.walk() if p.get_content_type() == "text/plain")
+    return str(part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8"))
+
+
 def wait_for(check: Any, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not check():
@@ -149,9 +154,20 @@ def test_customer_gets_one_mail_per_paid_ready_and_failed_event_even_on_redelive
             consumer="order-notifications", event_id__in=events
         ).values_list("event_type", flat=True)
     ) == ["order.paid", "order.payment_failed", "order.status_changed"]
-    ready = next(
-        m
-        for m in read_messages(test_stack.maildir)
-        if m["To"] == address and "ready" in str(m["Subject"])
-    )
-    assert f"Your order {paid.id} is ready to collect" in ready.get_payload()
+    received = {
+        str(m["Subject"]): m for m in read_messages(test_stack.maildir) if m["To"] == address
+    }
+    ready = received[f"Order {paid.id} is ready"]
+    assert f"Your order {paid.id} is ready to collect" in text_part(ready)
+    # The receipt as it left through SMTP: text and HTML alternatives of one message.
+    receipt = received[f"Order {paid.id}: paid"]
+    assert receipt.get_content_type() == "multipart/alternative"
+    assert "1 x Donuts (Boston Cream)" in text_part(receipt)
+    assert "VAT included (20%)                     £0.42" in text_part(receipt)
+    html = next(p for p in receipt.walk() if p.get_content_type() == "text/html")
+    assert (
+        "<td>Donuts (Boston Cream)<br><small>Contains: cereals containing gluten, eggs, milk, "
+        "soybeans.</small></td>"
+    ) in html.get_payload(decode=True).decode()
+    failed_mail = text_part(received[f"Order {failed.id}: payment failed"])
+    assert f"order {failed.id}. Card declined. Nothing was charged." in failed_mail

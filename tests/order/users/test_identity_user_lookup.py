@@ -30,9 +30,10 @@ def unknown_user_id() -> int:
     return 700000 + uuid.uuid4().int % 100000
 
 
-def paid(user_id: int, order_id: int):
+def refunded(user_id: int, order_id: int):
+    # A mail whose content comes from the event alone (a paid mail reads the order).
     return build_envelope(
-        event_type="order.paid",
+        event_type="order.refunded",
         payload={"order_id": order_id, "customer_id": user_id, "total": 250, "currency": "GBP"},
     )
 
@@ -58,9 +59,9 @@ def test_unknown_user_is_looked_up_once_within_the_ttl_and_mailed_once_their_eve
     _, notify = HANDLERS["order-notifications"]
     _, apply_user_event = HANDLERS["order-users"]
 
-    notify(paid(user_id, 1))
+    notify(refunded(user_id, 1))
     wait_for_lookups(test_stack, user_id, at_least=1)
-    notify(paid(user_id, 2))
+    notify(refunded(user_id, 2))
     remembered_for = cache.ttl(missing_user_cache_key(user_id))
     apply_user_event(
         build_envelope(
@@ -69,12 +70,12 @@ def test_unknown_user_is_looked_up_once_within_the_ttl_and_mailed_once_their_eve
         )
     )
     forgotten = cache.get(missing_user_cache_key(user_id)) is None
-    notify(paid(user_id, 3))
+    notify(refunded(user_id, 3))
 
     assert lookups_of(test_stack, user_id) == 1
     assert 0 < remembered_for <= MISSING_USER_TTL_SECONDS
     assert forgotten
-    assert [(m.subject, m.to) for m in mailoutbox] == [("Order 3: paid", ["late@example.com"])]
+    assert [(m.subject, m.to) for m in mailoutbox] == [("Order 3: refunded", ["late@example.com"])]
     # The two events before the user was known were handled (nobody to mail), not retried.
     assert ProcessedEvent.objects.filter(consumer="order-notifications").count() == 3
 
@@ -92,12 +93,12 @@ def test_known_user_is_found_in_identity_and_kept_in_the_copy(identity, test_sta
     )
     _, notify = HANDLERS["order-notifications"]
 
-    notify(paid(user_id, 4))
-    notify(paid(user_id, 5))
+    notify(refunded(user_id, 4))
+    notify(refunded(user_id, 5))
 
     assert [(m.subject, m.to) for m in mailoutbox] == [
-        ("Order 4: paid", [address]),
-        ("Order 5: paid", [address]),
+        ("Order 4: refunded", [address]),
+        ("Order 5: refunded", [address]),
     ]
     assert Customer.objects.get(id=user_id).email == address
     assert cache.get(missing_user_cache_key(user_id)) is None

@@ -71,6 +71,9 @@ class Choice:
     name: str
     price_delta: int
     is_available: bool = True
+    # Keys of shared/allergens.py: what the option adds, and what of the product it replaces.
+    allergens: tuple[str, ...] = ()
+    removes_allergens: tuple[str, ...] = ()
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Choice:
@@ -79,6 +82,8 @@ class Choice:
             name=str(data.get("name", "")),
             price_delta=int(data.get("price_delta") or 0),
             is_available=bool(data.get("is_available", True)),
+            allergens=tuple(str(a) for a in data.get("allergens") or ()),
+            removes_allergens=tuple(str(a) for a in data.get("removes_allergens") or ()),
         )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from coffeeshop_client import customize, prices, router, statuses
+from coffeeshop_client import allergens, customize, prices, router, statuses
 from coffeeshop_client.app import State
 from coffeeshop_client.card import DECLINING_TEST_CARD, DEFAULT_TEST_CARD, group
 from coffeeshop_client.html import Markup, fragment, h
@@ -286,7 +286,7 @@ def product_card(product: Product, currency: str) -> Markup:
         },
         h("h3", None, product.name),
         h("p", {"class_": "description"}, product.description) if product.description else None,
-        h("p", {"class_": "allergens"}, "Allergens: " + ", ".join(product.allergens))
+        h("p", {"class_": "allergens"}, allergens.product_line(product))
         if product.allergens
         else None,
         h(
@@ -441,9 +441,12 @@ def product_page(state: State) -> Markup:
         h("p", {"class_": "crumbs"}, h("a", {"href": router.href("menu")}, "← Menu")),
         heading(product.name, testid="product-name"),
         h("p", {"class_": "description"}, product.description) if product.description else None,
-        h("p", {"class_": "allergens"}, "Allergens: " + ", ".join(product.allergens))
-        if product.allergens
-        else None,
+        # The allergens of the drink as chosen: changes with the milk (shared/allergens.py).
+        h(
+            "p",
+            {"class_": "allergens", "data_testid": "allergens", "aria_live": "polite"},
+            allergens.chosen_line(product, selection),
+        ),
         h(
             "div",
             {"class_": "customise"},

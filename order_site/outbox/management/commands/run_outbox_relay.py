@@ -2,35 +2,23 @@
 
 Beside it, in a thread, the payment dispatcher hands requested charges to Celery
 (`order_site.payments.dispatcher`; `--no-payments` leaves it out): both move what a
-committed transaction asked for out of PostgreSQL.
+committed transaction asked for out of PostgreSQL. Sent rows are purged by Celery beat
+(`order_site.outbox.tasks`), not here.
 """
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
-import time
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from order_site.outbox.services import (
-    RELAY_BATCH_SIZE,
-    outbox_claim_batch,
-    outbox_mark_sent,
-    outbox_purge_sent,
-)
+from order_site.outbox.services import RELAY_BATCH_SIZE, outbox_claim_batch, outbox_mark_sent
 from order_site.payments.dispatcher import payments_dispatch_loop
 from shared.events import kafka_producer, run_relay
-
-logger = logging.getLogger("coffeeshop.order.outbox")
-
-
-PURGE_EVERY_SECONDS = 600
 
 
 class Command(BaseCommand):
@@ -38,28 +26,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
-            "--keep-days",
-            type=float,
-            default=7,
-            help="delete rows Kafka acknowledged longer ago than this (default 7)",
-        )
-        parser.add_argument(
             "--no-payments",
             action="store_true",
             help="do not run the payment dispatcher in this process",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        keep = timedelta(days=options["keep_days"])
-        last_purge = [0.0]
-
-        def housekeeping() -> None:
-            if time.monotonic() - last_purge[0] >= PURGE_EVERY_SECONDS:
-                last_purge[0] = time.monotonic()
-                deleted = outbox_purge_sent(older_than=keep)
-                if deleted:
-                    logger.info("outbox: purged %d sent events", deleted)
-
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -74,13 +46,13 @@ class Command(BaseCommand):
         self.stdout.write("outbox relay ready", ending="\n")
         self.stdout.flush()
         try:
-            self._relay(stop, housekeeping)
+            self._relay(stop)
         finally:
             stop.set()
             if dispatcher is not None:
                 dispatcher.join(30)
 
-    def _relay(self, stop: threading.Event, housekeeping: Any) -> None:
+    def _relay(self, stop: threading.Event) -> None:
         run_relay(
             producer_factory=lambda: kafka_producer(settings.KAFKA_BOOTSTRAP_SERVERS),
             claim_batch=outbox_claim_batch,
@@ -88,5 +60,4 @@ class Command(BaseCommand):
             should_stop=stop.is_set,
             full_batch=RELAY_BATCH_SIZE,
             on_error=lambda exc: close_old_connections(),
-            on_idle=housekeeping,
         )
