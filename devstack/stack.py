@@ -641,7 +641,7 @@ class Stack:
         return [
             {
                 "client_id": "bff-web",
-                "name": "CoffeeShop web (BFF)",
+                "name": "CoffeeShop",
                 "grant_type": "authorization-code",
                 "secret": secret("bff", "oidc_client_secret"),
                 "allowed_scopes": ["openid", "profile", "email", "roles"],

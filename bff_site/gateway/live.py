@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django_redis import get_redis_connection
 
+from bff_site.sessions.people import account_channel
 from shared.events import Envelope
 
 logger = logging.getLogger("coffeeshop.bff.live")
@@ -80,8 +81,13 @@ def publish(envelope: Envelope) -> bool:
 
 
 def stream(user: dict[str, Any]) -> Iterator[bytes]:
-    """Server-sent events (text/event-stream) for this user, for STREAM_SECONDS."""
-    channels = [user_channel(str(user["id"]))]
+    """Server-sent events (text/event-stream) for this user, for STREAM_SECONDS.
+
+    The stream ends early when Identity changes the person's access (people.py), so
+    a demoted barista stops hearing the staff channel within a second.
+    """
+    account = account_channel(str(user["id"]))
+    channels = [account, user_channel(str(user["id"]))]
     if {"barista", "manager"} & set(user.get("roles", [])):
         channels.append(STAFF_CHANNEL)
     pubsub = get_redis_connection("default").pubsub(ignore_subscribe_messages=True)
@@ -92,6 +98,9 @@ def stream(user: dict[str, Any]) -> Iterator[bytes]:
         while time.monotonic() - started < STREAM_SECONDS:
             item = pubsub.get_message(timeout=1.0)
             if item is not None:
+                channel = item["channel"]
+                if (channel.decode() if isinstance(channel, bytes) else str(channel)) == account:
+                    return
                 data = (
                     item["data"].decode() if isinstance(item["data"], bytes) else str(item["data"])
                 )

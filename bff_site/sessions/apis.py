@@ -6,13 +6,33 @@ from collections.abc import Callable
 from functools import wraps
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from django.apps import apps
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.middleware.csrf import get_token
+from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from bff_site.sessions import services
+from bff_site.web.apps import WebConfig
 from shared.problems import DomainError, from_domain_error, problem
+
+# What a person reads when Identity sends them back with an error (RFC 6749 §4.1.2.1).
+SIGN_IN_ERRORS = {
+    "access_denied": (
+        "Sign-in cancelled",
+        "The sign-in was cancelled, so you are not signed in.",
+    ),
+    "login_required": ("Sign-in needed", "Please sign in with your e-mail address and password."),
+    "temporarily_unavailable": (
+        "Sign-in is busy",
+        "The sign-in service is busy right now. Please try again in a minute.",
+    ),
+    "server_error": (
+        "Sign-in is not working",
+        "The sign-in service had a problem. Please try again in a minute.",
+    ),
+}
 
 
 def _problems(view: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
@@ -29,7 +49,11 @@ def _problems(view: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequ
 @require_GET
 @_problems
 def login(request: HttpRequest) -> HttpResponse:
-    url = services.login_begin(session=request.session, next_url=request.GET.get("next"))
+    url = services.login_begin(
+        session=request.session,
+        next_url=request.GET.get("next"),
+        prompt=services.sign_in_prompt(session=request.session),
+    )
     return HttpResponseRedirect(url)
 
 
@@ -50,30 +74,73 @@ def register(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _wants_json(request: HttpRequest) -> bool:
+    """An API client that asked for JSON (a browser's navigation asks for text/html)."""
+    accept = request.headers.get("Accept", "")
+    return "json" in accept and "text/html" not in accept
+
+
+def _page(
+    request: HttpRequest, template: str, context: dict[str, object], status: int
+) -> HttpResponse:
+    config = apps.get_app_config("web")
+    assets = config.assets if isinstance(config, WebConfig) else None
+    response = render(request, template, {**context, "assets": assets}, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _sign_in_failed(
+    request: HttpRequest, status: int, title: str, detail: str, slug: str = "login-failed"
+) -> HttpResponse:
+    """Problem details for API clients; for a person, a page saying what happened with a
+    way to try again and a way home."""
+    if _wants_json(request):
+        return problem(status, title, detail, slug=slug)
+    return _page(
+        request, "sessions/sign_in_failed.html", {"title": title, "detail": detail}, status
+    )
+
+
 @require_GET
-@_problems
 def callback(request: HttpRequest) -> HttpResponse:
     if "error" in request.GET:
-        return problem(
-            400,
-            "Sign-in failed",
-            str(request.GET.get("error_description") or request.GET["error"]),
-            slug="login-failed",
+        error = str(request.GET["error"])
+        title, detail = SIGN_IN_ERRORS.get(
+            error,
+            ("Sign-in failed", str(request.GET.get("error_description") or error)),
         )
+        return _sign_in_failed(request, 400, title, detail)
     code, state = request.GET.get("code"), request.GET.get("state")
     if not code or not state:
-        return problem(400, "Sign-in failed", "code and state are required", slug="login-failed")
-    next_url = services.login_complete(session=request.session, code=code, state=state)
+        return _sign_in_failed(
+            request,
+            400,
+            "Sign-in failed",
+            "This sign-in link is incomplete: code and state are required.",
+        )
+    try:
+        next_url = services.login_complete(session=request.session, code=code, state=state)
+    except DomainError as exc:
+        return _sign_in_failed(request, exc.status, exc.title, exc.detail, exc.slug)
     return HttpResponseRedirect(next_url)
 
 
 @require_POST
 @_problems
 def logout(request: HttpRequest) -> HttpResponse:
-    url = services.logout(session=request.session)
+    """End the session here, then Identity's: a page whose form POSTs the ID token to
+    Identity's end-session endpoint (sent by a static script; a button without script).
+
+    A JSON client gets `{"redirect": "/"}`: its next sign-in asks for the password, but
+    Identity's session is ended only by the page (the ID token stays out of JSON and URLs).
+    """
+    end = services.logout(session=request.session)
     if request.headers.get("Accept", "").startswith("application/json"):
-        return JsonResponse({"redirect": url})
-    return HttpResponseRedirect(url)
+        return JsonResponse({"redirect": "/"})
+    if end is None:
+        return HttpResponseRedirect("/")
+    return _page(request, "sessions/end_session.html", {"end": end}, 200)
 
 
 @require_GET

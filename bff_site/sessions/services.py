@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import secrets
 import time
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,11 +20,19 @@ from django.core.cache import cache
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from bff_site.clients import identity
+from bff_site.sessions import people
 from shared.problems import DomainError
 
 PENDING_KEY = "oidc_pending"
 TOKENS_KEY = "oidc_tokens"
 USER_KEY = "user"
+# Set on the fresh session that sign-out leaves behind: the next sign-in from this
+# browser sends prompt=login, so Identity asks for the password even if its own
+# session survived the RP-initiated logout (OIDC Core 1.0 §3.1.2.1).
+SIGNED_OUT_KEY = "signed_out"
+# The people.py news sequence number read before the code exchange: news numbered
+# higher came after the ID token was issued and overrides its claims.
+NEWS_SEQ_KEY = "news_seq"
 MAX_PENDING = 5
 PENDING_TTL = 600
 REFRESH_MARGIN = 30  # refresh this many seconds before the access token expires
@@ -46,6 +55,11 @@ def safe_next(url: str | None) -> str:
     if url and url.startswith("/") and url_has_allowed_host_and_scheme(url, allowed_hosts=None):
         return url
     return "/"
+
+
+def sign_in_prompt(*, session: SessionBase) -> str | None:
+    """`login` when this browser signed out since its last sign-in, else None."""
+    return "login" if session.get(SIGNED_OUT_KEY) else None
 
 
 def login_begin(*, session: SessionBase, next_url: str | None, prompt: str | None = None) -> str:
@@ -86,6 +100,7 @@ def login_complete(*, session: SessionBase, code: str, state: str) -> str:
         raise LoginFailed(
             "This sign-in link has expired or was already used; please sign in again."
         )
+    news_seq = people.news_seq()
     tokens = identity.token_exchange(
         code=code, code_verifier=flow["verifier"], redirect_uri=callback_url()
     )
@@ -93,14 +108,18 @@ def login_complete(*, session: SessionBase, code: str, state: str) -> str:
     # A new session id after sign-in: no session fixation (OWASP ASVS V3.2.1).
     session.cycle_key()
     session.pop(PENDING_KEY, None)
+    session.pop(SIGNED_OUT_KEY, None)
     _store_tokens(session, tokens)
     roles = claims.get("roles") or []
+    user_id = str(claims["sub"])
     session[USER_KEY] = {
-        "id": str(claims["sub"]),
+        "id": user_id,
         "email": claims.get("email", ""),
         "name": claims.get("name") or claims.get("given_name") or claims.get("email", ""),
         "roles": list(roles) if isinstance(roles, list) else [str(roles)],
     }
+    session[NEWS_SEQ_KEY] = news_seq
+    people.session_index_add(user_id=user_id, session_key=str(session.session_key))
     return str(flow["next"])
 
 
@@ -117,12 +136,23 @@ def _store_tokens(session: SessionBase, tokens: dict[str, Any]) -> None:
 def session_user(*, session: SessionBase) -> dict[str, Any] | None:
     """The signed-in user, refreshing the tokens first when they are about to expire.
 
+    What Identity said about the person since sign-in wins over the ID token's claims
+    (`people.py`): a deactivated person's session ends here, a role change is applied,
+    so the roles forwarded to Order are never older than Identity's last user event.
     A refresh that Identity refuses (revoked, reused, user gone) ends the session.
     """
     user = session.get(USER_KEY)
     tokens = session.get(TOKENS_KEY)
     if not user or not tokens:
         return None
+    news = people.person_news(user_id=str(user["id"]))
+    if news is not None and news.seq > int(session.get(NEWS_SEQ_KEY, 0)):
+        if not news.active:
+            _end(session, user_id=str(user["id"]))
+            return None
+        user = {**user, "roles": list(news.roles)}
+        session[USER_KEY] = user
+        session[NEWS_SEQ_KEY] = news.seq
     if tokens["expires_at"] - REFRESH_MARGIN > time.time():
         return dict(user)
     # One refresh per session at a time: with rotation and reuse detection, two
@@ -137,7 +167,7 @@ def session_user(*, session: SessionBase) -> dict[str, Any] | None:
         try:
             refreshed = identity.token_refresh(refresh_token=current["refresh_token"])
         except identity.IdentityError:
-            session.flush()
+            _end(session, user_id=str(user["id"]))
             return None
         session[TOKENS_KEY] = current
         _store_tokens(session, refreshed)
@@ -145,26 +175,57 @@ def session_user(*, session: SessionBase) -> dict[str, Any] | None:
     return dict(user)
 
 
-def logout(*, session: SessionBase) -> str:
-    """Revoke the tokens, end the session, answer Identity's end-session URL (RP-initiated)."""
+def _end(session: SessionBase, *, user_id: str) -> None:
+    if session.session_key:
+        people.session_index_remove(user_id=user_id, session_key=session.session_key)
+    session.flush()
+
+
+@dataclass(frozen=True)
+class EndSession:
+    """Identity's end-session endpoint and the form fields to POST there (RP-Initiated
+    Logout 1.0 §2 allows POST; the ID token never goes into a URL)."""
+
+    url: str
+    fields: dict[str, str]
+
+
+def logout(*, session: SessionBase) -> EndSession | None:
+    """Revoke the tokens and end the session; answer how to end Identity's session too.
+
+    The session left behind remembers only that this browser signed out, so the next
+    sign-in asks for the password (`sign_in_prompt`). None when there is nothing to
+    end at Identity (nobody was signed in, or Identity is unreachable).
+    """
     tokens = session.get(TOKENS_KEY) or {}
+    user = session.get(USER_KEY)
     for hint in ("refresh_token", "access_token"):
         if tokens.get(hint):
             # Identity down: the session still ends here; the tokens expire on their own.
             with contextlib.suppress(DomainError):
                 identity.revoke(token=tokens[hint], hint=hint)
-    session.flush()
+    if user:
+        _end(session, user_id=str(user["id"]))
+        session[SIGNED_OUT_KEY] = True
+    else:
+        session.flush()
+    id_token = tokens.get("id_token")
+    if not id_token:
+        return None
     try:
         endpoint = identity.discovery().get("end_session_endpoint")
     except DomainError:
         endpoint = None
     if not endpoint:
-        return "/"
-    # RP-initiated logout by client_id, without id_token_hint: the ID token would
-    # otherwise travel through the browser in this URL. Identity then asks the person
-    # to confirm, as OpenID Connect RP-Initiated Logout 1.0 §2 requires without a hint.
-    params = {
-        "post_logout_redirect_uri": settings.BFF_PUBLIC_URL.rstrip("/") + "/",
-        "client_id": settings.OIDC_CLIENT_ID,
-    }
-    return f"{identity.public_url(endpoint)}?{urlencode(params)}"
+        return None
+    # With a valid id_token_hint for the person signed in at Identity, Identity ends its
+    # session without asking (RP-Initiated Logout 1.0 §2); revoking the access token
+    # above leaves the ID token's record in place, so the hint still checks out.
+    return EndSession(
+        url=identity.public_url(endpoint),
+        fields={
+            "id_token_hint": id_token,
+            "client_id": settings.OIDC_CLIENT_ID,
+            "post_logout_redirect_uri": settings.BFF_PUBLIC_URL.rstrip("/") + "/",
+        },
+    )

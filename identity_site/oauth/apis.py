@@ -6,12 +6,19 @@ import json
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
-from oauth2_provider.exceptions import InvalidOIDCRedirectURIError
+from oauth2_provider.exceptions import (
+    InvalidIDTokenError,
+    InvalidOIDCRedirectURIError,
+    LogoutDenied,
+    OIDCError,
+)
+from oauth2_provider.http import OAuth2ResponseRedirect
 from oauth2_provider.models import get_access_token_model
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import (
@@ -20,6 +27,7 @@ from oauth2_provider.views import (
     RPInitiatedLogoutView,
     TokenView,
 )
+from oauthlib.common import add_params_to_uri
 
 from identity_site.accounts.selectors import user_roles
 from identity_site.oauth.cache import (
@@ -156,9 +164,69 @@ def jwks(request: HttpRequest) -> JsonResponse:
     return answer
 
 
+@method_decorator(csrf_exempt, name="dispatch")
 class ExactRPInitiatedLogoutView(RPInitiatedLogoutView):
-    """OIDC RP-initiated logout; post_logout_redirect_uri must equal a registered URI
-    exactly (the library lets a loopback URI differ in its port)."""
+    """OIDC RP-initiated logout, as the BFF's sign-out uses it.
+
+    - A relying party may POST the request (RP-Initiated Logout 1.0 §2), so its
+      `id_token_hint` never travels in a URL. Such a POST comes from the RP's page
+      without our CSRF token; the hint (an ID token only that RP holds) is what makes
+      it the RP's. Every other POST (our confirmation form) is CSRF-checked.
+    - post_logout_redirect_uri must equal a registered URI exactly (the library lets a
+      loopback URI differ in its port).
+    - An ID token we no longer know (expired and cleaned up) counts as no hint: the
+      person is asked, rather than shown an error.
+    - When the person must be asked (the hint names someone else than who is signed in
+      here, or is unknown), the RP's POST shows the question rather than being taken
+      as "no". The question's form never carries the hint, so its answer is
+      CSRF-checked and acts for the person who answers it.
+    - "Stay signed in" on the confirmation page goes back to the app that asked (its
+      registered post-logout URI), not to a bare `logout_denied` error.
+    """
+
+    _back_to: tuple[Any, str, str | None] | None = None
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.POST.get("id_token_hint"):
+            check = CsrfViewMiddleware(lambda _request: HttpResponse())
+            refused = check.process_view(request, lambda _request: HttpResponse(), (), {})
+            if refused is not None:
+                return refused
+        return super().post(request, *args, **kwargs)
+
+    def get_initial(self) -> dict[str, Any]:
+        initial: dict[str, Any] = super().get_initial()
+        initial["id_token_hint"] = None
+        return initial
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        data = form.cleaned_data
+        if data.get("id_token_hint") and not data.get("allow"):
+            try:
+                application, token_user = self.validate_logout_request(
+                    id_token_hint=data["id_token_hint"],
+                    client_id=data.get("client_id"),
+                    post_logout_redirect_uri=data.get("post_logout_redirect_uri"),
+                )
+            except OIDCError as error:
+                return self.error_response(error)
+            if self.must_prompt(token_user):
+                self.oidc_data = {
+                    "client_id": data.get("client_id"),
+                    "post_logout_redirect_uri": data.get("post_logout_redirect_uri"),
+                    "state": data.get("state"),
+                }
+                question = self.form_class(initial=self.get_initial())
+                return self.render_to_response(
+                    self.get_context_data(form=question, application=application)
+                )
+        return super().form_valid(form)
+
+    def validate_logout_request_user(self, id_token_hint: str | None, client_id: str | None) -> Any:
+        try:
+            return super().validate_logout_request_user(id_token_hint, client_id)
+        except InvalidIDTokenError:
+            return None
 
     def validate_post_logout_redirect_uri(
         self, application: Any, post_logout_redirect_uri: str | None
@@ -172,3 +240,14 @@ class ExactRPInitiatedLogoutView(RPInitiatedLogoutView):
                 "This client does not have this redirect uri registered."
             )
         super().validate_post_logout_redirect_uri(application, post_logout_redirect_uri)
+        if post_logout_redirect_uri and application is not None:
+            state = self.request.POST.get("state") or self.request.GET.get("state")
+            self._back_to = (application, post_logout_redirect_uri, state or None)
+
+    def error_response(self, error: OIDCError) -> HttpResponse:
+        if isinstance(error, LogoutDenied) and self._back_to is not None:
+            application, uri, state = self._back_to
+            if state:
+                uri = add_params_to_uri(uri, [("state", state)])
+            return OAuth2ResponseRedirect(uri, application.get_allowed_schemes())
+        return super().error_response(error)

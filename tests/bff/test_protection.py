@@ -71,7 +71,9 @@ def test_placing_an_order_needs_sign_in_before_anything_is_forwarded(client: Cli
 
 
 def test_a_callback_with_an_unknown_state_is_refused_with_a_clear_message(client: Client) -> None:
-    response = client.get("/auth/callback", {"code": "abc", "state": "never-issued"})
+    response = client.get(
+        "/auth/callback", {"code": "abc", "state": "never-issued"}, HTTP_ACCEPT="application/json"
+    )
     assert response.status_code == 400
     assert "expired or was already used" in response.json()["detail"]
     assert "oidc_tokens" not in client.session

@@ -53,7 +53,7 @@ def web_client(db: Any) -> Application:
     """The BFF's confidential sign-in client, as the orchestrator provisions it."""
     return oauth_client_ensure(
         client_id="bff-web",
-        name="CoffeeShop web",
+        name="CoffeeShop",
         grant_type=Application.GRANT_AUTHORIZATION_CODE,
         secret=WEB_SECRET,
         allowed_scopes=SIGN_IN_SCOPES,

@@ -6,7 +6,7 @@ import asyncio
 import json
 
 from coffeeshop_client.api import ApiClient
-from coffeeshop_client.app import CART_STORAGE_KEY, App
+from coffeeshop_client.app import CART_OWNER_KEY, CART_STORAGE_KEY, App
 from coffeeshop_client.cart import Cart
 
 from tests.wasm_client.fakes import MENU, FakeBff, FakePlatform, order_json
@@ -459,3 +459,65 @@ def test_when_the_payment_lands_the_order_page_offers_cancel_with_the_time_left(
 
     assert 'data-status="placed"' in platform.view_html
     assert "1:30 left to cancel for a full refund." in platform.view_html
+
+
+LATTE_LINE = [{"product_id": 1, "variation_id": 1, "option_ids": [1], "quantity": 1}]
+
+
+def test_signing_out_empties_the_stored_cart_and_forgets_its_owner():
+    app, _bff, platform = make()
+
+    async def scenario():
+        await app.start()
+        await app.dispatch("quick-add", {"product": "1"})
+
+    asyncio.run(scenario())
+    assert platform.storage[CART_OWNER_KEY] == "u1"
+    app.forget_person()
+
+    assert Cart.loads(platform.storage[CART_STORAGE_KEY]).to_api() == []
+    assert platform.storage[CART_OWNER_KEY] == ""
+    assert app.state.cart.is_empty
+
+
+def test_a_different_person_signing_in_does_not_see_the_previous_persons_cart():
+    app, _bff, platform = make()
+    platform.storage[CART_STORAGE_KEY] = Cart().add(1, 1, [1]).dumps()
+    platform.storage[CART_OWNER_KEY] = "someone-else"
+
+    asyncio.run(app.start())
+
+    assert app.state.cart.is_empty
+    assert Cart.loads(platform.storage[CART_STORAGE_KEY]).to_api() == []
+    assert platform.storage[CART_OWNER_KEY] == "u1"
+
+
+def test_a_visitors_cart_goes_with_them_when_they_sign_in():
+    app, _bff, platform = make()
+    platform.storage[CART_STORAGE_KEY] = Cart().add(1, 1, [1]).dumps()
+
+    asyncio.run(app.start())
+
+    assert app.state.cart.to_api() == LATTE_LINE
+    assert platform.storage[CART_OWNER_KEY] == "u1"
+
+
+def test_a_signed_in_persons_cart_is_emptied_once_nobody_is_signed_in():
+    app, _bff, platform = make(authenticated=False)
+    platform.storage[CART_STORAGE_KEY] = Cart().add(1, 1, [1]).dumps()
+    platform.storage[CART_OWNER_KEY] = "u1"
+
+    asyncio.run(app.start())
+
+    assert app.state.cart.is_empty
+    assert platform.storage[CART_OWNER_KEY] == ""
+
+
+def test_the_same_person_keeps_their_cart_across_reloads():
+    app, _bff, platform = make()
+    platform.storage[CART_STORAGE_KEY] = Cart().add(1, 1, [1]).dumps()
+    platform.storage[CART_OWNER_KEY] = "u1"
+
+    asyncio.run(app.start())
+
+    assert app.state.cart.to_api() == LATTE_LINE

@@ -112,7 +112,7 @@ def test_signed_out_customer_is_asked_to_sign_in_to_check_out():
 def test_sign_out_is_a_real_post_form_with_the_csrf_token():
     nav = views.nav(state())
 
-    assert '<form method="post" action="/auth/logout" class="inline">' in nav
+    assert '<form method="post" action="/auth/logout" class="inline" data-sign-out="1">' in nav
     assert 'name="csrfmiddlewaretoken" value="t"' in nav
 
 

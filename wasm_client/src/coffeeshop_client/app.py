@@ -24,6 +24,9 @@ from coffeeshop_client.models import Menu, Order, Session
 
 TIMES = "\u00d7"
 CART_STORAGE_KEY = "coffeeshop.cart"
+# Whose cart it is (a user id; "" for a visitor's), so a shared device never shows one
+# person's cart to the next.
+CART_OWNER_KEY = "coffeeshop.cart.owner"
 POLL_SECONDS = 3.0
 # Stream errors in a row before giving up on EventSource and polling instead.
 STREAM_ERRORS_BEFORE_POLLING = 3
@@ -197,6 +200,7 @@ class App:
         self.state.route = router.parse(self.platform.current_fragment())
         self.state.loading = True
         await self.load_basics()
+        self.claim_cart()
         await self.show(self.state.route, focus_heading=False)
         if self.state.session.authenticated:
             self.go_live()
@@ -339,6 +343,25 @@ class App:
         self.platform.announce(
             statuses.announcement(statuses.short_id(order.id), order.status, order.failure_reason)
         )
+
+    def claim_cart(self) -> None:
+        """The stored cart is kept for whoever made it: a visitor's goes with them when
+        they sign in; a signed-in person's is emptied when someone else (or nobody) is
+        signed in now."""
+        if not self.state.session_loaded:
+            return
+        owner = self.platform.load(CART_OWNER_KEY) or ""
+        user = self.state.session.user if self.state.session.authenticated else None
+        current = user.id if user is not None else ""
+        if owner and owner != current:
+            self.set_cart(Cart())
+        if current != owner:
+            self.platform.save(CART_OWNER_KEY, current)
+
+    def forget_person(self) -> None:
+        """Sign-out on this device: nothing of the person stays in the browser's storage."""
+        self.set_cart(Cart())
+        self.platform.save(CART_OWNER_KEY, "")
 
     def set_cart(self, cart: Cart) -> None:
         self.state.cart = cart

@@ -175,6 +175,14 @@ class BrowserPlatform:
         return BrowserStream(url, on_event, on_error, on_open)
 
 
+def _attribute(element: Any, name: str) -> str:
+    """An element's attribute, or "" (reading an absent `dataset` key raises on Pyodide)."""
+    if absent(element) or not hasattr(element, "getAttribute"):
+        return ""
+    value = element.getAttribute(name)
+    return "" if absent(value) else str(value)
+
+
 def _data(element: Any) -> dict[str, str]:
     entries = js.Object.entries(element.dataset)
     return {str(pair[0]): str(pair[1]) for pair in entries}
@@ -225,28 +233,32 @@ class Wiring:
         element = event.target
         if str(element.tagName) != "INPUT" or str(element.type) not in ("radio", "checkbox"):
             return
-        action = element.dataset.action
+        action = _attribute(element, "data-action")
         if action:
-            self.run(self.app.dispatch(str(action), _data(element)))
+            self.run(self.app.dispatch(action, _data(element)))
 
     def on_input(self, event: Any) -> None:
         element = event.target
-        action = None if absent(element.dataset) else element.dataset.action
+        action = _attribute(element, "data-action")
         if action and str(element.tagName) == "INPUT" and str(element.type) == "text":
             data = _data(element)
             data["value"] = str(element.value)
-            self.run(self.app.dispatch(str(action), data))
+            self.run(self.app.dispatch(action, data))
 
     def on_submit(self, event: Any) -> None:
         form = event.target
-        action = form.dataset.action
+        action = _attribute(form, "data-action")
         if not action:
-            return  # a real form (sign out) goes to the server
+            # A real form goes to the server. Signing out: forget this person's cart
+            # first, so the next person on this device starts empty.
+            if _attribute(form, "data-sign-out"):
+                self.app.forget_person()
+            return
         event.preventDefault()
         data = _data(form)
         for pair in js.Array.from_(js.FormData.new(form).entries()):
             data[str(pair[0])] = str(pair[1])
-        self.run(self.app.dispatch(str(action), data))
+        self.run(self.app.dispatch(action, data))
 
     def on_hash(self, _event: Any) -> None:
         self.run(self.app.on_route(self.platform.current_fragment()))

@@ -97,7 +97,12 @@ def nav(state: State) -> Markup:
             h("span", {"class_": "who", "data_testid": "user-name"}, session.user.name),
             h(
                 "form",
-                {"method": "post", "action": "/auth/logout", "class_": "inline"},
+                {
+                    "method": "post",
+                    "action": "/auth/logout",
+                    "class_": "inline",
+                    "data_sign_out": "1",
+                },
                 h(
                     "input",
                     {"type": "hidden", "name": "csrfmiddlewaretoken", "value": session.csrf_token},

@@ -1,4 +1,5 @@
-"""Consume Order's events and push status changes to browsers (long-lived)."""
+"""Consume Order's and Identity's events: push status changes to browsers, and end or
+update the sessions of people whose access changed (long-lived)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from bff_site.gateway import live
-from shared.events import ORDER_EVENTS_TOPIC, Envelope, kafka_consumer, run_consumer
+from bff_site.sessions import people
+from shared.events import (
+    ORDER_EVENTS_TOPIC,
+    USER_EVENTS_TOPIC,
+    Envelope,
+    kafka_consumer,
+    run_consumer,
+)
 
 
 class Command(BaseCommand):
@@ -19,16 +27,20 @@ class Command(BaseCommand):
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
-        # Live pushes are about now: a new group starts at the end of the topic.
+        # Live pushes are about now: a new group starts at the end of the topics. A
+        # session signed in before this group existed carries its roles from sign-in.
         consumer = kafka_consumer(live.bootstrap(), "bff-live", **{"auto.offset.reset": "latest"})
-        self.stdout.write("live updates: consuming order events")
+        self.stdout.write("live updates: consuming order and user events")
 
         def on_event(envelope: Envelope) -> None:
-            live.publish(envelope)
+            if envelope.event_type.startswith("user."):
+                people.user_event_apply(envelope)
+            else:
+                live.publish(envelope)
 
         run_consumer(
             consumer=consumer,
-            topics=[ORDER_EVENTS_TOPIC],
+            topics=[ORDER_EVENTS_TOPIC, USER_EVENTS_TOPIC],
             on_event=on_event,
             should_stop=stop.is_set,
         )
