@@ -69,6 +69,12 @@ RATE_LIMITS = {
     "address": {"limit": env.int("BFF_RATE_ADDRESS", default=600), "window": 60},
 }
 MENU_CACHE_SECONDS = env.int("BFF_MENU_CACHE_SECONDS", default=300)
+# Live updates (GET /api/events): each Redis Stream keeps about this many entries, and
+# goes when idle this long; a browser stream lasts this long before it reconnects.
+LIVE_STREAM_MAXLEN = env.int("BFF_LIVE_STREAM_MAXLEN", default=5000)
+LIVE_STREAM_TTL_SECONDS = env.int("BFF_LIVE_STREAM_TTL_SECONDS", default=24 * 3600)
+LIVE_STREAM_SECONDS = env.int("BFF_LIVE_STREAM_SECONDS", default=300)
+LIVE_HEARTBEAT_SECONDS = env.int("BFF_LIVE_HEARTBEAT_SECONDS", default=15)
 DOWNSTREAM_TIMEOUT = env.float("BFF_DOWNSTREAM_TIMEOUT", default=3.0)
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
