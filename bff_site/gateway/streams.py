@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from django.conf import settings
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from bff_site.gateway.live import BUS_CHANNEL, STAFF_STREAM, user_stream
 
@@ -35,6 +35,7 @@ logger = logging.getLogger("coffeeshop.bff.live")
 STAFF_ROLES = {"barista", "manager"}
 QUEUE_LIMIT = 1000  # entries waiting for one slow browser; past it, it reconnects and replays
 REPLAY_BATCH = 500
+REDIS_CONNECTIONS = 32  # per process, shared by all its streams (the hub has its own)
 EVENT_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 
 EntryId = tuple[int, int]
@@ -144,12 +145,16 @@ def _shared() -> tuple[Redis, Hub]:
     loop = asyncio.get_running_loop()
     found = _state.get(id(loop))
     if found is None:
-        redis = Redis.from_url(
+        # Commands are short; streams wait for a free connection rather than fail.
+        pool = BlockingConnectionPool.from_url(
             settings.REDIS_URL,
             password=settings.REDIS_PASSWORD,
+            max_connections=REDIS_CONNECTIONS,
+            timeout=5,
             socket_connect_timeout=2,
             health_check_interval=30,
         )
+        redis = Redis(connection_pool=pool)
         found = (redis, Hub(redis))
         _state[id(loop)] = found
     return found
@@ -194,10 +199,15 @@ async def events_stream(
             last_text = last_event_id
             while True:
                 batch = await redis.xrange(key, f"({last_text}", "+", count=REPLAY_BATCH) or []
+                out = []
                 for raw_id, fields in batch:
                     last_text = _text(raw_id)
                     if fields and _text(fields.get(b"kind", b"")) == "order":
-                        yield frame(event="order", entry_id=last_text, data=_text(fields[b"data"]))
+                        out.append(
+                            frame(event="order", entry_id=last_text, data=_text(fields[b"data"]))
+                        )
+                if out:
+                    yield b"".join(out)
                 if len(batch) < REPLAY_BATCH:
                     break
         else:
@@ -207,20 +217,30 @@ async def events_stream(
         deadline = loop.time() + settings.LIVE_STREAM_SECONDS
         while (left := deadline - loop.time()) > 0:
             try:
-                item = await asyncio.wait_for(
-                    queue.get(), timeout=min(left, settings.LIVE_HEARTBEAT_SECONDS)
-                )
+                async with asyncio.timeout(min(left, settings.LIVE_HEARTBEAT_SECONDS)):
+                    item = await queue.get()
             except TimeoutError:
                 if session_key and not await redis.exists(session_key):
                     return  # signed out: the reconnect is answered 401
                 yield b": keep-alive\n\n"
                 continue
-            if item is None:
+            # A burst goes out as one write.
+            items = [item]
+            while item is not None and not queue.empty():
+                item = queue.get_nowait()
+                items.append(item)
+            out = []
+            for entry in items:
+                if entry is None:
+                    break
+                entry_id, data = entry
+                if parse_id(entry_id) <= last:
+                    continue  # already sent by the replay
+                last = parse_id(entry_id)
+                out.append(frame(event="order", entry_id=entry_id, data=data))
+            if out:
+                yield b"".join(out)
+            if items[-1] is None:
                 return
-            entry_id, data = item
-            if parse_id(entry_id) <= last:
-                continue  # already sent by the replay
-            last = parse_id(entry_id)
-            yield frame(event="order", entry_id=entry_id, data=data)
     finally:
         hub.forget(key, queue)

@@ -38,6 +38,12 @@ DATABASES = {
 REDIS_URL = env.str("REDIS_URL")
 REDIS_PASSWORD = common.require(SECRETS, "redis_password", SITE)
 CACHES = {"default": common.redis_cache(REDIS_URL, REDIS_PASSWORD, prefix=SITE)}
+# Under ASGI each request in flight runs its sync parts on a thread of its own: at a
+# burst of reconnecting streams they wait for a Redis connection rather than fail.
+CACHES["default"]["OPTIONS"] |= {
+    "CONNECTION_POOL_CLASS": "redis.BlockingConnectionPool",
+    "CONNECTION_POOL_KWARGS": {"max_connections": 64, "timeout": 5},
+}
 # DESIGN.md auth flow 1: the browser holds only this cookie; the tokens stay in Redis.
 SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 SESSION_COOKIE_NAME = "__Host-coffeeshop-session"  # __Host-: Secure, Path=/, no Domain
