@@ -7,6 +7,7 @@ not threads: one process holds thousands (docs/decisions.md, "Live updates").
 import contextlib
 import os
 import resource
+import sys
 
 from django.core.asgi import get_asgi_application
 from django.urls import get_resolver
@@ -18,6 +19,11 @@ if _soft != resource.RLIM_INFINITY and _soft < _wanted:
     # Keep what we were given if refused; the count of streams is then lower.
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_NOFILE, (_wanted, _hard))
+
+# The event loop shares the GIL with the threads running sync views; each socket write
+# of a stream lets a busy thread take the GIL for a whole switch interval (5 ms by
+# default), and a fan-out to hundreds of streams paid that again and again.
+sys.setswitchinterval(0.0005)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bff_site.config.settings.local")
 application = get_asgi_application()
