@@ -712,25 +712,37 @@ class Stack:
             )
 
     def spawn_site(self, site: str) -> Process:
-        """Start one site under gunicorn (not waiting for it)."""
+        """Start one site under gunicorn (not waiting for it).
+
+        The BFF runs its ASGI app on uvicorn workers: its live-update streams are
+        coroutines, so one process holds thousands (docs/decisions.md, "Live updates");
+        Identity and Order stay WSGI with threads."""
         self.progress(site, f"starting gunicorn on {HOST}:{self.ports[site]}")
-        # The BFF holds a thread per live-update stream (server-sent events), so it gets more.
-        threads = 16 if site == "bff" else 4
+        if site == "bff":
+            server = [
+                f"{site}_site.config.asgi:application",
+                "--worker-class",
+                "uvicorn_worker.UvicornWorker",
+            ]
+        else:
+            server = [
+                f"{site}_site.config.wsgi:application",
+                "--worker-class",
+                "gthread",
+                "--threads",
+                "4",
+            ]
         return spawn(
             site,
             [
                 sys.executable,
                 "-m",
                 "gunicorn",
-                f"{site}_site.config.wsgi:application",
+                *server,
                 "--bind",
                 f"{HOST}:{self.ports[site]}",
                 "--workers",
                 str(self.config.workers),
-                "--worker-class",
-                "gthread",
-                "--threads",
-                str(threads),
                 "--preload",
                 "--graceful-timeout",
                 "10",

@@ -11,13 +11,15 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET, require_POST
 
 from bff_site.clients import order as order_client
-from bff_site.gateway import live, selectors
+from bff_site.gateway import selectors, streams
 from bff_site.sessions.services import TOKENS_KEY, session_user
 from shared.cart import CartInvalid
 from shared.problems import DomainError, InvalidInput, from_domain_error, problem
@@ -158,11 +160,39 @@ def staff_advance(request: HttpRequest, user: dict[str, Any], order_id: int) -> 
     return JsonResponse(order_client.order_advance(user=user, order_id=order_id, to=to))
 
 
+def _stream_reader(request: HttpRequest) -> tuple[dict[str, Any] | None, str | None]:
+    """The signed-in user and the Redis key of their session (to notice a sign-out)."""
+    user = session_user(session=request.session)
+    if user is None or not request.session.session_key:
+        return None, None
+    return user, cache.make_key(request.session.cache_key)  # type: ignore[attr-defined]
+
+
 @require_GET
-@api()
-def events(request: HttpRequest, user: dict[str, Any]) -> StreamingHttpResponse:
-    """Server-sent events with my orders' status changes (staff: every order)."""
-    response = StreamingHttpResponse(live.stream(user), content_type="text/event-stream")
+async def events(request: HttpRequest) -> HttpResponseBase:
+    """Server-sent events with my orders' status changes (staff: every order), each with
+    an `id:`; reconnecting with `Last-Event-ID` replays what was missed, or sends
+    `event: resync` when that is too old to replay (docs/bff-api.md)."""
+    last_event_id = request.headers.get("Last-Event-ID")
+    try:
+        if last_event_id is not None:
+            streams.parse_id(last_event_id)
+        user, session_key = await sync_to_async(_stream_reader)(request)
+    except streams.BadEventId:
+        return from_domain_error(
+            InvalidInput(
+                "Last-Event-ID is not an event id this stream sent.",
+                errors={"Last-Event-ID": ["not an event id"]},
+            )
+        )
+    except DomainError as exc:
+        return from_domain_error(exc)
+    if user is None:
+        return problem(401, "Sign-in required", "Sign in to continue.", slug="unauthenticated")
+    response = StreamingHttpResponse(
+        streams.events_stream(user=user, last_event_id=last_event_id, session_key=session_key),
+        content_type="text/event-stream",
+    )
     response["Cache-Control"] = "no-store"
     response["X-Accel-Buffering"] = "no"
     return response

@@ -1,28 +1,26 @@
-"""Live order status for browsers: Order's Kafka events → Redis pub/sub → server-sent events.
+"""Live order status for browsers: Order's Kafka events → Redis Streams → server-sent events.
 
 One consumer process (`manage.py run_live_updates`) reads `coffeeshop.order-events`
-and publishes a small status message on `live:user:<customer id>` and `live:staff`;
-each browser's `GET /api/events` stream subscribes to its own channel(s).
+and appends a small status message to a bounded Redis Stream per customer
+(`live:stream:user:<id>`) and one for staff (`live:stream:staff`); the entry's stream
+id is the event's id in the browser's stream. A note on the `live:bus` channel wakes
+the BFF's streams at once (`bff_site/gateway/streams.py`); the Stream is what a
+reconnecting browser replays from (`Last-Event-ID`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import time
-from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
 from django_redis import get_redis_connection
 
-from bff_site.sessions.people import account_channel
 from shared.events import Envelope
 
 logger = logging.getLogger("coffeeshop.bff.live")
 
-STREAM_SECONDS = 55  # then the browser's EventSource reconnects (bounded threads per stream)
-HEARTBEAT_SECONDS = 15
 STATUS_BY_EVENT = {
     "order.placed": None,  # the payload's status says which
     "order.paid": "placed",
@@ -33,11 +31,13 @@ STATUS_BY_EVENT = {
 }
 
 
-def user_channel(user_id: str) -> str:
-    return f"live:user:{user_id}"
+def user_stream(user_id: str) -> str:
+    """The Redis Stream of one customer's order events."""
+    return f"live:stream:user:{user_id}"
 
 
-STAFF_CHANNEL = "live:staff"
+STAFF_STREAM = "live:stream:staff"  # every order's events, for baristas and managers
+BUS_CHANNEL = "live:bus"  # pub/sub wake-up: {"stream", "id", "data"} per appended entry
 
 
 def message_for(envelope: Envelope) -> tuple[str | None, dict[str, Any]] | None:
@@ -65,7 +65,13 @@ def message_for(envelope: Envelope) -> tuple[str | None, dict[str, Any]] | None:
 
 
 def publish(envelope: Envelope) -> bool:
-    """Push one event to its listeners once (deduplicated by event_id in Redis)."""
+    """Append one event to its customer's stream and the staff stream, once
+    (deduplicated by event_id in Redis), and wake the streams listening.
+
+    Each stream keeps about `LIVE_STREAM_MAXLEN` entries and vanishes after
+    `LIVE_STREAM_TTL_SECONDS` without a new one: a browser whose last event id has
+    been trimmed away is told to refetch instead (`streams.py`, `resync`).
+    """
     found = message_for(envelope)
     if found is None:
         return False
@@ -74,42 +80,25 @@ def publish(envelope: Envelope) -> bool:
         return False
     customer, message = found
     data = json.dumps(message)
-    if customer:
-        redis.publish(user_channel(customer), data)
-    redis.publish(STAFF_CHANNEL, data)
+    keys = ([user_stream(customer)] if customer else []) + [STAFF_STREAM]
+    pipe = redis.pipeline(transaction=True)
+    for key in keys:
+        pipe.xadd(
+            key,
+            {"kind": "order", "data": data},
+            maxlen=settings.LIVE_STREAM_MAXLEN,
+            approximate=True,
+        )
+        pipe.expire(key, settings.LIVE_STREAM_TTL_SECONDS)
+    ids = pipe.execute()[::2]
+    # The entries are stored before the wake-up: a stream that misses the note finds
+    # them when it replays, and one that gets both skips the repeat by id.
+    pipe = redis.pipeline(transaction=False)
+    for key, entry_id in zip(keys, ids, strict=True):
+        entry = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+        pipe.publish(BUS_CHANNEL, json.dumps({"stream": key, "id": entry, "data": data}))
+    pipe.execute()
     return True
-
-
-def stream(user: dict[str, Any]) -> Iterator[bytes]:
-    """Server-sent events (text/event-stream) for this user, for STREAM_SECONDS.
-
-    The stream ends early when Identity changes the person's access (people.py), so
-    a demoted barista stops hearing the staff channel within a second.
-    """
-    account = account_channel(str(user["id"]))
-    channels = [account, user_channel(str(user["id"]))]
-    if {"barista", "manager"} & set(user.get("roles", [])):
-        channels.append(STAFF_CHANNEL)
-    pubsub = get_redis_connection("default").pubsub(ignore_subscribe_messages=True)
-    pubsub.subscribe(*channels)
-    started = last_beat = time.monotonic()
-    try:
-        yield b"retry: 2000\n\n"
-        while time.monotonic() - started < STREAM_SECONDS:
-            item = pubsub.get_message(timeout=1.0)
-            if item is not None:
-                channel = item["channel"]
-                if (channel.decode() if isinstance(channel, bytes) else str(channel)) == account:
-                    return
-                data = (
-                    item["data"].decode() if isinstance(item["data"], bytes) else str(item["data"])
-                )
-                yield f"event: order\ndata: {data}\n\n".encode()
-            elif time.monotonic() - last_beat > HEARTBEAT_SECONDS:
-                last_beat = time.monotonic()
-                yield b": keep-alive\n\n"
-    finally:
-        pubsub.close()
 
 
 def bootstrap() -> str:

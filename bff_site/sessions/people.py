@@ -24,6 +24,7 @@ from typing import Any
 from django.conf import settings
 from django_redis import get_redis_connection
 
+from bff_site.gateway.live import BUS_CHANNEL
 from shared.events import Envelope
 
 logger = logging.getLogger("coffeeshop.bff.people")
@@ -37,11 +38,6 @@ def _news_key(user_id: str) -> str:
 
 def _index_key(user_id: str) -> str:
     return f"people:sessions:{user_id}"
-
-
-def account_channel(user_id: str) -> str:
-    """Redis pub/sub channel told when a person's access changed (live streams end)."""
-    return f"live:account:{user_id}"
 
 
 def _ttl() -> int:
@@ -150,7 +146,7 @@ def user_event_apply(envelope: Envelope) -> bool:
     ended = person_sessions_end(user_id=user_id) if not active else 0
     # Open event streams were authorised with the old roles: end them (the browser's
     # EventSource reconnects with the new ones, or is refused).
-    _redis().publish(account_channel(user_id), json.dumps({"event": envelope.event_type}))
+    _redis().publish(BUS_CHANNEL, json.dumps({"account": user_id, "event": envelope.event_type}))
     logger.info(
         "user event applied",
         extra={"event": envelope.event_type, "user_id": user_id, "active": active, "ended": ended},

@@ -106,8 +106,11 @@ def test_a_customer_orders_pays_and_sees_ready_live_while_a_barista_serves(
 
     def listen() -> None:
         with customer.stream("GET", "/api/events", timeout=70) as stream:
+            kind = ""
             for raw in stream.iter_lines():
-                if raw.startswith("data:"):
+                if raw.startswith("event:"):
+                    kind = raw[6:].strip()
+                if raw.startswith("data:") and kind == "order":
                     events.append(json.loads(raw[5:]))
                     if events[-1]["status"] == "ready":
                         return

@@ -521,3 +521,30 @@ def test_the_same_person_keeps_their_cart_across_reloads():
     asyncio.run(app.start())
 
     assert app.state.cart.to_api() == LATTE_LINE
+
+
+def test_a_resync_event_refetches_my_orders_and_announces_what_changed():
+    app, bff, platform = make("#/orders")
+    fetched = []
+    answers = iter(["placed", "ready"])
+
+    def orders(request):
+        fetched.append(request)
+        return 200, {"results": [order_json(status=next(answers))]}
+
+    bff.on("GET", "/api/orders", orders)
+
+    async def scenario():
+        await app.start()
+        assert app.state.orders["ord-0001"].status == "placed"
+        # The BFF could not replay what was missed during a reconnect.
+        platform.streams[0].on_event(json.dumps({"resync": True}))
+        for _ in range(5):
+            await asyncio.sleep(0)
+
+    asyncio.run(scenario())
+
+    assert len(fetched) == 2
+    assert app.state.orders["ord-0001"].status == "ready"
+    assert len(platform.announced) == 1
+    assert app.state.live_mode == "stream"

@@ -38,6 +38,12 @@ DATABASES = {
 REDIS_URL = env.str("REDIS_URL")
 REDIS_PASSWORD = common.require(SECRETS, "redis_password", SITE)
 CACHES = {"default": common.redis_cache(REDIS_URL, REDIS_PASSWORD, prefix=SITE)}
+# Under ASGI each request in flight runs its sync parts on a thread of its own: at a
+# burst of reconnecting streams they wait for a Redis connection rather than fail.
+CACHES["default"]["OPTIONS"] |= {
+    "CONNECTION_POOL_CLASS": "redis.BlockingConnectionPool",
+    "CONNECTION_POOL_KWARGS": {"max_connections": 64, "timeout": 5},
+}
 # DESIGN.md auth flow 1: the browser holds only this cookie; the tokens stay in Redis.
 SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 SESSION_COOKIE_NAME = "__Host-coffeeshop-session"  # __Host-: Secure, Path=/, no Domain
@@ -69,6 +75,12 @@ RATE_LIMITS = {
     "address": {"limit": env.int("BFF_RATE_ADDRESS", default=600), "window": 60},
 }
 MENU_CACHE_SECONDS = env.int("BFF_MENU_CACHE_SECONDS", default=300)
+# Live updates (GET /api/events): each Redis Stream keeps about this many entries, and
+# goes when idle this long; a browser stream lasts this long before it reconnects.
+LIVE_STREAM_MAXLEN = env.int("BFF_LIVE_STREAM_MAXLEN", default=5000)
+LIVE_STREAM_TTL_SECONDS = env.int("BFF_LIVE_STREAM_TTL_SECONDS", default=24 * 3600)
+LIVE_STREAM_SECONDS = env.int("BFF_LIVE_STREAM_SECONDS", default=300)
+LIVE_HEARTBEAT_SECONDS = env.int("BFF_LIVE_HEARTBEAT_SECONDS", default=15)
 DOWNSTREAM_TIMEOUT = env.float("BFF_DOWNSTREAM_TIMEOUT", default=3.0)
 # Card data (docs/decisions.md): the browser sends the card straight to the payment
 # provider, which answers a token (`pm_…`); the BFF only tells it where and with which

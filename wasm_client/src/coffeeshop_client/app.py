@@ -386,6 +386,10 @@ class App:
         self._stream_errors = 0
         try:
             event = json.loads(data)
+            if isinstance(event, dict) and event.get("resync") is True:
+                # The BFF could not replay what we missed while reconnecting: refetch.
+                self.spawn(self.poll_once())
+                return
             order_id, status = str(event["order_id"]), str(event["status"])
         except (ValueError, KeyError, TypeError):
             return

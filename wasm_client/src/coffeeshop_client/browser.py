@@ -56,7 +56,7 @@ async def browser_fetch(request: HttpRequest) -> HttpResponse:
 
 
 class BrowserStream:
-    """An EventSource on `url`, calling back on `order` events and on errors."""
+    """An EventSource on `url`, calling back on `order` and `resync` events and on errors."""
 
     def __init__(
         self,
@@ -72,12 +72,14 @@ class BrowserStream:
         )
         self._on_open = create_proxy(lambda _event: on_open())
         self._source.addEventListener("order", self._on_event)
+        self._source.addEventListener("resync", self._on_event)  # data: {"resync": true}
         self._source.addEventListener("error", self._on_error)
         self._source.addEventListener("open", self._on_open)
 
     def close(self) -> None:
         self._source.close()
         self._source.removeEventListener("order", self._on_event)
+        self._source.removeEventListener("resync", self._on_event)
         self._source.removeEventListener("error", self._on_error)
         self._source.removeEventListener("open", self._on_open)
         self._on_event.destroy()
