@@ -15,6 +15,9 @@ TEMPLATES = common.TEMPLATES
 STORAGES = common.STORAGES
 REST_FRAMEWORK = common.REST_FRAMEWORK
 CSRF_FAILURE_VIEW = "shared.problems.csrf_failure"
+# Every body we take is a small JSON document or form; larger ones get 413
+# (shared/problems.py). Django's default is 2.5 MiB; DRF's parser reads with this cap too.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 READINESS_CHECKS = ["database", "cache", "broker", "secret_store"]
 
 LANGUAGE_CODE = "en-gb"

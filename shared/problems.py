@@ -10,7 +10,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 
@@ -45,6 +51,17 @@ class InvalidInput(DomainError):
     status, slug, title = 400, "invalid-input", "Invalid input"
 
 
+class BodyTooLarge(DomainError):
+    """RFC 9110 section 15.5.14: the body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE."""
+
+    status, slug, title = 413, "body-too-large", "Request body too large"
+
+    @classmethod
+    def over_limit(cls) -> BodyTooLarge:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return cls(f"The request body is larger than {limit} bytes.", limit=limit)
+
+
 class Unavailable(DomainError):
     status, slug, title = 503, "service-unavailable", "Service unavailable"
 
@@ -73,6 +90,8 @@ def drf_exception_handler(exc: Exception, context: dict[str, Any]) -> Any:
     from rest_framework import exceptions as drf_exc
     from rest_framework.response import Response
 
+    if isinstance(exc, RequestDataTooBig):
+        exc = BodyTooLarge.over_limit()
     if isinstance(exc, DomainError):
         resp = from_domain_error(exc)
         return Response(_json(resp), status=exc.status, content_type=PROBLEM_CONTENT_TYPE)
@@ -121,6 +140,11 @@ def _json(resp: JsonResponse) -> Any:
 
 # Django's own error views (urls.py: handler400 = "shared.problems.bad_request" …).
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    # Django turns a SuspiciousOperation into this view: name the ones a client can mend.
+    if isinstance(exception, RequestDataTooBig):
+        return from_domain_error(BodyTooLarge.over_limit())
+    if isinstance(exception, (TooManyFieldsSent, TooManyFilesSent)):
+        return problem(400, "Bad request", "The request has too many form fields or files.")
     return problem(400, "Bad request", "The request could not be understood.")
 
 
