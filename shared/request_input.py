@@ -22,14 +22,16 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from rest_framework import parsers
 
-from shared.problems import BodyTooLarge, DomainError, InvalidInput
+from shared.problems import BodyTooLarge, DomainError, InvalidInput, from_domain_error
 
 MAX_JSON_DEPTH = 32
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
@@ -158,6 +160,34 @@ class JSONParser(parsers.JSONParser):
         if len(raw) > limit:
             raise BodyTooLarge.over_limit()
         return json_parse(raw)
+
+
+_VISIBLE_ASCII_OR_SPACE = re.compile(r"[\x20-\x7e]*")
+
+
+class HeaderCheckMiddleware:
+    """400, naming the header, for an `Authorization` header that is not printable ASCII.
+
+    Credentials are token68 or auth-params (RFC 9110 section 11.4), ASCII by definition;
+    django-oauth-toolkit decoded non-ASCII Basic credentials into a 500.
+    """
+
+    HEADERS = ("Authorization",)
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        for name in self.HEADERS:
+            value = request.headers.get(name)
+            if value is not None and not _VISIBLE_ASCII_OR_SPACE.fullmatch(value):
+                return from_domain_error(
+                    InvalidInput(
+                        f"The {name} header may hold printable ASCII characters only.",
+                        errors={name: ["Only printable ASCII characters."]},
+                    )
+                )
+        return self.get_response(request)
 
 
 def idempotency_key_check(value: str | None) -> str:

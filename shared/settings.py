@@ -109,6 +109,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Innermost, so every middleware above adds its headers to the problems these make.
+    "shared.problems.ProblemDetailsMiddleware",
+    "shared.request_input.HeaderCheckMiddleware",
 ]
 
 TEMPLATES = [

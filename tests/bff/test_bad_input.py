@@ -222,3 +222,43 @@ def test_a_form_body_over_the_upload_limit_is_413_even_before_the_csrf_check() -
     assert response.status_code == 413
     assert response["Content-Type"] == "application/problem+json"
     assert response.json()["detail"] == "The request body is larger than 262144 bytes."
+
+
+def test_a_method_the_endpoint_does_not_take_is_a_405_problem_naming_the_allowed_ones(
+    client: Client,
+) -> None:
+    response = client.delete("/api/cart/price")
+
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert response.json() == {
+        "type": TYPE_BASE + "method-not-allowed",
+        "title": "Method Not Allowed",
+        "status": 405,
+        "detail": "DELETE is not allowed here; use POST.",
+    }
+
+
+def test_a_non_ascii_authorization_header_is_400_naming_the_header(client: Client) -> None:
+    response = client.get("/api/menu", HTTP_AUTHORIZATION="Basic \u00ff\u00fe")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "type": TYPE_BASE + "invalid-input",
+        "title": "Invalid input",
+        "status": 400,
+        "detail": "The Authorization header may hold printable ASCII characters only.",
+        "errors": {"Authorization": ["Only printable ASCII characters."]},
+    }
+
+
+def test_a_multipart_body_without_a_boundary_is_400_saying_so() -> None:
+    browser = Client(enforce_csrf_checks=True)
+    browser.get("/api/session")
+
+    response = browser.post("/api/cart/price", b"--x--", content_type="multipart/form-data")
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == (
+        "The multipart body could not be read: Invalid boundary in multipart: None"
+    )
