@@ -185,7 +185,7 @@ def test_an_unpaired_surrogate_is_refused_before_it_is_forwarded(
 def test_a_json_body_over_the_upload_limit_is_413_naming_the_limit(
     order_unreachable: CircuitBreaker,
 ) -> None:
-    body = json.dumps({"lines": [LINE], "note": "x" * 256 * 1024}).encode()
+    body = json.dumps({"lines": [LINE], "note": "x" * 2_621_440}).encode()
 
     responses = [
         Client().post("/api/cart/price", body, content_type="application/json"),
@@ -201,8 +201,8 @@ def test_a_json_body_over_the_upload_limit_is_413_naming_the_limit(
             "type": TYPE_BASE + "body-too-large",
             "title": "Request body too large",
             "status": 413,
-            "detail": "The request body is larger than 262144 bytes.",
-            "limit": 262144,
+            "detail": "The request body is larger than 2621440 bytes.",
+            "limit": 2621440,
         }
     assert forwarded(order_unreachable) == []
 
@@ -215,13 +215,13 @@ def test_a_form_body_over_the_upload_limit_is_413_even_before_the_csrf_check() -
 
     response = browser.post(
         "/auth/logout",
-        "a=" + "x" * 256 * 1024,
+        "a=" + "x" * 2_621_440,
         content_type="application/x-www-form-urlencoded",
     )
 
     assert response.status_code == 413
     assert response["Content-Type"] == "application/problem+json"
-    assert response.json()["detail"] == "The request body is larger than 262144 bytes."
+    assert response.json()["detail"] == "The request body is larger than 2621440 bytes."
 
 
 def test_a_method_the_endpoint_does_not_take_is_a_405_problem_naming_the_allowed_ones(

@@ -141,9 +141,23 @@ def send(browser: dict[str, str], method: str, path: str, body: bytes = b"", **h
 LINE = json.dumps({"lines": [{"product_id": 1, "quantity": 1}]}).encode()
 
 
+def plain_line(menu: dict[str, Any]) -> dict[str, Any]:
+    """A line of the first product that needs no option: with its first variation, if any."""
+    for category in menu["categories"]:
+        for product in category["products"]:
+            if any(group["min_selections"] for group in product["option_groups"]):
+                continue
+            line = {"product_id": product["id"], "quantity": 1}
+            if product["variations"]:
+                line["variation_id"] = product["variations"][0]["id"]
+            return line
+    raise AssertionError("the seeded menu has no product without required options")
+
+
 def test_the_fuzzing_browser_is_signed_in_and_reaches_order(browser: dict[str, str]) -> None:
     session = send(browser, "GET", "/api/session")
-    priced = send(browser, "POST", "/api/cart/price", LINE)
+    line = plain_line(send(browser, "GET", "/api/menu").json())
+    priced = send(browser, "POST", "/api/cart/price", json.dumps({"lines": [line]}).encode())
     queue = send(browser, "GET", "/api/staff/queue")
 
     assert session.json()["authenticated"] is True
@@ -158,7 +172,7 @@ def test_the_fuzzing_browser_is_signed_in_and_reaches_order(browser: dict[str, s
         ("POST", "/api/orders", DEEP_ARRAY.encode(), {"Idempotency-Key": "fuzz-deep"}),
         ("POST", "/api/orders", DEEP_OBJECT.encode(), {"Idempotency-Key": "fuzz-deep-2"}),
         ("POST", "/api/staff/orders/1/advance", DEEP_ARRAY.encode(), {}),
-        ("POST", "/api/cart/price", b"x" * (300 * 1024), {}),
+        ("POST", "/api/cart/price", b"x" * 2_700_000, {}),
         ("POST", "/api/cart/price", b'{"lines": "\xff"}', {}),
         *[("POST", "/api/orders", LINE, {"Idempotency-Key": key}) for key in NON_ASCII],
         ("POST", "/api/orders", LINE, {"Idempotency-Key": "k" * 10_000}),

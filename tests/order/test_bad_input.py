@@ -133,5 +133,5 @@ def test_json_in_another_charset_is_415(menu, client_for, customer):
     assert nothing_written() == (0, 0, 0, 0)
 
 
-def test_the_default_upload_limit_is_256_kib(settings):
-    assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE == 256 * 1024
+def test_the_default_upload_limit_is_2_5_mib(settings):
+    assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE == 2_621_440
