@@ -15,6 +15,10 @@ TEMPLATES = common.TEMPLATES
 STORAGES = common.STORAGES
 REST_FRAMEWORK = common.REST_FRAMEWORK
 CSRF_FAILURE_VIEW = "shared.problems.csrf_failure"
+# Bodies over this get 413 (shared/problems.py); DRF's parser reads with this cap too (it
+# read any length before). Django's default, said here: the cart caps must be able to name
+# an oversized cart (20,000 lines are about 1.1 MB) rather than a byte count.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 READINESS_CHECKS = ["database", "cache", "broker", "secret_store"]
 
 LANGUAGE_CODE = "en-gb"

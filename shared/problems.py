@@ -8,11 +8,21 @@ error handlers below turn every failure into `application/problem+json` with
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.http.response import HttpResponseBase
 
 logger = logging.getLogger("coffeeshop.problems")
 
@@ -45,6 +55,17 @@ class InvalidInput(DomainError):
     status, slug, title = 400, "invalid-input", "Invalid input"
 
 
+class BodyTooLarge(DomainError):
+    """RFC 9110 section 15.5.14: the body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE."""
+
+    status, slug, title = 413, "body-too-large", "Request body too large"
+
+    @classmethod
+    def over_limit(cls) -> BodyTooLarge:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return cls(f"The request body is larger than {limit} bytes.", limit=limit)
+
+
 class Unavailable(DomainError):
     status, slug, title = 503, "service-unavailable", "Service unavailable"
 
@@ -73,6 +94,8 @@ def drf_exception_handler(exc: Exception, context: dict[str, Any]) -> Any:
     from rest_framework import exceptions as drf_exc
     from rest_framework.response import Response
 
+    if isinstance(exc, RequestDataTooBig):
+        exc = BodyTooLarge.over_limit()
     if isinstance(exc, DomainError):
         resp = from_domain_error(exc)
         return Response(_json(resp), status=exc.status, content_type=PROBLEM_CONTENT_TYPE)
@@ -119,8 +142,58 @@ def _json(resp: JsonResponse) -> Any:
     return json.loads(resp.content)
 
 
+class ProblemDetailsMiddleware:
+    """Django's and libraries' bare 4xx answers as problem documents like every other error.
+
+    An empty 4xx (Django's 405 from `require_POST`, django-oauth-toolkit's 403 for an
+    unauthenticated introspection) becomes a problem document, keeping `Allow` and
+    `WWW-Authenticate`; an OAuth error document (RFC 6749 section 5.2) sent as text/html
+    (django-oauth-toolkit's userinfo 401) is labelled as the JSON it is. Anything with a
+    body of its own (an HTML page for a person) is left alone.
+    """
+
+    KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        if not 400 <= response.status_code < 500 or response.streaming:
+            return response
+        content = getattr(response, "content", b"")
+        if content.startswith(b'{"error"') and response.get("Content-Type", "").startswith(
+            "text/html"
+        ):
+            response["Content-Type"] = "application/json"
+            return response
+        if content.strip():
+            return response
+        status = response.status_code
+        try:
+            title = HTTPStatus(status).phrase
+        except ValueError:
+            title = "Error"
+        detail = f"{title} ({str(request.method)[:16]} {request.path[:200]})."
+        if status == 405 and response.get("Allow"):
+            detail = f"{str(request.method)[:16]} is not allowed here; use {response['Allow']}."
+        replaced = problem(status, title, detail)
+        for name in self.KEPT_HEADERS:
+            if response.has_header(name):
+                replaced[name] = response[name]
+        return replaced
+
+
 # Django's own error views (urls.py: handler400 = "shared.problems.bad_request" …).
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    # Django turns a SuspiciousOperation into this view: name the ones a client can mend.
+    if isinstance(exception, RequestDataTooBig):
+        return from_domain_error(BodyTooLarge.over_limit())
+    if isinstance(exception, (TooManyFieldsSent, TooManyFilesSent)):
+        return problem(400, "Bad request", "The request has too many form fields or files.")
+    if isinstance(exception, MultiPartParserError):
+        # Django's reasons name the part at fault ("Invalid boundary in multipart: None").
+        return problem(400, "Bad request", f"The multipart body could not be read: {exception}")
     return problem(400, "Bad request", "The request could not be understood.")
 
 

@@ -71,7 +71,8 @@ REST_FRAMEWORK: dict[str, Any] = {
     "EXCEPTION_HANDLER": "shared.problems.drf_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser with a size cap, UTF-8 only, a nesting limit (shared/request_input.py).
+    "DEFAULT_PARSER_CLASSES": ["shared.request_input.JSONParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "shared.negotiation.FirstRendererNegotiation",
     "UNAUTHENTICATED_USER": None,
 }
@@ -108,6 +109,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Innermost, so every middleware above adds its headers to the problems these make.
+    "shared.problems.ProblemDetailsMiddleware",
+    "shared.request_input.HeaderCheckMiddleware",
 ]
 
 TEMPLATES = [

@@ -6,7 +6,6 @@ server-side session, never from the browser.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -23,16 +22,14 @@ from bff_site.gateway import selectors, streams
 from bff_site.sessions.services import TOKENS_KEY, session_user
 from shared.cart import CartInvalid
 from shared.problems import DomainError, InvalidInput, from_domain_error, problem
+from shared.request_input import idempotency_key_check, json_body_read
 
 View = Callable[..., HttpResponseBase]
 STAFF_ROLES = {"barista", "manager"}
 
 
 def _json_body(request: HttpRequest) -> dict[str, Any]:
-    try:
-        body = json.loads(request.body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise InvalidInput("The body is not valid JSON.") from None
+    body = json_body_read(request, empty={})  # 413 / 400 naming the fault (too big, too deep…)
     if not isinstance(body, dict):
         raise InvalidInput("The body must be a JSON object.")
     return body
@@ -108,11 +105,7 @@ def cart_price(request: HttpRequest, user: dict[str, Any] | None) -> HttpRespons
 @require_POST
 @api()
 def order_place(request: HttpRequest, user: dict[str, Any]) -> HttpResponse:
-    key = request.headers.get("Idempotency-Key", "")
-    if not key:
-        raise InvalidInput(
-            "The Idempotency-Key header is required.", errors={"Idempotency-Key": ["required"]}
-        )
+    key = idempotency_key_check(request.headers.get("Idempotency-Key"))
     status, data = order_client.order_place(
         user=user, body=_json_body(request), idempotency_key=key
     )

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django_redis import get_redis_connection
 
 from shared.problems import problem
+from shared.proxies import client_address
 
 
 class SecurityHeadersMiddleware:
@@ -38,6 +39,9 @@ class SecurityHeadersMiddleware:
 class RateLimitMiddleware:
     """Fixed-window limits per session and per client address, in Redis.
 
+    The address is `shared.proxies.client_address`: the socket peer, or behind the
+    proxies TRUSTED_PROXIES names, the address they saw.
+
     Answers carry `RateLimit` and `RateLimit-Policy` (draft-ietf-httpapi-ratelimit-headers);
     over the limit: 429 problem details with `Retry-After`. Every window's counter is
     counted in one pipelined round trip (`_count`).
@@ -50,7 +54,7 @@ class RateLimitMiddleware:
         if not request.path.startswith(("/api/", "/auth/")):
             return self.get_response(request)
         now = time.time()
-        scopes = [("address", _client_address(request))]
+        scopes = [("address", client_address(request))]
         session_key = request.session.session_key if hasattr(request, "session") else None
         if session_key:
             scopes.append(("session", session_key))
@@ -106,9 +110,3 @@ def _count(windows: list[tuple[str, int]]) -> list[int]:
 def _headers(response: HttpResponse, limit: int, remaining: int, reset: int, policy: str) -> None:
     response["RateLimit"] = f"limit={limit}, remaining={remaining}, reset={reset}"
     response["RateLimit-Policy"] = policy
-
-
-def _client_address(request: HttpRequest) -> str:
-    # Only the socket peer: X-Forwarded-For is trusted only behind a known proxy (production
-    # sets NUM_PROXIES via the ingress), never from the open internet.
-    return str(request.META.get("REMOTE_ADDR", "unknown"))

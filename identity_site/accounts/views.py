@@ -35,11 +35,12 @@ from identity_site.accounts.throttling import (
     login_lockout_minutes,
 )
 from shared.problems import DomainError
+from shared.proxies import client_address
 
 
 def _address(request: HttpRequest) -> str:
-    # Behind a proxy, configure it to set REMOTE_ADDR (e.g. gunicorn --forwarded-allow-ips).
-    return request.META.get("REMOTE_ADDR", "")
+    # Behind proxies, the address they saw: TRUSTED_PROXIES says which (shared/proxies.py).
+    return client_address(request)
 
 
 def _too_many(minutes: int) -> str:

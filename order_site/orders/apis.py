@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -23,9 +22,8 @@ from order_site.orders.serializers import (
 )
 from order_site.users.permissions import IsAuthenticatedUser, IsStaffMember
 from order_site.users.principals import Principal
-from shared.problems import InvalidInput
+from shared.request_input import idempotency_key_check
 
-IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 PROBLEM = OpenApiResponse(OpenApiTypes.OBJECT, description="RFC 9457 problem details")
 ERRORS = {code: PROBLEM for code in (400, 401, 403, 404, 409, 422)}
 
@@ -65,12 +63,7 @@ class OrderListCreateApi(APIView):
         responses={201: OrderSerializer, **ERRORS},
     )
     def post(self, request: Request) -> Response:
-        key = request.headers.get("Idempotency-Key", "")
-        if not IDEMPOTENCY_KEY.match(key):
-            raise InvalidInput(
-                "Send an Idempotency-Key header (1 to 255 visible ASCII characters).",
-                errors={"Idempotency-Key": ["This header is required."]},
-            )
+        key = idempotency_key_check(request.headers.get("Idempotency-Key"))
         validated = place_order_input(request.data)
         lines, payment_method = validated["lines"], validated["payment_method"]
         result = services.order_place(

@@ -6,6 +6,7 @@ from bff_site.config.env import SITE, env
 from shared import settings as common
 from shared.base_settings import *  # noqa: F403
 from shared.logging import logging_config
+from shared.proxies import trusted_proxies_parse
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 SITE_NAME = SITE
@@ -95,6 +96,10 @@ CONTENT_SECURITY_POLICY = (
     "object-src 'none'; base-uri 'none'; "
     f"frame-ancestors 'none'; form-action 'self' {IDENTITY_PUBLIC_URL}"
 )
+
+# The reverse proxies in front whose X-Forwarded-For is believed: a hop count or CIDR
+# networks; none by default (shared/proxies.py, README "Behind a proxy").
+TRUSTED_PROXIES = trusted_proxies_parse(env.str("TRUSTED_PROXIES", default=""))
 
 KAFKA_BOOTSTRAP_SERVERS = env.str("KAFKA_BOOTSTRAP_SERVERS")
 VAULT_ADDR = env.str("VAULT_ADDR")

@@ -7,6 +7,7 @@ from identity_site.oauth import signing_keys
 from shared import settings as common
 from shared.base_settings import *  # noqa: F403
 from shared.logging import logging_config
+from shared.proxies import trusted_proxies_parse
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 SITE_NAME = SITE
@@ -56,6 +57,10 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # Sites share the host 127.0.0.1 locally and cookies ignore ports: name them per site.
 SESSION_COOKIE_NAME = f"{SITE}_session"
 CSRF_COOKIE_NAME = f"{SITE}_csrftoken"
+
+# The reverse proxies in front whose X-Forwarded-For is believed: a hop count or CIDR
+# networks; none by default (shared/proxies.py, README "Behind a proxy").
+TRUSTED_PROXIES = trusted_proxies_parse(env.str("TRUSTED_PROXIES", default=""))
 
 KAFKA_BOOTSTRAP_SERVERS = env.str("KAFKA_BOOTSTRAP_SERVERS")
 VAULT_ADDR = env.str("VAULT_ADDR")

@@ -128,14 +128,23 @@ def test_same_key_from_another_customer_is_a_different_order(
     assert Order.objects.count() == 2
 
 
-@pytest.mark.parametrize("key", [None, "", "x" * 256, "has space"])
-def test_missing_or_malformed_idempotency_key_is_refused(menu, client_for, customer, key):
+@pytest.mark.parametrize(
+    ("key", "problem"),
+    [
+        (None, "This header is required."),
+        ("", "This header is required."),
+        ("x" * 256, "At most 255 characters."),
+        ("has space", "Only visible ASCII characters (no spaces, no accents)."),
+        ("clé-1", "Only visible ASCII characters (no spaces, no accents)."),
+    ],
+)
+def test_missing_or_malformed_idempotency_key_is_refused(menu, client_for, customer, key, problem):
     response = place(
         client_for(customer), {"payment_method": "pm_card_visa", "lines": [donut_line(1)]}, key=key
     )
 
     assert response.status_code == 400
-    assert response.json()["errors"] == {"Idempotency-Key": ["This header is required."]}
+    assert response.json()["errors"] == {"Idempotency-Key": [problem]}
     assert nothing_written() == (0, 0, 0, 0)
 
 
