@@ -23,6 +23,13 @@ class IdentityError(DomainError):
     status, slug, title = 502, "identity-error", "Identity refused the request"
 
 
+class SignInEnded(DomainError):
+    """Identity no longer accepts the session's access token (revoked, or the person was
+    deactivated): the browser must sign in again (RFC 6750 section 3.1, invalid_token)."""
+
+    status, slug, title = 401, "unauthenticated", "Sign-in required"
+
+
 class InvalidIdToken(DomainError):
     status, slug, title = 401, "invalid-id-token", "The sign-in could not be verified"
 
@@ -161,6 +168,8 @@ def userinfo(*, access_token: str) -> dict[str, Any]:
         _server_url(discovery()["userinfo_endpoint"]),
         headers={"Authorization": f"Bearer {access_token}"},
     )
+    if response.status_code == 401:
+        raise SignInEnded("Your sign-in has ended. Sign in again to continue.")
     if response.status_code != 200:
         raise IdentityError("userinfo refused")
     return dict(response.json())

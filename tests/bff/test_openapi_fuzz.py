@@ -191,3 +191,13 @@ def test_hostile_requests_are_4xx_problems_never_server_errors(
     browser: dict[str, str], method: str, path: str, body: bytes, headers: dict[str, str]
 ) -> None:
     check_answer(send(browser, method, path, body, **headers), f"{method} {path}")
+
+
+def test_the_profile_of_a_session_whose_token_identity_refuses_is_401_sign_in_again(
+    browser: dict[str, str],
+) -> None:
+    # The session's access token ("a") is not one Identity issued, as after a revocation.
+    answer = send(browser, "GET", "/api/profile")
+
+    assert answer.status_code == 401
+    assert answer.json()["detail"] == "Your sign-in has ended. Sign in again to continue."

@@ -54,6 +54,7 @@ def paid_order() -> Order:
         fingerprint="receipt",
         lines=[latte, donut],
         render=lambda order: {"id": order.id},
+        payment_method="pm_card_visa",
     ).order
     return services.order_mark_paid(order_id=order.id, payment_reference="pi_receipt")
 

@@ -13,7 +13,10 @@ pytestmark = pytest.mark.django_db
 
 def place(client, key: str) -> int:
     response = client.post(
-        "/api/orders/", {"lines": [donut_line(1)]}, format="json", HTTP_IDEMPOTENCY_KEY=key
+        "/api/orders/",
+        {"lines": [donut_line(1)], "payment_method": "pm_card_visa"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY=key,
     )
     assert response.status_code == 201, response.json()
     return int(response.json()["id"])
