@@ -16,6 +16,7 @@ urlpatterns = [
     path("auth/register", auth.register, name="register"),
     path("auth/callback", auth.callback, name="callback"),
     path("auth/logout", auth.logout, name="logout"),
+    path("auth/signed-out", auth.signed_out, name="signed-out"),
     path("api/session", auth.session_summary, name="session"),
     path("api/config", apis.client_config, name="config"),
     path("api/menu", apis.menu, name="menu"),

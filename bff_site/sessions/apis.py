@@ -11,11 +11,15 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from bff_site.sessions import services
 from bff_site.web.apps import WebConfig
 from shared.problems import DomainError, from_domain_error, problem
+
+# The end-session form between the sign-out POST and the page that sends it (one use).
+END_SESSION_KEY = "end_session"
 
 # What a person reads when Identity sends them back with an error (RFC 6749 §4.1.2.1).
 SIGN_IN_ERRORS = {
@@ -139,6 +143,19 @@ def logout(request: HttpRequest) -> HttpResponse:
     if request.headers.get("Accept", "").startswith("application/json"):
         return JsonResponse({"redirect": "/"})
     if end is None:
+        return HttpResponseRedirect("/")
+    # Post/Redirect/Get: the page is a GET, so "Back" after signing out reloads it (and
+    # finds it used up) instead of a "confirm form resubmission" error.
+    request.session[END_SESSION_KEY] = {"url": end.url, "fields": end.fields}
+    return HttpResponseRedirect(reverse("signed-out"), status=303)
+
+
+@require_GET
+def signed_out(request: HttpRequest) -> HttpResponse:
+    """The page that ends Identity's session, once: its form is handed out a single time;
+    coming back to it later (the browser's Back button) goes to the menu."""
+    end = request.session.pop(END_SESSION_KEY, None)
+    if not isinstance(end, dict):
         return HttpResponseRedirect("/")
     return _page(request, "sessions/end_session.html", {"end": end}, 200)
 

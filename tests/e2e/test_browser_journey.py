@@ -73,7 +73,7 @@ class Watch:
                     body = response.text()
                 except Exception:  # noqa: S112 - a body the browser no longer keeps (navigated away)
                     continue
-                if urlsplit(response.url).path == "/auth/logout":
+                if urlsplit(response.url).path == "/auth/signed-out":
                     # RP-Initiated Logout: the sign-out page POSTs the ID token to Identity
                     # as id_token_hint (a form body, never a URL); nothing else is allowed.
                     body, hints = HINT_FIELD.subn("", body)

@@ -58,7 +58,7 @@ def test_profile_shows_the_name_identity_has_now_and_the_users_orders(
                     "quantity": 1,
                 }
             ],
-            "payment_method": "4242424242424242",
+            "payment_method": "pm_card_visa",
         },
         headers={"X-CSRF-Token": csrf, "Idempotency-Key": str(uuid.uuid4())},
     )
