@@ -93,6 +93,13 @@ class Order(models.Model):
                 condition=Q(status__in=QUEUE_STATUSES),
                 name="orders_queue",
             ),
+            # The unpaid-order sweep (orders_unpaid_expire): a handful of rows, never a
+            # scan of the whole table once a minute.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status="pending_payment"),
+                name="orders_pending_payment",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -40,4 +40,12 @@ class Migration(migrations.Migration):
                 name="orders_order_status_valid",
             ),
         ),
+        migrations.AddIndex(
+            model_name="order",
+            index=models.Index(
+                condition=models.Q(("status", "pending_payment")),
+                fields=["created_at"],
+                name="orders_pending_payment",
+            ),
+        ),
     ]
