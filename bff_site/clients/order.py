@@ -116,7 +116,23 @@ def order_view(order: dict[str, Any]) -> dict[str, Any]:
         for h in order.get("history", [])
     ]
     view.setdefault("failure_reason", None)
+    view["status_reason"] = _status_reason(order)
     return view
+
+
+# Final statuses whose recorded note says why (a barista's reason, a sweep's rule).
+REASONED_STATUSES = ("rejected", "cancelled", "not_collected", "expired")
+
+
+def _status_reason(order: dict[str, Any]) -> str | None:
+    """Why the order ended as it did (the note of the transition into its status), for
+    the order page's "Rejected: out of oat milk"; None for any other status."""
+    if order.get("status") not in REASONED_STATUSES:
+        return None
+    for change in reversed(order.get("history") or []):
+        if change.get("to_status") == order.get("status"):
+            return str(change.get("note") or "") or None
+    return None
 
 
 def menu() -> dict[str, Any]:
@@ -171,3 +187,8 @@ def staff_queue(*, user: dict[str, Any]) -> list[dict[str, Any]]:
 def order_advance(*, user: dict[str, Any], order_id: int, to: str) -> dict[str, Any]:
     path = f"{settings.ORDER_PATHS['orders']}{order_id}/advance/"
     return order_view(_call("POST", path, user=user, staff=True, json={"status": to})[1])
+
+
+def order_reject(*, user: dict[str, Any], order_id: int, reason: str) -> dict[str, Any]:
+    path = f"{settings.ORDER_PATHS['orders']}{order_id}/reject/"
+    return order_view(_call("POST", path, user=user, staff=True, json={"reason": reason})[1])

@@ -27,6 +27,7 @@ urlpatterns = [
     path("api/profile", apis.profile, name="profile"),
     path("api/staff/queue", apis.staff_queue, name="staff-queue"),
     path("api/staff/orders/<int:order_id>/advance", apis.staff_advance, name="staff-advance"),
+    path("api/staff/orders/<int:order_id>/reject", apis.staff_reject, name="staff-reject"),
     path("api/events", apis.events, name="events"),
     path("api/schema/", openapi.schema, name="schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="docs"),

@@ -153,6 +153,16 @@ def staff_advance(request: HttpRequest, user: dict[str, Any], order_id: int) -> 
     return JsonResponse(order_client.order_advance(user=user, order_id=order_id, to=to))
 
 
+@require_POST
+@api(staff=True)
+def staff_reject(request: HttpRequest, user: dict[str, Any], order_id: int) -> HttpResponse:
+    """Reject a paid order with a reason; Order refunds it in full and tells the customer."""
+    reason = _json_body(request).get("reason")
+    if not isinstance(reason, str):
+        raise InvalidInput("Say why the order is rejected.", errors={"reason": ["required"]})
+    return JsonResponse(order_client.order_reject(user=user, order_id=order_id, reason=reason))
+
+
 def _stream_reader(request: HttpRequest) -> tuple[dict[str, Any] | None, str | None]:
     """The signed-in user and the Redis key of their session (to notice a sign-out)."""
     user = session_user(session=request.session)

@@ -71,7 +71,15 @@ SCHEMAS: dict[str, Any] = {
                     "collected",
                     "payment_failed",
                     "cancelled",
+                    "rejected",
+                    "not_collected",
+                    "expired",
                 ]
+            },
+            "status_reason": {
+                "type": ["string", "null"],
+                "description": "Why the order ended in its status (rejected, cancelled, "
+                "not_collected, expired), else null",
             },
             "total": INT,
             "currency": STR,
@@ -223,6 +231,19 @@ PATHS: dict[str, Any] = {
             "Move an order on",
             _json(_ref("Order")),
             body={"type": "object", "properties": {"to": STR}, "required": ["to"]},
+            params=[*ORDER_ID, *CSRF],
+            errors=("400", "401", "403", "404", "409", "503"),
+        )
+    },
+    "/api/staff/orders/{order_id}/reject": {
+        "post": _op(
+            "Reject a paid order with a reason (refunded in full)",
+            _json(_ref("Order")),
+            body={
+                "type": "object",
+                "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 200}},
+                "required": ["reason"],
+            },
             params=[*ORDER_ID, *CSRF],
             errors=("400", "401", "403", "404", "409", "503"),
         )

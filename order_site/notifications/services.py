@@ -98,15 +98,35 @@ def _payment_failed(envelope: Envelope) -> Mail:
     )
 
 
-def _wants_ready(envelope: Envelope) -> bool:
-    return envelope.payload.get("to_status") == "ready"
+def _rejected(envelope: Envelope) -> Mail:
+    """A barista turned the order down: why, and that the whole amount comes back (the
+    refund's own `order.refunded` mail follows once the provider confirms it)."""
+    order_id = envelope.payload.get("order_id")
+    reason = _sentence(str(envelope.payload.get("reason") or "")) or "No reason was given."
+    return _plain(
+        f"Order {order_id}: rejected and refunded",
+        f"Sorry, we could not make order {order_id}. {reason}",
+        f"We are refunding the full {_amount(envelope.payload)} to your card; it reaches "
+        "you in a few working days, depending on your bank.",
+        f"{settings.SHOP_NAME}, {settings.SHOP_ADDRESS}",
+    )
+
+
+def _status_mail(envelope: Envelope) -> Mail:
+    if envelope.payload.get("to_status") == "rejected":
+        return _rejected(envelope)
+    return _ready(envelope)
+
+
+def _wants_status(envelope: Envelope) -> bool:
+    return envelope.payload.get("to_status") in ("ready", "rejected")
 
 
 # Event type -> (whether this event of that type mails anyone, the mail). Explicit, so
 # a type nobody mails costs no database work at all.
 MAILS: dict[str, tuple[Callable[[Envelope], bool], Callable[[Envelope], Mail]]] = {
     "order.paid": (lambda e: True, _paid),
-    "order.status_changed": (_wants_ready, _ready),
+    "order.status_changed": (_wants_status, _status_mail),
     "order.refunded": (lambda e: True, _refunded),
     "order.payment_failed": (lambda e: True, _payment_failed),
 }

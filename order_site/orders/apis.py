@@ -173,3 +173,29 @@ class OrderQueueApi(APIView):
     )
     def get(self, request: Request) -> Response:
         return Response(OrderSerializer(selectors.order_queue()[:200], many=True).data)
+
+
+class RejectInputSerializer(serializers.Serializer):
+    # Length and blankness are checked by `order_reject` (1..200 after trimming).
+    reason = serializers.CharField(trim_whitespace=False, allow_blank=True)
+
+
+class OrderRejectApi(APIView):
+    """A barista or manager rejects a paid order with a reason; it is refunded in full."""
+
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(
+        operation_id="orders_reject",
+        request=RejectInputSerializer,
+        responses={200: OrderSerializer, **ERRORS},
+    )
+    def post(self, request: Request, order_id: int) -> Response:
+        serializer = RejectInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = services.order_reject(
+            order_id=_id(order_id),
+            actor=_principal(request),
+            reason=serializer.validated_data["reason"],
+        )
+        return Response(render_order(order))

@@ -16,19 +16,36 @@ class OrderStatus(models.TextChoices):
     COLLECTED = "collected", "Collected"
     PAYMENT_FAILED = "payment_failed", "Payment failed"
     CANCELLED = "cancelled", "Cancelled"
+    # A barista or manager turned a paid order down (with a reason); refunded in full.
+    REJECTED = "rejected", "Rejected"
+    # Ready but not collected within ORDER_NOT_COLLECTED_AFTER_MINUTES (the sweep).
+    NOT_COLLECTED = "not_collected", "Not collected"
+    # Never paid within ORDER_PAYMENT_EXPIRES_AFTER_MINUTES (the sweep); never charged.
+    EXPIRED = "expired", "Expired"
 
 
 # DESIGN.md "Orders": the only legal transitions.
 TRANSITIONS: dict[str, frozenset[str]] = {
     OrderStatus.PENDING_PAYMENT: frozenset(
-        {OrderStatus.PLACED, OrderStatus.PAYMENT_FAILED, OrderStatus.CANCELLED}
+        {
+            OrderStatus.PLACED,
+            OrderStatus.PAYMENT_FAILED,
+            OrderStatus.CANCELLED,
+            OrderStatus.EXPIRED,
+        }
     ),
-    OrderStatus.PLACED: frozenset({OrderStatus.IN_PREPARATION, OrderStatus.CANCELLED}),
-    OrderStatus.IN_PREPARATION: frozenset({OrderStatus.READY}),
-    OrderStatus.READY: frozenset({OrderStatus.COLLECTED}),
+    OrderStatus.PLACED: frozenset(
+        {OrderStatus.IN_PREPARATION, OrderStatus.CANCELLED, OrderStatus.REJECTED}
+    ),
+    # Rejecting mid-preparation is allowed: the oat milk can run out with the cup half made.
+    OrderStatus.IN_PREPARATION: frozenset({OrderStatus.READY, OrderStatus.REJECTED}),
+    OrderStatus.READY: frozenset({OrderStatus.COLLECTED, OrderStatus.NOT_COLLECTED}),
     OrderStatus.COLLECTED: frozenset(),
     OrderStatus.PAYMENT_FAILED: frozenset(),
     OrderStatus.CANCELLED: frozenset(),
+    OrderStatus.REJECTED: frozenset(),
+    OrderStatus.NOT_COLLECTED: frozenset(),
+    OrderStatus.EXPIRED: frozenset(),
 }
 QUEUE_STATUSES = (OrderStatus.PLACED, OrderStatus.IN_PREPARATION, OrderStatus.READY)
 
@@ -75,6 +92,13 @@ class Order(models.Model):
                 fields=["created_at", "id"],
                 condition=Q(status__in=QUEUE_STATUSES),
                 name="orders_queue",
+            ),
+            # The unpaid-order sweep (orders_unpaid_expire): a handful of rows, never a
+            # scan of the whole table once a minute.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status="pending_payment"),
+                name="orders_pending_payment",
             ),
         ]
 

@@ -11,6 +11,7 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -411,6 +412,174 @@ def order_cancel(*, order_id: int, actor: Principal, reason: str = "") -> Order:
     return order
 
 
+REJECT_FROM = (OrderStatus.PLACED, OrderStatus.IN_PREPARATION)
+REASON_MAX = 200
+
+
+@transaction.atomic
+def order_reject(*, order_id: int, actor: Principal, reason: str) -> Order:
+    """A barista or manager turns a paid order down (`placed` or `in_preparation` →
+    `rejected`), saying why ("out of oat milk"); the customer is refunded in full, once
+    (the refund's key derives from the order), and told why (the event carries the
+    reason: e-mail and live update).
+
+    Raises Forbidden (403) for non-staff, InvalidInput (400) for a reason that is
+    blank or longer than REASON_MAX, NotFound, or IllegalTransition (409) from any
+    other status — a second reject included; nothing changes then.
+    """
+    if not actor.is_staff_member:
+        raise Forbidden("Only baristas and managers may reject orders.")
+    reason = " ".join(reason.split())
+    if not 1 <= len(reason) <= REASON_MAX:
+        raise InvalidInput(
+            "Say why the order is rejected (1 to 200 characters).",
+            errors={"reason": [f"Must be 1 to {REASON_MAX} characters."]},
+        )
+    order = _locked(order_id)
+    if order.status not in REJECT_FROM:
+        raise IllegalTransition(
+            f"An order that is {order.status} cannot be rejected.",
+            current_status=order.status,
+            requested_status=OrderStatus.REJECTED,
+        )
+    _transition(
+        order,
+        OrderStatus.REJECTED,
+        actor_id=actor.user_id,
+        note=reason,
+        event=(
+            "order.status_changed",
+            {
+                "from_status": order.status,
+                "to_status": OrderStatus.REJECTED,
+                "actor_id": actor.user_id,
+                "reason": reason,
+                "refund_requested": True,
+            },
+        ),
+    )
+    _request_refund(order)
+    return order
+
+
+# ---- sweeps of stale orders (Celery beat: order_site/orders/tasks.py) ----------------------
+
+SWEEP_BATCH = 500
+
+
+def orders_not_collected_sweep(*, older_than: timedelta, limit: int = SWEEP_BATCH) -> int:
+    """Move `ready` orders that became ready more than `older_than` ago to
+    `not_collected`, recorded as done by the system (actor None) with the reason, each
+    with its `order.status_changed` event; returns how many. Orders locked by someone
+    else right now (a barista marking one collected) are left for the next run."""
+    cutoff = timezone.now() - older_than
+    minutes = int(older_than.total_seconds() // 60)
+    note = f"not collected within {minutes} minutes of being ready"
+    moved = 0
+    ids = list(
+        Order.objects.filter(
+            status=OrderStatus.READY,
+            status_changes__to_status=OrderStatus.READY,
+            status_changes__at__lt=cutoff,
+        )
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    for order_id in ids:
+        with transaction.atomic():
+            order = (
+                Order.objects.select_for_update(skip_locked=True)
+                .filter(id=order_id, status=OrderStatus.READY)
+                .first()
+            )
+            if order is None:
+                continue
+            _transition(
+                order,
+                OrderStatus.NOT_COLLECTED,
+                actor_id=None,
+                note=note,
+                event=(
+                    "order.status_changed",
+                    {
+                        "from_status": OrderStatus.READY,
+                        "to_status": OrderStatus.NOT_COLLECTED,
+                        "actor_id": None,
+                        "reason": note,
+                    },
+                ),
+            )
+            moved += 1
+    if moved:
+        logger.info("orders: %d ready orders marked not collected", moved)
+    return moved
+
+
+def orders_unpaid_expire(*, older_than: timedelta, limit: int = SWEEP_BATCH) -> int:
+    """Move orders still `pending_payment` more than `older_than` after placement to
+    `expired` (actor None, with the reason and an `order.status_changed` event);
+    returns how many.
+
+    Their payment, when still `requested` and never tried at the provider
+    (attempts 0), is cancelled in the same transaction: it is never charged. A payment
+    already tried (its answer lost: timeout, 5xx) is left to its retries, because the
+    provider may have charged: if it turns out charged, `order_mark_paid` records it
+    and refunds it in full at once; if declined, nothing more happens. A payment whose
+    charge is running right now (its row locked) is skipped until the next run, so the
+    sweep never waits on the provider.
+    """
+    from order_site.payments.models import Payment, PaymentStatus
+
+    cutoff = timezone.now() - older_than
+    minutes = int(older_than.total_seconds() // 60)
+    note = f"not paid within {minutes} minutes"
+    expired = 0
+    ids = list(
+        Order.objects.filter(status=OrderStatus.PENDING_PAYMENT, created_at__lt=cutoff)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    for order_id in ids:
+        with transaction.atomic():
+            # Payment first, then order: the order in which `payment_charge` locks them.
+            payments = list(
+                Payment.objects.select_for_update(skip_locked=True).filter(order_id=order_id)
+            )
+            if len(payments) != Payment.objects.filter(order_id=order_id).count():
+                continue  # its charge is running now
+            order = (
+                Order.objects.select_for_update(skip_locked=True)
+                .filter(id=order_id, status=OrderStatus.PENDING_PAYMENT)
+                .first()
+            )
+            if order is None:
+                continue
+            _transition(
+                order,
+                OrderStatus.EXPIRED,
+                actor_id=None,
+                note=note,
+                event=(
+                    "order.status_changed",
+                    {
+                        "from_status": OrderStatus.PENDING_PAYMENT,
+                        "to_status": OrderStatus.EXPIRED,
+                        "actor_id": None,
+                        "reason": note,
+                    },
+                ),
+            )
+            for payment in payments:
+                if payment.status == PaymentStatus.REQUESTED and payment.attempts == 0:
+                    payment.status = PaymentStatus.CANCELLED
+                    payment.completed_at = timezone.now()
+                    payment.save(update_fields=["status", "completed_at", "updated_at"])
+            expired += 1
+    if expired:
+        logger.info("orders: %d unpaid orders expired", expired)
+    return expired
+
+
 def _duration(seconds: int) -> str:
     if seconds % 60 == 0 and seconds >= 60:
         minutes = seconds // 60
@@ -431,16 +600,18 @@ def order_chargeable(*, order_id: int) -> bool:
     """Whether the order's charge may run: locks the order (inside the caller's
     transaction, held until it commits) and answers False once it is cancelled or
     gone. `payment_charge` asks this before calling the provider, so a cancel that
-    committed first stops the charge, and a cancel that comes later waits for it."""
+    committed first stops the charge, and a cancel that comes later waits for it.
+    An expired order (never paid in time) is not chargeable either."""
     order = Order.objects.select_for_update().filter(id=order_id).first()
-    return order is not None and order.status != OrderStatus.CANCELLED
+    return order is not None and order.status not in (OrderStatus.CANCELLED, OrderStatus.EXPIRED)
 
 
 @transaction.atomic
 def order_mark_paid(*, order_id: int, payment_reference: str) -> Order:
     """pending_payment → placed, emitting `order.paid`. Idempotent: any later state is
-    returned unchanged. A payment that lands after the order was cancelled is
-    recorded and refunded. Raises NotFound."""
+    returned unchanged. A payment that lands after the order was cancelled or expired
+    (a charge already at the provider when the order expired) is recorded and
+    refunded in full. Raises NotFound."""
     order = _locked(order_id)
     if order.status == OrderStatus.PENDING_PAYMENT:
         order.payment_reference = payment_reference
@@ -453,10 +624,12 @@ def order_mark_paid(*, order_id: int, payment_reference: str) -> Order:
             also=["payment_reference", "paid_at"],
             event=("order.paid", {"payment_reference": payment_reference}),
         )
-    elif order.status == OrderStatus.CANCELLED and not order.payment_reference:
+    elif (
+        order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED) and not order.payment_reference
+    ):
         order.payment_reference = payment_reference
         order.save(update_fields=["payment_reference", "updated_at"])
-        logger.warning("order %s was paid after it was cancelled: refunding", order.id)
+        logger.warning("order %s was paid after it was %s: refunding", order.id, order.status)
         _request_refund(order)
     return order
 

@@ -9,4 +9,5 @@ urlpatterns = [
     path("<int:order_id>/", apis.OrderDetailApi.as_view(), name="order-detail"),
     path("<int:order_id>/cancel/", apis.OrderCancelApi.as_view(), name="order-cancel"),
     path("<int:order_id>/advance/", apis.OrderAdvanceApi.as_view(), name="order-advance"),
+    path("<int:order_id>/reject/", apis.OrderRejectApi.as_view(), name="order-reject"),
 ]

@@ -548,3 +548,69 @@ def test_a_resync_event_refetches_my_orders_and_announces_what_changed():
     assert app.state.orders["ord-0001"].status == "ready"
     assert len(platform.announced) == 1
     assert app.state.live_mode == "stream"
+
+
+def test_barista_rejects_an_order_with_a_reason_and_it_leaves_the_queue():
+    app, bff, platform = make("#/queue", roles=("barista",))
+    bff.on("GET", "/api/staff/queue", (200, {"results": [order_json(status="placed")]}))
+    rejected = order_json(status="rejected", status_reason="Out of oat milk")
+    bff.on("POST", "/api/staff/orders/ord-0001/reject", (200, rejected))
+
+    async def scenario():
+        await app.start()
+        await app.dispatch("reject-open", {"order": "ord-0001"})
+        assert 'data-testid="reject-form"' in platform.view_html
+        await app.dispatch("reject", {"order": "ord-0001", "reason": "  Out of  oat milk "})
+
+    asyncio.run(scenario())
+
+    sent = bff.sent("POST", "/api/staff/orders/ord-0001/reject")
+    assert [json.loads(s.body or "") for s in sent] == [{"reason": "Out of oat milk"}]
+    assert app.state.queue == []
+    assert app.state.rejecting is None
+    assert platform.announced[-1] == "Order 0001 rejected and refunded: Out of oat milk"
+
+
+def test_reject_with_a_blank_reason_sends_nothing_and_says_why():
+    app, bff, platform = make("#/queue", roles=("barista",))
+    bff.on("GET", "/api/staff/queue", (200, {"results": [order_json(status="placed")]}))
+
+    async def scenario():
+        await app.start()
+        await app.dispatch("reject-open", {"order": "ord-0001"})
+        await app.dispatch("reject", {"order": "ord-0001", "reason": "   "})
+
+    asyncio.run(scenario())
+
+    assert bff.sent("POST", "/api/staff/orders/ord-0001/reject") == []
+    assert [o.status for o in app.state.queue] == ["placed"]
+    assert app.state.problem is not None
+    assert app.state.problem.message == "Say why the order is rejected; the customer is told."
+    assert platform.announced[-1] == app.state.problem.message
+    assert app.state.rejecting == "ord-0001"  # the form stays open
+
+
+def test_a_customer_sees_the_reason_of_a_rejection_from_the_live_update():
+    app, bff, platform = make("#/orders/ord-0001")
+    bff.on("GET", "/api/orders/ord-0001", (200, order_json(status="placed")))
+    bff.on("GET", "/api/orders", (200, {"results": [order_json(status="placed")]}))
+
+    async def scenario():
+        await app.start()
+        await app.on_route(platform.fragment)
+        bff.on(
+            "GET",
+            "/api/orders/ord-0001",
+            (200, order_json(status="rejected", status_reason="Out of oat milk")),
+        )
+        platform.streams[0].on_event(
+            json.dumps({"order_id": "ord-0001", "status": "rejected", "reason": "Out of oat milk"})
+        )
+        for _ in range(4):
+            await asyncio.sleep(0)
+
+    asyncio.run(scenario())
+
+    assert app.state.orders["ord-0001"].status_reason == "Out of oat milk"
+    assert "Out of oat milk</span> — refunded" in platform.view_html
+    assert "Order 0001 was rejected and refunded: Out of oat milk" in platform.announced

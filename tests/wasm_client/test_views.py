@@ -173,3 +173,55 @@ def test_an_expired_session_offers_to_sign_in_again_and_come_back():
     html = views.page(s)
 
     assert 'href="/auth/login?next=/%23/orders/ab12"' in html
+
+
+def barista_queue(**kwargs) -> State:
+    s = state(route=router.parse("#/queue"), queue_loaded=True, **kwargs)
+    s.session = Session.from_json(
+        {"authenticated": True, "user": {"id": 2, "name": "Bo", "roles": ["barista"]}}
+    )
+    s.queue = [
+        Order.from_json(order_json("a1", "placed")),
+        Order.from_json(order_json("b2", "in_preparation")),
+        Order.from_json(order_json("c3", "ready")),
+    ]
+    return s
+
+
+def test_placed_and_in_preparation_cards_offer_reject_and_ready_ones_do_not():
+    html = views.page(barista_queue())
+    buttons = [a for t, a in parse(html) if a.get("data-testid") == "reject-button"]
+
+    assert [(b["data-action"], b["data-order"]) for b in buttons] == [
+        ("reject-open", "a1"),
+        ("reject-open", "b2"),
+    ]
+    assert "reject-form" not in ids_of(html)
+
+
+def test_reject_asks_for_a_reason_in_a_small_form_on_the_card():
+    html = views.page(barista_queue(rejecting="a1"))
+    tags = parse(html)
+    [form] = [a for t, a in tags if t == "form" and a.get("data-testid") == "reject-form"]
+    [reason] = [a for t, a in tags if a.get("data-testid") == "reject-reason"]
+
+    assert (form["data-action"], form["data-order"]) == ("reject", "a1")
+    assert (reason["name"], reason["maxlength"], "required" in reason) == ("reason", "200", True)
+    assert any(t == "label" and a.get("for") == reason["id"] for t, a in tags)
+    assert ids_of(html).count("reject-button") == 1  # b2 still offers its own
+    assert "Reject and refund" in html
+
+
+def test_a_rejected_order_page_shows_why_and_that_it_is_refunded():
+    order = Order.from_json(
+        order_json("ord-0001", "rejected", status_reason="Out of oat milk & soy")
+    )
+    s = state(route=router.parse("#/orders/ord-0001"), orders={"ord-0001": order})
+    html = views.page(s)
+
+    assert 'data-testid="order-rejected"' in html
+    assert (
+        '<strong>Rejected: </strong><span data-testid="reject-reason-shown">'
+        "Out of oat milk &amp; soy</span> — refunded"
+    ) in html
+    assert "Taking payment" not in html

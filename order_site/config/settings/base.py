@@ -118,6 +118,13 @@ PAYMENT_BREAKER_OPEN_SECONDS = env.float("PAYMENT_BREAKER_OPEN_SECONDS", default
 # How long after paying a customer may still cancel (and be refunded), unless a barista
 # has started the order first (issue 10).
 ORDER_CANCEL_WINDOW_SECONDS = env.int("ORDER_CANCEL_WINDOW_SECONDS", default=120)
+# Stale orders (issue 11, order_site/orders/tasks.py, run by Celery beat): a `ready`
+# order not collected this long after it became ready becomes `not_collected`; an order
+# still `pending_payment` this long after it was placed becomes `expired`. The sweep
+# runs every ORDER_SWEEP_EVERY_SECONDS.
+ORDER_NOT_COLLECTED_AFTER_MINUTES = env.int("ORDER_NOT_COLLECTED_AFTER_MINUTES", default=60)
+ORDER_PAYMENT_EXPIRES_AFTER_MINUTES = env.int("ORDER_PAYMENT_EXPIRES_AFTER_MINUTES", default=30)
+ORDER_SWEEP_EVERY_SECONDS = env.float("ORDER_SWEEP_EVERY_SECONDS", default=60.0)
 
 # Housekeeping (order_site/outbox/tasks.py), run by Celery beat (`order-beat` part):
 # outbox rows Kafka acknowledged are kept a week for inspection; a processed-event row
@@ -134,6 +141,14 @@ CELERY_BEAT_SCHEDULE = {
     "processed-event-purge": {
         "task": "order_site.outbox.tasks.processed_event_purge_task",
         "schedule": HOUSEKEEPING_EVERY_SECONDS,
+    },
+    "orders-sweep-not-collected": {
+        "task": "order_site.orders.tasks.orders_not_collected_sweep_task",
+        "schedule": ORDER_SWEEP_EVERY_SECONDS,
+    },
+    "orders-sweep-unpaid": {
+        "task": "order_site.orders.tasks.orders_unpaid_expire_task",
+        "schedule": ORDER_SWEEP_EVERY_SECONDS,
     },
 }
 # Beat's record of when each entry last ran: in the state folder under `up`.

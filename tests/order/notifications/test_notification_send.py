@@ -38,6 +38,11 @@ def known_customer() -> Customer:
         # order.paid mails a receipt read from the order: tests/order/notifications/test_receipt.py
         ("order.status_changed", {"to_status": "ready"}, "Order 7 is ready"),
         ("order.refunded", {}, "Order 7: refunded"),
+        (
+            "order.status_changed",
+            {"to_status": "rejected", "reason": "out of oat milk"},
+            "Order 7: rejected and refunded",
+        ),
         ("order.payment_failed", {"reason": "declined"}, "Order 7: payment failed"),
     ],
 )
@@ -135,3 +140,30 @@ def test_unknown_customer_with_identity_down_is_retried_later(mailoutbox, settin
     assert ProcessedEvent.objects.filter(event_id=event.event_id).count() == 0
     assert Customer.objects.count() == 0
     assert cache.get(missing_user_cache_key(31337)) is None
+
+
+def test_a_rejected_order_mail_says_why_and_that_it_is_refunded_in_full(mailoutbox):
+    known_customer()
+    _, on_event = HANDLERS["order-notifications"]
+
+    on_event(order_event("order.status_changed", to_status="rejected", reason="out of oat milk"))
+
+    [mail] = mailoutbox
+    assert mail.body.splitlines()[:3] == [
+        "Sorry, we could not make order 7. Out of oat milk.",
+        "",
+        "We are refunding the full £5.50 to your card; it reaches you in a few working "
+        "days, depending on your bank.",
+    ]
+    html = mail.alternatives[0][0]
+    assert "Out of oat milk." in html
+
+
+@pytest.mark.parametrize("to_status", ["not_collected", "expired"])
+def test_swept_orders_send_no_mail(mailoutbox, to_status):
+    known_customer()
+    _, on_event = HANDLERS["order-notifications"]
+
+    on_event(order_event("order.status_changed", to_status=to_status, reason="stale"))
+
+    assert mailoutbox == []

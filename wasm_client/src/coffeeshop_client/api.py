@@ -215,3 +215,7 @@ class ApiClient:
     async def advance(self, order_id: str, to: str) -> Order:
         data = await self._call("POST", f"/api/staff/orders/{order_id}/advance", {"to": to})
         return Order.from_json(data)
+
+    async def reject(self, order_id: str, reason: str) -> Order:
+        path = f"/api/staff/orders/{order_id}/reject"
+        return Order.from_json(await self._call("POST", path, {"reason": reason}))

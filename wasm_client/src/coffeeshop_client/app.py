@@ -91,6 +91,7 @@ class State:
     queue: list[Order] = field(default_factory=list)
     queue_loaded: bool = False
     busy: set[str] = field(default_factory=set)  # ids of buttons waiting for an answer
+    rejecting: str | None = None  # the queue card whose "Reject" asks for a reason
     loading: bool = False
     problem: Problem | None = None
     # The card fields as typed: kept in memory only (never stored), sent to the payment
@@ -341,7 +342,11 @@ class App:
             return
         self._announced[order.id] = order.status
         self.platform.announce(
-            statuses.announcement(statuses.short_id(order.id), order.status, order.failure_reason)
+            statuses.announcement(
+                statuses.short_id(order.id),
+                order.status,
+                order.failure_reason or order.status_reason,
+            )
         )
 
     def claim_cart(self) -> None:
@@ -391,9 +396,10 @@ class App:
                 self.spawn(self.poll_once())
                 return
             order_id, status = str(event["order_id"]), str(event["status"])
+            reason = str(event["reason"]) if event.get("reason") else None
         except (ValueError, KeyError, TypeError):
             return
-        self.spawn(self.apply_status(order_id, status))
+        self.spawn(self.apply_status(order_id, status, reason))
 
     def on_stream_open(self) -> None:
         # The BFF ends each stream after a while and the browser reconnects: only
@@ -439,15 +445,16 @@ class App:
             return  # keep polling quietly; the next round may work
         self.render()
 
-    async def apply_status(self, order_id: str, status: str) -> None:
-        """An `order` event: update what we show, fetch details we lack."""
+    async def apply_status(self, order_id: str, status: str, reason: str | None = None) -> None:
+        """An `order` event: update what we show, fetch details we lack. A rejected
+        order's event carries the barista's reason, shown at once."""
         if self.state.route.name == "queue" and self.state.session.is_staff:
             await self.load_queue()
         known = self.state.orders.get(order_id)
         if known is not None and known.status == status:
             return
         # Paid: the order now says until when it can be cancelled (its countdown).
-        needs_details = known is None or status in ("payment_failed", "placed")
+        needs_details = known is None or status in ("payment_failed", "placed", "rejected")
         if needs_details and (
             order_id == self.state.placed_order_id
             or self.state.route.params.get("id") == order_id
@@ -466,7 +473,9 @@ class App:
         elif known is not None:
             from dataclasses import replace
 
-            self._remember_orders([replace(known, status=status)])
+            self._remember_orders(
+                [replace(known, status=status, status_reason=reason or known.status_reason)]
+            )
         self.render()
 
     # ---- user actions ------------------------------------------------------
@@ -698,6 +707,48 @@ class App:
         ]
         self.platform.announce(
             f"Order {statuses.short_id(order.id)} is now {statuses.label(order.status).lower()}."
+        )
+        self.render()
+
+    async def do_reject_open(self, data: dict[str, str]) -> None:
+        """ "Reject" on a queue card: ask for the reason (a small form on the card)."""
+        self.state.rejecting = data.get("order") or None
+        self.render()  # the reason field has `autofocus`
+
+    async def do_reject_close(self, data: dict[str, str]) -> None:
+        self.state.rejecting = None
+        self.render()
+
+    async def do_reject(self, data: dict[str, str]) -> None:
+        """The reason form: Order refunds the order in full and tells the customer."""
+        order_id, reason = data.get("order", ""), " ".join(data.get("reason", "").split())
+        busy = "reject-" + order_id
+        if busy in self.state.busy:
+            return
+        if not reason:
+            self.state.problem = Problem(
+                "Say why the order is rejected; the customer is told.", status=400
+            )
+            self.platform.announce(self.state.problem.message)
+            self.render()
+            return
+        self.state.busy.add(busy)
+        self.render()
+        try:
+            order = await self.api.reject(order_id, reason)
+        except (ApiError, NetworkError) as err:
+            self.fail(err)
+            self.state.busy.discard(busy)
+            if isinstance(err, ApiError) and err.status == 409:
+                self.state.rejecting = None
+                await self.load_queue()  # someone else moved it: show the truth
+            self.render()
+            return
+        self.state.busy.discard(busy)
+        self.state.rejecting = None
+        self.state.queue = [o for o in self.state.queue if o.id != order.id]
+        self.platform.announce(
+            f"Order {statuses.short_id(order.id)} rejected and refunded: {reason}"
         )
         self.render()
 

@@ -234,6 +234,8 @@ class Order:
     history: tuple[HistoryEntry, ...] = field(default_factory=tuple)
     # Until when the customer may still cancel this paid order (ISO 8601), else None.
     cancellable_until: str | None = None
+    # Why it ended as it did (rejected: the barista's reason), else None.
+    status_reason: str | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Order:
@@ -247,4 +249,5 @@ class Order:
             lines=tuple(OrderLine.from_json(line) for line in data.get("lines") or ()),
             history=tuple(HistoryEntry.from_json(e) for e in data.get("history") or ()),
             cancellable_until=data.get("cancellable_until") or None,
+            status_reason=data.get("status_reason") or None,
         )

@@ -16,6 +16,9 @@ LABELS = {
     "collected": "Collected",
     "payment_failed": "Payment declined",
     "cancelled": "Cancelled",
+    "rejected": "Rejected",
+    "not_collected": "Not collected",
+    "expired": "Expired (not paid)",
 }
 # The happy path a customer sees as a progress bar.
 STEPS = ("placed", "in_preparation", "ready", "collected")
@@ -25,7 +28,12 @@ NEXT_STEP = {
     "in_preparation": ("ready", "Mark ready"),
     "ready": ("collected", "Hand over"),
 }
-FINAL = frozenset({"collected", "payment_failed", "cancelled"})
+FINAL = frozenset(
+    {"collected", "payment_failed", "cancelled", "rejected", "not_collected", "expired"}
+)
+# Where a barista may still turn an order down (with a reason; it is refunded in full).
+REJECTABLE = frozenset({"placed", "in_preparation"})
+REJECT_REASON_MAX = 200
 CANCELLABLE = frozenset({"pending_payment", "placed"})
 # Statuses where cancelling is a matter for the counter, once the window has gone.
 ASK_AT_COUNTER = frozenset({"placed", "in_preparation", "ready"})
@@ -42,7 +50,7 @@ def label(status: str) -> str:
 
 def tone(status: str) -> str:
     """A CSS modifier: `good`, `bad`, `busy` or `done`."""
-    if status in ("payment_failed", "cancelled"):
+    if status in ("payment_failed", "cancelled", "rejected", "expired", "not_collected"):
         return "bad"
     if status == "ready":
         return "good"
@@ -68,6 +76,9 @@ def announcement(order_number: str, status: str, failure_reason: str | None = No
     if status == "payment_failed":
         reason = f": {failure_reason}" if failure_reason else "."
         return f"Payment for order {order_number} was declined{reason}"
+    if status == "rejected":
+        why = f": {failure_reason}" if failure_reason else "."
+        return f"Order {order_number} was rejected and refunded{why}"
     return f"Order {order_number}: {label(status)}."
 
 

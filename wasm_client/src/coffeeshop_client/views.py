@@ -962,6 +962,7 @@ def order_page(state: State) -> Markup:
             heading(f"Order {statuses.short_id(order_id)}"), loading("Loading the order…")
         )
     declined = order.status == "payment_failed"
+    rejected = order.status == "rejected"
     return fragment(
         h("p", {"class_": "crumbs"}, h("a", {"href": router.href("orders")}, "← My orders")),
         heading(f"Order {statuses.short_id(order.id)}", testid="order-heading"),
@@ -997,6 +998,24 @@ def order_page(state: State) -> Markup:
             ),
         )
         if declined
+        else None,
+        h(
+            "div",
+            {"class_": "banner banner-bad", "role": "alert", "data_testid": "order-rejected"},
+            h(
+                "p",
+                None,
+                h("strong", None, "Rejected: "),
+                h(
+                    "span",
+                    {"data_testid": "reject-reason-shown"},
+                    order.status_reason or "we could not make it",
+                ),
+                " — refunded",
+            ),
+            h("p", None, "The full amount goes back to your card; sorry."),
+        )
+        if rejected
         else None,
         h(
             "p",
@@ -1175,4 +1194,64 @@ def queue_card(state: State, order: Order) -> Markup:
         )
         if step
         else None,
+        reject_part(state, order),
+    )
+
+
+def reject_part(state: State, order: Order) -> Markup | None:
+    """A paid order a barista cannot make: "Reject", then a small form asking why (the
+    customer is told, and refunded in full)."""
+    if order.status not in statuses.REJECTABLE:
+        return None
+    if state.rejecting != order.id:
+        return button(
+            "Reject",
+            "reject-open",
+            id=f"reject-open-{order.id}",
+            testid="reject-button",
+            class_="btn btn-quiet",
+            order=order.id,
+        )
+    busy = f"reject-{order.id}" in state.busy
+    field_id = f"reject-reason-{order.id}"
+    return h(
+        "form",
+        {
+            "class_": "reject-form",
+            "data_action": "reject",
+            "data_order": order.id,
+            "data_testid": "reject-form",
+        },
+        h("label", {"for_": field_id}, "Why can't we make it? (the customer is told)"),
+        h(
+            "input",
+            {
+                "type": "text",
+                "id": field_id,
+                "name": "reason",
+                "required": True,
+                "maxlength": statuses.REJECT_REASON_MAX,
+                "autofocus": True,
+                "placeholder": "Out of oat milk",
+                "data_testid": "reject-reason",
+            },
+        ),
+        h(
+            "button",
+            {
+                "type": "submit",
+                "id": f"reject-confirm-{order.id}",
+                "class_": "btn btn-danger",
+                "disabled": busy,
+                "data_testid": "reject-confirm",
+            },
+            "Rejecting…" if busy else "Reject and refund",
+        ),
+        button(
+            "Keep it",
+            "reject-close",
+            id=f"reject-close-{order.id}",
+            testid="reject-keep",
+            class_="btn btn-quiet",
+        ),
     )
