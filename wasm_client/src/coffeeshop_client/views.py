@@ -958,9 +958,8 @@ def order_page(state: State) -> Markup:
         )
     order = state.orders.get(order_id)
     if order is None:
-        return fragment(
-            heading(f"Order {statuses.short_id(order_id)}"), loading("Loading the order…")
-        )
+        # No number yet: the pickup number comes with the order (never a second name).
+        return fragment(heading("Your order"), loading("Loading the order…"))
     declined = order.status == "payment_failed"
     return fragment(
         h("p", {"class_": "crumbs"}, h("a", {"href": router.href("orders")}, "← My orders")),
