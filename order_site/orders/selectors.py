@@ -63,7 +63,7 @@ def queue_cursor_parse(cursor: str) -> tuple[datetime, int]:
         at, pk = datetime.fromisoformat(stamp), int(order_id)
     except ValueError:
         at, pk = None, 0
-    if at is None or at.tzinfo is None or pk < 1:
+    if at is None or at.tzinfo is None or not 1 <= pk < 2**63:  # an id is a bigint
         raise InvalidInput("Not a cursor this queue gave.", errors={"cursor": ["invalid"]})
     return at, pk
 

@@ -76,7 +76,7 @@ def test_paid_mail_is_an_itemised_receipt_with_vat_in_text_and_html(menu, custom
     assert mail.body == (
         "Thank you for your order at CoffeeShop.\n"
         "\n"
-        f"Receipt for order {order.id}\n"
+        "Receipt for order A-001\n"
         "Paid 4 December 2026, 15:04 UTC\n"
         "\n"
         "2 x Latte (Vanilla)                   £12.20\n"
@@ -97,7 +97,7 @@ def test_paid_mail_is_an_itemised_receipt_with_vat_in_text_and_html(menu, custom
     )
     [(html, mimetype)] = mail.alternatives
     assert mimetype == "text/html"
-    assert f"<h1>Receipt for order {order.id}</h1>" in html
+    assert "<h1>Receipt for order A-001</h1>" in html
     assert (
         "<td>Latte (Vanilla)<br><small>Size: Large (+£0.80), Milk: Oat (+£0.40), "
         "Extra shot: Extra shot (+£0.60)</small><br><small>£6.10 each</small>"

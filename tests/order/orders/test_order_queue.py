@@ -111,6 +111,8 @@ def test_paging_a_column_by_cursor_gives_every_order_once_oldest_first(
     [
         ({"status": "placed", "cursor": "yesterday~1"}, "cursor"),
         ({"status": "placed", "cursor": "2026-01-01T00:00:00~x"}, "cursor"),
+        ({"status": "placed", "cursor": "2026-01-01T00:00:00+00:00~0"}, "cursor"),
+        ({"status": "placed", "cursor": f"2026-01-01T00:00:00+00:00~{2**63}"}, "cursor"),
         ({"cursor": "2026-01-01T00:00:00+00:00~1"}, "cursor"),
         ({"status": "collected"}, "status"),
         ({"limit": 0}, "limit"),
