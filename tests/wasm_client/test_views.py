@@ -173,3 +173,24 @@ def test_an_expired_session_offers_to_sign_in_again_and_come_back():
     html = views.page(s)
 
     assert 'href="/auth/login?next=/%23/orders/ab12"' in html
+
+
+def test_the_pickup_number_names_the_order_on_its_page_its_list_and_the_barista_card():
+    paid = Order.from_json(order_json("5169", "placed", number="A-042"))
+    page = state(route=router.parse("#/orders/5169"))
+    page.orders = {"5169": paid}
+    listing = state(route=router.parse("#/orders"))
+    listing.orders, listing.order_ids, listing.orders_loaded = {"5169": paid}, ["5169"], True
+    board = state(
+        route=router.parse("#/queue"),
+        session=Session.from_json(
+            {"authenticated": True, "user": {"id": "2", "name": "B", "roles": ["barista"]}}
+        ),
+        queue=[paid],
+        queue_loaded=True,
+    )
+
+    shown = [views.page(s) for s in (page, listing, board)]
+
+    assert all("A-042" in html for html in shown)
+    assert not any("5169</" in html or "#5169" in html for html in shown)
