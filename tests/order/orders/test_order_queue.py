@@ -3,6 +3,7 @@ served by an index however many orders are open (issue 11)."""
 
 from __future__ import annotations
 
+import threading
 from datetime import date, timedelta
 from typing import Any
 
@@ -207,3 +208,29 @@ def test_the_database_refuses_a_pickup_number_twice_on_one_day(menu):
 )
 def test_pickup_numbers_count_up_per_letter_skipping_i_and_o(sequence, number):
     assert pickup_number_format(sequence) == number
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_orders_paid_at_once_get_ten_different_numbers_of_the_day():
+    orders = backlog(10, OrderStatus.PENDING_PAYMENT)
+    barrier = threading.Barrier(len(orders))
+    errors: list[BaseException] = []
+
+    def pay_one(order_id: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            services.order_mark_paid(order_id=order_id, payment_reference=f"pi_{order_id}")
+        except BaseException as exc:  # re-raised in the main thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=pay_one, args=(order_id,)) for order_id in orders]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    numbers = sorted(Order.objects.filter(id__in=orders).values_list("number", flat=True))
+    assert numbers == [f"A-{n:03d}" for n in range(1, 11)]
