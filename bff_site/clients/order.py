@@ -9,6 +9,7 @@ from a client holding `orders:on-behalf-of`.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
@@ -105,19 +106,37 @@ def _menu_view(categories: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def order_view(order: dict[str, Any]) -> dict[str, Any]:
-    """One order in the client's shape: option names, a simple status history."""
-    view = dict(order)
-    view["lines"] = [
-        {**line, "options": [o["name"] if isinstance(o, dict) else o for o in line["options"]]}
-        for line in order.get("lines", [])
-    ]
-    view["history"] = [
-        {"status": h.get("to_status", h.get("status")), "at": h["at"]}
-        for h in order.get("history", [])
-    ]
-    view.setdefault("failure_reason", None)
-    view["status_reason"] = _status_reason(order)
-    return view
+    """One order in the client's shape (docs/bff-api.md `Order`), the same on every
+    endpoint that answers orders: place, get, list, cancel, advance, queue, profile.
+
+    Only the named fields pass, so whatever else Order adds never reaches the browser."""
+    return {
+        "id": order["id"],
+        "number": order.get("number") or None,
+        "status": order["status"],
+        "total": order["total"],
+        "currency": order["currency"],
+        "created_at": order["created_at"],
+        "failure_reason": order.get("failure_reason") or None,
+        "lines": [
+            {
+                "product_name": line["product_name"],
+                "variation_name": line.get("variation_name") or "",
+                "options": [o["name"] if isinstance(o, dict) else o for o in line["options"]],
+                "quantity": line["quantity"],
+                "unit_price": line["unit_price"],
+                "line_total": line["line_total"],
+            }
+            for line in order.get("lines", [])
+        ],
+        "history": [
+            {"status": h.get("to_status", h.get("status")), "at": h["at"]}
+            for h in order.get("history", [])
+        ],
+        "refunded": bool(order.get("refunded")),
+        "cancellable_until": order.get("cancellable_until") or None,
+        "status_reason": _status_reason(order),
+    }
 
 
 # Final statuses whose recorded note says why (a barista's reason, a sweep's rule).
@@ -149,7 +168,7 @@ def order_place(
         json=body,
         idempotency_key=idempotency_key,
     )
-    return status, dict(data)
+    return status, order_view(data)
 
 
 def _results(data: Any) -> list[dict[str, Any]]:
@@ -180,8 +199,26 @@ def order_cancel(*, user: dict[str, Any], order_id: int) -> dict[str, Any]:
     return order_view(_call("POST", path, user=user, json={})[1])
 
 
-def staff_queue(*, user: dict[str, Any]) -> list[dict[str, Any]]:
-    return _results(_call("GET", settings.ORDER_PATHS["queue"], user=user, staff=True)[1])
+def staff_queue(*, user: dict[str, Any], query: dict[str, str]) -> dict[str, Any]:
+    """The barista queue by column (Order's `orders/queue/`): counts, a page of each
+    column oldest first with the cursor of the next, and its newest arrivals."""
+    path = settings.ORDER_PATHS["queue"]
+    if query:
+        path = f"{path}?{urlencode(query)}"
+    data = _call("GET", path, user=user, staff=True)[1]
+    return {
+        "counts": {str(k): int(v) for k, v in data["counts"].items()},
+        "columns": [
+            {
+                "status": column["status"],
+                "count": int(column["count"]),
+                "results": [order_view(o) for o in column["results"]],
+                "next_cursor": column["next_cursor"],
+                "newest": [order_view(o) for o in column["newest"]],
+            }
+            for column in data["columns"]
+        ],
+    }
 
 
 def order_advance(*, user: dict[str, Any], order_id: int, to: str) -> dict[str, Any]:

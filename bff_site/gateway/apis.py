@@ -26,6 +26,7 @@ from shared.request_input import idempotency_key_check, json_body_read
 
 View = Callable[..., HttpResponseBase]
 STAFF_ROLES = {"barista", "manager"}
+QUEUE_PARAMS = ("status", "cursor", "limit", "newest")
 
 
 def _json_body(request: HttpRequest) -> dict[str, Any]:
@@ -141,7 +142,9 @@ def profile(request: HttpRequest, user: dict[str, Any]) -> HttpResponse:
 @require_GET
 @api(staff=True)
 def staff_queue(request: HttpRequest, user: dict[str, Any]) -> HttpResponse:
-    return JsonResponse({"results": order_client.staff_queue(user=user)})
+    # Order validates the parameters and names a bad one (400 passes through).
+    query = {k: request.GET[k] for k in QUEUE_PARAMS if k in request.GET}
+    return JsonResponse(order_client.staff_queue(user=user, query=query))
 
 
 @require_POST

@@ -39,6 +39,47 @@ ERRORS = {
         "503": "A downstream service is unavailable (problem names it)",
     }.items()
 }
+ORDER_STATUSES = [
+    "pending_payment",
+    "placed",
+    "in_preparation",
+    "ready",
+    "collected",
+    "payment_failed",
+    "cancelled",
+    "rejected",
+    "not_collected",
+    "expired",
+]
+QUEUE_STATUSES = ["placed", "in_preparation", "ready"]
+QUEUE_PARAMS = [
+    {
+        "name": "status",
+        "in": "query",
+        "required": False,
+        "schema": {"enum": QUEUE_STATUSES},
+        "description": "Only this column",
+    },
+    {
+        "name": "cursor",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "maxLength": 100},
+        "description": "A column's `next_cursor` (needs `status`)",
+    },
+    {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
+    },
+    {
+        "name": "newest",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 0, "maximum": 50, "default": 5},
+    },
+]
 CSRF = [{"name": "X-CSRF-Token", "in": "header", "required": True, "schema": STR}]
 ORDER_ID = [{"name": "order_id", "in": "path", "required": True, "schema": INT}]
 
@@ -60,22 +101,15 @@ SCHEMAS: dict[str, Any] = {
     },
     "Order": {
         "type": "object",
+        "description": "One shape on every endpoint that answers an order",
         "properties": {
             "id": INT,
-            "status": {
-                "enum": [
-                    "pending_payment",
-                    "placed",
-                    "in_preparation",
-                    "ready",
-                    "collected",
-                    "payment_failed",
-                    "cancelled",
-                    "rejected",
-                    "not_collected",
-                    "expired",
-                ]
+            "number": {
+                "type": ["string", "null"],
+                "description": 'The pickup number ("A-042", unique for its day), given '
+                "when the order is paid; null before",
             },
+            "status": {"enum": ORDER_STATUSES},
             "status_reason": {
                 "type": ["string", "null"],
                 "description": "Why the order ended in its status (rejected, cancelled, "
@@ -84,13 +118,99 @@ SCHEMAS: dict[str, Any] = {
             "total": INT,
             "currency": STR,
             "created_at": {"type": "string", "format": "date-time"},
-            "lines": {"type": "array", "items": {"type": "object"}},
+            "failure_reason": {"type": ["string", "null"]},
+            "lines": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "product_name": STR,
+                        "variation_name": STR,
+                        "options": {"type": "array", "items": STR},
+                        "quantity": INT,
+                        "unit_price": INT,
+                        "line_total": INT,
+                    },
+                    "required": [
+                        "product_name",
+                        "variation_name",
+                        "options",
+                        "quantity",
+                        "unit_price",
+                        "line_total",
+                    ],
+                    "additionalProperties": False,
+                },
+            },
+            "history": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "status": {"enum": ORDER_STATUSES},
+                        "at": {"type": "string", "format": "date-time"},
+                    },
+                    "required": ["status", "at"],
+                    "additionalProperties": False,
+                },
+            },
+            "refunded": {"type": "boolean"},
             "cancellable_until": {
                 "type": ["string", "null"],
                 "format": "date-time",
                 "description": "Until when the customer may cancel this paid order",
             },
         },
+        "required": [
+            "id",
+            "number",
+            "status",
+            "total",
+            "currency",
+            "created_at",
+            "failure_reason",
+            "lines",
+            "history",
+            "refunded",
+            "cancellable_until",
+        ],
+        "additionalProperties": False,
+    },
+    "QueueColumn": {
+        "type": "object",
+        "properties": {
+            "status": {"enum": QUEUE_STATUSES},
+            "count": {"type": "integer", "minimum": 0},
+            "results": {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/Order"},
+                "description": "A page of the column, oldest first",
+            },
+            "next_cursor": {
+                "type": ["string", "null"],
+                "description": "Pass as `cursor` (with `status`) for the next page; null: last",
+            },
+            "newest": {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/Order"},
+                "description": "The column's latest arrivals, newest first",
+            },
+        },
+        "required": ["status", "count", "results", "next_cursor", "newest"],
+        "additionalProperties": False,
+    },
+    "Queue": {
+        "type": "object",
+        "properties": {
+            "counts": {
+                "type": "object",
+                "properties": {status: {"type": "integer"} for status in QUEUE_STATUSES},
+                "required": QUEUE_STATUSES,
+            },
+            "columns": {"type": "array", "items": {"$ref": "#/components/schemas/QueueColumn"}},
+        },
+        "required": ["counts", "columns"],
+        "additionalProperties": False,
     },
     "Session": {
         "type": "object",
@@ -111,8 +231,9 @@ def _op(
     body: dict[str, Any] | None = None,
     params: list[dict[str, Any]] | None = None,
     errors: tuple[str, ...] = (),
+    code: str = "200",
 ) -> dict[str, Any]:
-    op: dict[str, Any] = {"summary": summary, "responses": {"200": ok}}
+    op: dict[str, Any] = {"summary": summary, "responses": {code: ok}}
     if body is not None:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
     if params:
@@ -182,6 +303,7 @@ PATHS: dict[str, Any] = {
                 {"name": "Idempotency-Key", "in": "header", "required": True, "schema": STR},
             ],
             errors=("400", "401", "403", "429", "503"),
+            code="201",
         ),
     },
     "/api/orders/{order_id}": {
@@ -224,7 +346,12 @@ PATHS: dict[str, Any] = {
         )
     },
     "/api/staff/queue": {
-        "get": _op("The live queue, oldest first", _json(ORDERS), errors=("401", "403", "503"))
+        "get": _op(
+            "The barista queue by column: counts, a page oldest first, the newest arrivals",
+            _json(_ref("Queue")),
+            params=QUEUE_PARAMS,
+            errors=("400", "401", "403", "503"),
+        )
     },
     "/api/staff/orders/{order_id}/advance": {
         "post": _op(

@@ -24,8 +24,9 @@ def vat_included(total: int, *, rate_percent: int) -> int:
 
 
 def order_number(order: Order) -> str:
-    """The number a customer quotes at the counter, as the order has it."""
-    return str(order.id)
+    """The pickup number a customer quotes at the counter ("A-042"), as the app and the
+    barista's card show it; an order not paid yet has none and is named by its id."""
+    return order.number or f"#{order.id}"
 
 
 @dataclass(frozen=True)

@@ -71,8 +71,20 @@ def _paid(envelope: Envelope) -> Mail:
     )
 
 
-def _ready(envelope: Envelope) -> Mail:
+def _label(envelope: Envelope) -> str:
+    """The order's pickup number ("A-042"), as the app and the barista show it; `#id` for
+    an order that never got one (never paid) or that Order does not have."""
     order_id = envelope.payload.get("order_id")
+    try:
+        number = Order.objects.filter(id=int(str(order_id))).values_list("number", flat=True)
+        found = number.first()
+    except ValueError:
+        found = None
+    return found or f"#{order_id}"
+
+
+def _ready(envelope: Envelope) -> Mail:
+    order_id = _label(envelope)
     return _plain(
         f"Order {order_id} is ready",
         f"Your order {order_id} is ready to collect at the counter.",
@@ -81,7 +93,7 @@ def _ready(envelope: Envelope) -> Mail:
 
 
 def _refunded(envelope: Envelope) -> Mail:
-    order_id = envelope.payload.get("order_id")
+    order_id = _label(envelope)
     return _plain(
         f"Order {order_id}: refunded",
         f"We refunded {_amount(envelope.payload)} for order {order_id}.",
@@ -90,7 +102,7 @@ def _refunded(envelope: Envelope) -> Mail:
 
 
 def _payment_failed(envelope: Envelope) -> Mail:
-    order_id = envelope.payload.get("order_id")
+    order_id = _label(envelope)
     reason = _sentence(str(envelope.payload.get("reason") or "")) or "The card was declined."
     return _plain(
         f"Order {order_id}: payment failed",
@@ -101,7 +113,7 @@ def _payment_failed(envelope: Envelope) -> Mail:
 def _rejected(envelope: Envelope) -> Mail:
     """A barista turned the order down: why, and that the whole amount comes back (the
     refund's own `order.refunded` mail follows once the provider confirms it)."""
-    order_id = envelope.payload.get("order_id")
+    order_id = _label(envelope)
     reason = _sentence(str(envelope.payload.get("reason") or "")) or "No reason was given."
     return _plain(
         f"Order {order_id}: rejected and refunded",

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from order_site.orders import selectors, services
+from order_site.orders.models import QUEUE_STATUSES
 from order_site.orders.serializers import (
     AdvanceInputSerializer,
     CancelInputSerializer,
@@ -24,6 +25,8 @@ from order_site.users.permissions import IsAuthenticatedUser, IsStaffMember
 from order_site.users.principals import Principal
 from shared.request_input import idempotency_key_check
 
+QUEUE_PAGE = 50  # orders per column page
+QUEUE_NEWEST = 5  # latest arrivals shown with each column, whatever the backlog
 PROBLEM = OpenApiResponse(OpenApiTypes.OBJECT, description="RFC 9457 problem details")
 ERRORS = {code: PROBLEM for code in (400, 401, 403, 404, 409, 422)}
 
@@ -165,14 +168,74 @@ class OrderAdvanceApi(APIView):
         return Response(render_order(order))
 
 
+class QueueQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=[str(s) for s in QUEUE_STATUSES], required=False)
+    cursor = serializers.CharField(max_length=100, required=False)
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=QUEUE_PAGE)
+    newest = serializers.IntegerField(min_value=0, max_value=50, default=QUEUE_NEWEST)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "cursor" in attrs and "status" not in attrs:
+            raise serializers.ValidationError({"cursor": ["A cursor needs its status."]})
+        return attrs
+
+
+class QueueColumnSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=[str(s) for s in QUEUE_STATUSES])
+    count = serializers.IntegerField()
+    results = OrderSerializer(many=True)
+    next_cursor = serializers.CharField(allow_null=True)
+    newest = OrderSerializer(many=True)
+
+
+class QueueSerializer(serializers.Serializer):
+    counts = serializers.DictField(child=serializers.IntegerField())
+    columns = QueueColumnSerializer(many=True)
+
+
 class OrderQueueApi(APIView):
+    """The barista queue by column: each column's count, a page oldest first (keyset
+    `cursor`, `limit`) and its `newest` latest arrivals; `status` asks for one column."""
+
     permission_classes = [IsStaffMember]
 
     @extend_schema(
-        operation_id="orders_queue", responses={200: OrderSerializer(many=True), **ERRORS}
+        operation_id="orders_queue",
+        parameters=[QueueQuerySerializer],
+        responses={200: QueueSerializer, **ERRORS},
     )
     def get(self, request: Request) -> Response:
-        return Response(OrderSerializer(selectors.order_queue()[:200], many=True).data)
+        query = QueueQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        after = selectors.queue_cursor_parse(params["cursor"]) if "cursor" in params else None
+        counts = selectors.order_queue_counts()
+        statuses = [params["status"]] if "status" in params else list(counts)
+        columns = [
+            selectors.order_queue_page(
+                status=status,
+                after=after,
+                limit=params["limit"],
+                newest=params["newest"],
+                count=counts[status],
+            )
+            for status in statuses
+        ]
+        return Response(
+            {
+                "counts": counts,
+                "columns": [
+                    {
+                        "status": column.status,
+                        "count": column.count,
+                        "results": OrderSerializer(column.orders, many=True).data,
+                        "next_cursor": column.next_cursor,
+                        "newest": OrderSerializer(column.newest, many=True).data,
+                    }
+                    for column in columns
+                ],
+            }
+        )
 
 
 class RejectInputSerializer(serializers.Serializer):

@@ -73,6 +73,10 @@ class Order(models.Model):
     refund_reference = models.CharField(max_length=255, blank=True, default="")
     refunded_at = models.DateTimeField(null=True, blank=True)
     failure_reason = models.CharField(max_length=255, blank=True, default="")
+    # The pickup number people say and see ("A-042"), unique for its day; given when the
+    # order is paid (orders/numbers.py), so "" until then.
+    number = models.CharField(max_length=8, blank=True, default="")
+    number_day = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ("-created_at", "-id")
@@ -85,6 +89,11 @@ class Order(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(currency__regex=r"^[A-Z]{3}$"), name="orders_order_currency_iso"
+            ),
+            models.UniqueConstraint(
+                fields=["number_day", "number"],
+                condition=Q(number_day__isnull=False),
+                name="orders_one_number_per_day",
             ),
         ]
         indexes = [
@@ -100,10 +109,26 @@ class Order(models.Model):
                 condition=Q(status="pending_payment"),
                 name="orders_pending_payment",
             ),
+            # One queue column's page and count (status, then keyset order).
+            models.Index(
+                fields=["status", "created_at", "id"],
+                condition=Q(status__in=QUEUE_STATUSES),
+                name="orders_queue_by_status",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Order {self.id} ({self.status})"
+
+
+class PickupCounter(models.Model):
+    """The last pickup number given on a day: one row per day, bumped in one UPSERT."""
+
+    day = models.DateField(primary_key=True)
+    last = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.last}"
 
 
 class OrderLine(models.Model):

@@ -176,11 +176,13 @@ class OrderSerializer(serializers.ModelSerializer):
     refunded = serializers.SerializerMethodField()
     failure_reason = serializers.SerializerMethodField()
     cancellable_until = serializers.SerializerMethodField()
+    number = serializers.SerializerMethodField()
 
     class Meta:
         model = Order
         fields = [
             "id",
+            "number",
             "customer_id",
             "status",
             "total",
@@ -193,6 +195,10 @@ class OrderSerializer(serializers.ModelSerializer):
             "failure_reason",
             "cancellable_until",
         ]
+
+    def get_number(self, order: Order) -> str | None:
+        """The pickup number ("A-042", unique for its day), given when paid; else null."""
+        return order.number or None
 
     def get_refunded(self, order: Order) -> bool:
         return bool(order.refund_reference)
@@ -222,6 +228,7 @@ def render_order(order: Order) -> dict[str, Any]:
     """
     return {
         "id": order.id,
+        "number": order.number or None,
         "customer_id": order.customer_id,
         "status": str(order.status),
         "total": order.total,

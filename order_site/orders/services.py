@@ -26,6 +26,7 @@ from order_site.orders.models import (
     OrderStatus,
     OrderStatusChange,
 )
+from order_site.orders.numbers import pickup_number_next
 from order_site.orders.selectors import order_cancellable_until
 from order_site.outbox.models import OutboxEvent
 from order_site.outbox.services import outbox_event_new, outbox_record
@@ -616,12 +617,14 @@ def order_mark_paid(*, order_id: int, payment_reference: str) -> Order:
     if order.status == OrderStatus.PENDING_PAYMENT:
         order.payment_reference = payment_reference
         order.paid_at = timezone.now()
+        order.number_day = timezone.localdate(order.paid_at)
+        order.number = pickup_number_next(day=order.number_day)
         _transition(
             order,
             OrderStatus.PLACED,
             actor_id=None,
             note="payment captured",
-            also=["payment_reference", "paid_at"],
+            also=["payment_reference", "paid_at", "number", "number_day"],
             event=("order.paid", {"payment_reference": payment_reference}),
         )
     elif (

@@ -140,8 +140,11 @@ def test_a_customer_orders_pays_and_sees_ready_live_while_a_barista_serves(
 
     barista = browser_client(bff)
     sign_in(barista, email="barista@coffeeshop.local", password=password)
-    queue = barista.get("/api/staff/queue").json()["results"]
-    assert order["id"] in [o["id"] for o in queue]
+    queue = barista.get("/api/staff/queue").json()
+    (placed,) = [c for c in queue["columns"] if c["status"] == "placed"]
+    assert order["id"] in [o["id"] for o in placed["newest"]]
+    number = customer.get(f"/api/orders/{order['id']}").json()["number"]
+    assert [o["number"] for o in placed["newest"] if o["id"] == order["id"]] == [number]
     staff_csrf = _csrf(barista)
     for status in ("in_preparation", "ready"):
         moved = barista.post(
@@ -163,7 +166,7 @@ def test_a_customer_orders_pays_and_sees_ready_live_while_a_barista_serves(
             for m in read_messages(system_stack.maildir)
             if m["To"] == "customer@coffeeshop.local"
             and "ready" in str(m["Subject"]).lower()
-            and str(m["Subject"]) == f"Order {order['id']} is ready"
+            and str(m["Subject"]) == f"Order {number} is ready"
         ]
         if ready_mails:
             break

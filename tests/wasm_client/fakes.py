@@ -100,6 +100,7 @@ def order_json(
 ) -> dict[str, Any]:
     data = {
         "id": order_id,
+        "number": "A-001",
         "status": status,
         "total": 365,
         "currency": "GBP",
@@ -119,6 +120,23 @@ def order_json(
     }
     data.update(extra)
     return data
+
+
+def queue_json(*orders: dict[str, Any], newest: int = 5) -> dict[str, Any]:
+    """The BFF's queue answer holding these orders (oldest first), every column complete."""
+    columns = []
+    for status in ("placed", "in_preparation", "ready"):
+        mine = [o for o in orders if o["status"] == status]
+        columns.append(
+            {
+                "status": status,
+                "count": len(mine),
+                "results": mine,
+                "next_cursor": None,
+                "newest": mine[::-1][:newest],
+            }
+        )
+    return {"counts": {c["status"]: c["count"] for c in columns}, "columns": columns}
 
 
 Handler = Callable[[HttpRequest], "tuple[int, Any] | tuple[int, Any, dict[str, str]]"]

@@ -12,7 +12,7 @@ from coffeeshop_client.api import (
     parse_retry_after,
 )
 
-from tests.wasm_client.fakes import FakeBff, order_json
+from tests.wasm_client.fakes import FakeBff, order_json, queue_json
 
 
 def run(coro):
@@ -103,14 +103,16 @@ def test_retry_after_reads_seconds_or_falls_back(header, seconds):
 
 def test_staff_calls_use_the_documented_paths():
     bff = FakeBff(roles=("barista",))
-    bff.on("GET", "/api/staff/queue", (200, {"results": [order_json(status="placed")]}))
+    bff.on("GET", "/api/staff/queue", (200, queue_json(order_json(status="placed"))))
     bff.on("POST", "/api/staff/orders/ord-0001/advance", (200, order_json(status="in_preparation")))
     api = ApiClient(bff)
 
     queue = run(api.queue())
     order = run(api.advance("ord-0001", "in_preparation"))
 
-    assert [o.status for o in queue] == ["placed"]
+    counts, columns = queue
+    assert counts == {"placed": 1, "in_preparation": 0, "ready": 0}
+    assert [[o.status for o in c.orders] for c in columns] == [["placed"], [], []]
     assert order.status == "in_preparation"
     assert json.loads(bff.sent("POST", "/api/staff/orders/ord-0001/advance")[0].body or "") == {
         "to": "in_preparation"

@@ -9,7 +9,7 @@ from coffeeshop_client.api import ApiClient
 from coffeeshop_client.app import CART_OWNER_KEY, CART_STORAGE_KEY, App
 from coffeeshop_client.cart import Cart
 
-from tests.wasm_client.fakes import MENU, FakeBff, FakePlatform, order_json
+from tests.wasm_client.fakes import MENU, FakeBff, FakePlatform, order_json, queue_json
 
 GOOD_CARD = {"card": "4242424242424242", "expiry": "12/40", "cvc": "123"}
 
@@ -113,7 +113,7 @@ def test_declined_card_keeps_the_cart_and_shows_the_reason():
     assert 'data-testid="payment-declined"' in platform.view_html
     assert "Your card was declined." in platform.view_html
     assert not app.state.cart.is_empty
-    assert platform.announced[-1] == "Payment for order 0001 was declined: Your card was declined."
+    assert platform.announced[-1] == "Payment for order A-001 was declined: Your card was declined."
 
 
 def test_paid_order_empties_the_cart():
@@ -293,13 +293,13 @@ def test_stream_failures_fall_back_to_polling_every_three_seconds():
     asyncio.run(scenario())
 
     assert platform.sleeps[:3] == [3.0, 3.0, 3.0]
-    assert "Order 0001 is ready to collect." in platform.announced
+    assert "Order A-001 is ready to collect." in platform.announced
     assert len(platform.streams) == 2  # after a minute of polling it tries the stream again
 
 
 def test_barista_advances_an_order_with_one_tap():
     app, bff, platform = make("#/queue", roles=("barista",))
-    bff.on("GET", "/api/staff/queue", (200, {"results": [order_json(status="placed")]}))
+    bff.on("GET", "/api/staff/queue", (200, queue_json(order_json(status="placed"))))
     bff.on("POST", "/api/staff/orders/ord-0001/advance", (200, order_json(status="in_preparation")))
 
     async def scenario():
@@ -312,12 +312,12 @@ def test_barista_advances_an_order_with_one_tap():
 
     assert [o.status for o in app.state.queue] == ["in_preparation"]
     assert 'data-to="ready"' in platform.view_html
-    assert platform.announced[-1] == "Order 0001 is now being made."
+    assert platform.announced[-1] == "Order A-001 is now being made."
 
 
 def test_collected_orders_leave_the_queue():
     app, bff, platform = make("#/queue", roles=("barista", "manager"))
-    bff.on("GET", "/api/staff/queue", (200, {"results": [order_json(status="ready")]}))
+    bff.on("GET", "/api/staff/queue", (200, queue_json(order_json(status="ready"))))
     bff.on("POST", "/api/staff/orders/ord-0001/advance", (200, order_json(status="collected")))
 
     async def scenario():
@@ -407,7 +407,7 @@ def test_a_burst_of_events_refreshes_the_queue_twice_not_once_per_event():
 
     def queue(request):
         calls.append(request)
-        return 200, {"results": [order_json(status="placed")]}
+        return 200, queue_json(order_json(status="placed"))
 
     bff.on("GET", "/api/staff/queue", queue)
 
@@ -552,7 +552,7 @@ def test_a_resync_event_refetches_my_orders_and_announces_what_changed():
 
 def test_barista_rejects_an_order_with_a_reason_and_it_leaves_the_queue():
     app, bff, platform = make("#/queue", roles=("barista",))
-    bff.on("GET", "/api/staff/queue", (200, {"results": [order_json(status="placed")]}))
+    bff.on("GET", "/api/staff/queue", (200, queue_json(order_json(status="placed"))))
     rejected = order_json(status="rejected", status_reason="Out of oat milk")
     bff.on("POST", "/api/staff/orders/ord-0001/reject", (200, rejected))
 
@@ -568,12 +568,12 @@ def test_barista_rejects_an_order_with_a_reason_and_it_leaves_the_queue():
     assert [json.loads(s.body or "") for s in sent] == [{"reason": "Out of oat milk"}]
     assert app.state.queue == []
     assert app.state.rejecting is None
-    assert platform.announced[-1] == "Order 0001 rejected and refunded: Out of oat milk"
+    assert platform.announced[-1] == "Order A-001 rejected and refunded: Out of oat milk"
 
 
 def test_reject_with_a_blank_reason_sends_nothing_and_says_why():
     app, bff, platform = make("#/queue", roles=("barista",))
-    bff.on("GET", "/api/staff/queue", (200, {"results": [order_json(status="placed")]}))
+    bff.on("GET", "/api/staff/queue", (200, queue_json(order_json(status="placed"))))
 
     async def scenario():
         await app.start()
@@ -613,4 +613,43 @@ def test_a_customer_sees_the_reason_of_a_rejection_from_the_live_update():
 
     assert app.state.orders["ord-0001"].status_reason == "Out of oat milk"
     assert "Out of oat milk</span> — refunded" in platform.view_html
-    assert "Order 0001 was rejected and refunded: Out of oat milk" in platform.announced
+    assert "Order A-001 was rejected and refunded: Out of oat milk" in platform.announced
+
+
+def test_queue_shows_counts_pages_and_announces_a_new_arrival_behind_a_backlog():
+    app, bff, platform = make("#/queue", roles=("barista",))
+    old = [order_json(f"o{n}", "placed", number=f"A-{n + 1:03d}") for n in range(500)]
+    first = queue_json(*old[:50])
+    first["counts"]["placed"] = first["columns"][0]["count"] = 500
+    first["columns"][0]["next_cursor"] = "c50"
+    first["columns"][0]["newest"] = old[::-1][:5]
+    new = order_json("o500", "placed", number="A-501")
+    second = queue_json(*old[:50])
+    second["counts"]["placed"] = second["columns"][0]["count"] = 501
+    second["columns"][0]["next_cursor"] = "c50"
+    second["columns"][0]["newest"] = [new, *old[::-1][:4]]
+    more = queue_json(*old[50:100])
+    (more["columns"],) = [[{**more["columns"][0], "count": 501, "next_cursor": "c100"}]]
+    more["counts"]["placed"] = 501
+    answers = [first, second]
+    bff.on("GET", "/api/staff/queue", lambda request: (200, answers.pop(0)))
+    bff.on("GET", "/api/staff/queue?status=placed&cursor=c50", (200, more))
+
+    async def scenario():
+        await app.start()
+        assert 'data-testid="queue-count-placed">(500)' in platform.view_html
+        platform.streams[0].on_event(
+            json.dumps({"order_id": "o500", "status": "placed", "at": "x"})
+        )
+        for _ in range(10):
+            await asyncio.sleep(0)
+        await app.dispatch("queue-more", {"status": "placed"})
+
+    asyncio.run(scenario())
+
+    html = platform.view_html
+    assert "New order: A-501." in platform.announced
+    assert 'data-testid="queue-count-placed">(501)' in html
+    assert 'data-order-id="o500"' in html  # among the newest arrivals, in sight
+    assert [o.id for o in app.state.queue] == [f"o{n}" for n in range(100)]
+    assert "Show more (396 more)" in html

@@ -225,3 +225,24 @@ def test_a_rejected_order_page_shows_why_and_that_it_is_refunded():
         "Out of oat milk &amp; soy</span> — refunded"
     ) in html
     assert "Taking payment" not in html
+
+
+def test_the_pickup_number_names_the_order_on_its_page_its_list_and_the_barista_card():
+    paid = Order.from_json(order_json("5169", "placed", number="A-042"))
+    page = state(route=router.parse("#/orders/5169"))
+    page.orders = {"5169": paid}
+    listing = state(route=router.parse("#/orders"))
+    listing.orders, listing.order_ids, listing.orders_loaded = {"5169": paid}, ["5169"], True
+    board = state(
+        route=router.parse("#/queue"),
+        session=Session.from_json(
+            {"authenticated": True, "user": {"id": "2", "name": "B", "roles": ["barista"]}}
+        ),
+        queue=[paid],
+        queue_loaded=True,
+    )
+
+    shown = [views.page(s) for s in (page, listing, board)]
+
+    assert all("A-042" in html for html in shown)
+    assert not any("5169</" in html or "#5169" in html for html in shown)

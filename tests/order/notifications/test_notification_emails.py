@@ -130,9 +130,9 @@ def test_customer_gets_one_mail_per_paid_ready_and_failed_event_even_on_redelive
     services.order_mark_payment_failed(order_id=failed.id, reason="card declined")
     expected = sorted(
         [
-            f"Order {paid.id}: paid",
-            f"Order {paid.id} is ready",
-            f"Order {failed.id}: payment failed",
+            "Order A-001: paid",
+            "Order A-001 is ready",
+            f"Order #{failed.id}: payment failed",
         ]
     )
     with running_relay():
@@ -157,10 +157,10 @@ def test_customer_gets_one_mail_per_paid_ready_and_failed_event_even_on_redelive
     received = {
         str(m["Subject"]): m for m in read_messages(test_stack.maildir) if m["To"] == address
     }
-    ready = received[f"Order {paid.id} is ready"]
-    assert f"Your order {paid.id} is ready to collect" in text_part(ready)
+    ready = received["Order A-001 is ready"]
+    assert "Your order A-001 is ready to collect" in text_part(ready)
     # The receipt as it left through SMTP: text and HTML alternatives of one message.
-    receipt = received[f"Order {paid.id}: paid"]
+    receipt = received["Order A-001: paid"]
     assert receipt.get_content_type() == "multipart/alternative"
     assert "1 x Donuts (Boston Cream)" in text_part(receipt)
     assert "VAT included (20%)                     £0.42" in text_part(receipt)
@@ -169,5 +169,5 @@ def test_customer_gets_one_mail_per_paid_ready_and_failed_event_even_on_redelive
         "<td>Donuts (Boston Cream)<br><small>Contains: cereals containing gluten, eggs, milk, "
         "soybeans.</small></td>"
     ) in html.get_payload(decode=True).decode()
-    failed_mail = text_part(received[f"Order {failed.id}: payment failed"])
-    assert f"order {failed.id}. Card declined. Nothing was charged." in failed_mail
+    failed_mail = text_part(received[f"Order #{failed.id}: payment failed"])
+    assert f"order #{failed.id}. Card declined. Nothing was charged." in failed_mail

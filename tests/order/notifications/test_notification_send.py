@@ -36,14 +36,14 @@ def known_customer() -> Customer:
     ("event_type", "extra", "subject"),
     [
         # order.paid mails a receipt read from the order: tests/order/notifications/test_receipt.py
-        ("order.status_changed", {"to_status": "ready"}, "Order 7 is ready"),
-        ("order.refunded", {}, "Order 7: refunded"),
+        ("order.status_changed", {"to_status": "ready"}, "Order #7 is ready"),
+        ("order.refunded", {}, "Order #7: refunded"),
         (
             "order.status_changed",
             {"to_status": "rejected", "reason": "out of oat milk"},
-            "Order 7: rejected and refunded",
+            "Order #7: rejected and refunded",
         ),
-        ("order.payment_failed", {"reason": "declined"}, "Order 7: payment failed"),
+        ("order.payment_failed", {"reason": "declined"}, "Order #7: payment failed"),
     ],
 )
 def test_customer_events_send_one_mail(mailoutbox, event_type, extra, subject):
@@ -101,7 +101,7 @@ def test_a_failed_send_leaves_the_event_to_be_handled_again(mailoutbox, settings
     on_event(event)
 
     assert not_recorded
-    assert [(m.subject, m.to) for m in mailoutbox] == [("Order 7: refunded", ["ada@example.com"])]
+    assert [(m.subject, m.to) for m in mailoutbox] == [("Order #7: refunded", ["ada@example.com"])]
     assert ProcessedEvent.objects.filter(event_id=event.event_id).count() == 1
 
 
@@ -121,7 +121,7 @@ def test_event_arriving_on_a_broken_database_connection_is_handled_once_on_the_r
         on_event(event)
     on_event(event)
 
-    assert [m.subject for m in mailoutbox] == ["Order 6: refunded", "Order 7: refunded"]
+    assert [m.subject for m in mailoutbox] == ["Order #6: refunded", "Order #7: refunded"]
     assert ProcessedEvent.objects.filter(event_id=event.event_id).count() == 1
 
 

@@ -71,12 +71,12 @@ def test_paid_mail_is_an_itemised_receipt_with_vat_in_text_and_html(menu, custom
     on_event(paid_event(order))
 
     [mail] = mailoutbox
-    assert mail.subject == f"Order {order.id}: paid"
+    assert mail.subject == "Order A-001: paid"
     assert mail.to == ["ada@example.com"]
     assert mail.body == (
         "Thank you for your order at CoffeeShop.\n"
         "\n"
-        f"Receipt for order {order.id}\n"
+        "Receipt for order A-001\n"
         "Paid 4 December 2026, 15:04 UTC\n"
         "\n"
         "2 x Latte (Vanilla)                   £12.20\n"
@@ -91,13 +91,13 @@ def test_paid_mail_is_an_itemised_receipt_with_vat_in_text_and_html(menu, custom
         "Total                                 £14.70\n"
         "VAT included (20%)                     £2.45\n"
         "\n"
-        f"Your order number is {order.id}. We will e-mail you when it is ready\n"
+        "Your order number is A-001. We will e-mail you when it is ready\n"
         "to collect at:\n"
         "CoffeeShop, 1 Roastery Lane, London EC1A 1AA\n"
     )
     [(html, mimetype)] = mail.alternatives
     assert mimetype == "text/html"
-    assert f"<h1>Receipt for order {order.id}</h1>" in html
+    assert "<h1>Receipt for order A-001</h1>" in html
     assert (
         "<td>Latte (Vanilla)<br><small>Size: Large (+£0.80), Milk: Oat (+£0.40), "
         "Extra shot: Extra shot (+£0.60)</small><br><small>£6.10 each</small>"
@@ -164,11 +164,11 @@ def test_payment_failed_mail_reads_as_sentences_whatever_the_reason_ends_with(
 
     [mail] = mailoutbox
     assert mail.body == (
-        f"We could not take the payment for order 7. {sentence} Nothing was charged.\n"
+        f"We could not take the payment for order #7. {sentence} Nothing was charged.\n"
     )
     assert ".." not in mail.body
     assert (
-        f"<p>We could not take the payment for order 7. {sentence} Nothing was charged.</p>"
+        f"<p>We could not take the payment for order #7. {sentence} Nothing was charged.</p>"
         in (mail.alternatives[0][0])
     )
 
@@ -184,11 +184,11 @@ def test_ready_and_refund_mails_have_a_text_and_an_html_part(customer, mailoutbo
 
     ready, refunded = mailoutbox
     assert ready.body == (
-        "Your order 7 is ready to collect at the counter.\n\n"
+        "Your order #7 is ready to collect at the counter.\n\n"
         "CoffeeShop, 1 Roastery Lane, London EC1A 1AA\n"
     )
     assert refunded.body == (
-        "We refunded £5.50 for order 7.\n\n"
+        "We refunded £5.50 for order #7.\n\n"
         "It reaches your card in a few working days, depending on your bank.\n"
     )
     assert [m.alternatives[0][1] for m in mailoutbox] == ["text/html", "text/html"]

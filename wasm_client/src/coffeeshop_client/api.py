@@ -12,8 +12,9 @@ import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
-from coffeeshop_client.models import Menu, Order, Session
+from coffeeshop_client.models import Menu, Order, QueueColumn, Session
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SERVICE_NAMES = {
@@ -208,9 +209,18 @@ class ApiClient:
     async def cancel(self, order_id: str) -> Order:
         return Order.from_json(await self._call("POST", f"/api/orders/{order_id}/cancel"))
 
-    async def queue(self) -> list[Order]:
-        data = await self._call("GET", "/api/staff/queue")
-        return [Order.from_json(o) for o in data.get("results", [])]
+    async def queue(
+        self, status: str | None = None, cursor: str | None = None
+    ) -> tuple[dict[str, int], list[QueueColumn]]:
+        """The queue's counts per column and its columns (one, when `status` is given)."""
+        query = ""
+        if status:
+            query = "?status=" + quote(status, safe="")
+            if cursor:
+                query += "&cursor=" + quote(cursor, safe="")
+        data = await self._call("GET", "/api/staff/queue" + query)
+        counts = {str(k): int(v) for k, v in (data.get("counts") or {}).items()}
+        return counts, [QueueColumn.from_json(c) for c in data.get("columns") or ()]
 
     async def advance(self, order_id: str, to: str) -> Order:
         data = await self._call("POST", f"/api/staff/orders/{order_id}/advance", {"to": to})

@@ -20,7 +20,7 @@ from coffeeshop_client import customize, payments, prices, router, statuses
 from coffeeshop_client.api import ApiClient, ApiError, NetworkError, describe_error
 from coffeeshop_client.cart import Cart
 from coffeeshop_client.customize import Selection
-from coffeeshop_client.models import Menu, Order, Session
+from coffeeshop_client.models import Menu, Order, QueueColumn, Session
 
 TIMES = "\u00d7"
 CART_STORAGE_KEY = "coffeeshop.cart"
@@ -88,8 +88,11 @@ class State:
     orders: dict[str, Order] = field(default_factory=dict)
     order_ids: list[str] = field(default_factory=list)  # newest first
     orders_loaded: bool = False
-    queue: list[Order] = field(default_factory=list)
+    queue: list[Order] = field(default_factory=list)  # the loaded pages, oldest first
     queue_loaded: bool = False
+    queue_counts: dict[str, int] = field(default_factory=dict)  # status → open orders
+    queue_more: dict[str, str] = field(default_factory=dict)  # status → next page's cursor
+    queue_newest: dict[str, list[Order]] = field(default_factory=dict)  # newest first
     busy: set[str] = field(default_factory=set)  # ids of buttons waiting for an answer
     rejecting: str | None = None  # the queue card whose "Reject" asks for a reason
     loading: bool = False
@@ -294,8 +297,7 @@ class App:
             while True:
                 self._queue_stale = False
                 try:
-                    self.state.queue = await self.api.queue()
-                    self.state.queue_loaded = True
+                    self._queue_show(*await self.api.queue())
                 except (ApiError, NetworkError) as err:
                     self.fail(err, retry="load-queue")
                     break
@@ -343,9 +345,7 @@ class App:
         self._announced[order.id] = order.status
         self.platform.announce(
             statuses.announcement(
-                statuses.short_id(order.id),
-                order.status,
-                order.failure_reason or order.status_reason,
+                order.pickup, order.status, order.failure_reason or order.status_reason
             )
         )
 
@@ -428,11 +428,58 @@ class App:
         self._poll_task = None
         self.go_live()
 
+    def _queue_show(self, counts: dict[str, int], columns: list[QueueColumn]) -> None:
+        """Show a fresh queue answer, announcing each order that arrived since the last."""
+        state = self.state
+        known = {o.id for o in state.queue} | {
+            o.id for column in state.queue_newest.values() for o in column
+        }
+        state.queue = [o for column in columns for o in column.orders]
+        state.queue_newest = {c.status: list(c.newest) for c in columns}
+        state.queue_more = {c.status: c.next_cursor for c in columns if c.next_cursor}
+        state.queue_counts = counts
+        arrived = [
+            o
+            for c in columns
+            if c.status == "placed"
+            for o in (*c.newest, *c.orders)
+            if o.id not in known
+        ]
+        if state.queue_loaded and arrived:
+            numbers = ", ".join(dict.fromkeys(o.pickup for o in arrived))
+            self.platform.announce(f"New order{'s' if len(arrived) > 1 else ''}: {numbers}.")
+        state.queue_loaded = True
+
+    async def do_queue_more(self, data: dict[str, str]) -> None:
+        """The next page of one column ("Show more")."""
+        status = data.get("status", "")
+        cursor = self.state.queue_more.get(status)
+        busy = "queue-more-" + status
+        if cursor is None or busy in self.state.busy:
+            return
+        self.state.busy.add(busy)
+        self.render()
+        try:
+            counts, columns = await self.api.queue(status, cursor)
+        except (ApiError, NetworkError) as err:
+            self.fail(err)
+        else:
+            shown = {o.id for o in self.state.queue}
+            for column in columns:
+                self.state.queue += [o for o in column.orders if o.id not in shown]
+                if column.next_cursor:
+                    self.state.queue_more[column.status] = column.next_cursor
+                else:
+                    self.state.queue_more.pop(column.status, None)
+            self.state.queue_counts = counts
+        self.state.busy.discard(busy)
+        self.render()
+
     async def poll_once(self) -> None:
         route = self.state.route.name
         try:
             if route == "queue" and self.state.session.is_staff:
-                self.state.queue = await self.api.queue()
+                self._queue_show(*await self.api.queue())
             elif route in ("orders", "order") or any(
                 statuses.is_live(o.status) for o in self.state.orders.values()
             ):
@@ -700,13 +747,20 @@ class App:
             self.render()
             return
         self.state.busy.discard(busy)
+        in_queue = order.status in dict(statuses.QUEUE_COLUMNS)
         self.state.queue = [
             order if o.id == order.id else o
             for o in self.state.queue
-            if not (o.id == order.id and order.status not in dict(statuses.QUEUE_COLUMNS))
+            if not (o.id == order.id and not in_queue)
         ]
+        if in_queue and order.id not in {o.id for o in self.state.queue}:
+            self.state.queue.append(order)  # it was among the newest arrivals only
+        self.state.queue_newest = {
+            status: [o for o in column if o.id != order.id]
+            for status, column in self.state.queue_newest.items()
+        }
         self.platform.announce(
-            f"Order {statuses.short_id(order.id)} is now {statuses.label(order.status).lower()}."
+            f"Order {order.pickup} is now {statuses.label(order.status).lower()}."
         )
         self.render()
 
@@ -747,9 +801,7 @@ class App:
         self.state.busy.discard(busy)
         self.state.rejecting = None
         self.state.queue = [o for o in self.state.queue if o.id != order.id]
-        self.platform.announce(
-            f"Order {statuses.short_id(order.id)} rejected and refunded: {reason}"
-        )
+        self.platform.announce(f"Order {order.pickup} rejected and refunded: {reason}")
         self.render()
 
     async def do_dismiss(self, data: dict[str, str]) -> None:

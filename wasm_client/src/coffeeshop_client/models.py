@@ -236,11 +236,19 @@ class Order:
     cancellable_until: str | None = None
     # Why it ended as it did (rejected: the barista's reason), else None.
     status_reason: str | None = None
+    # The pickup number ("A-042", unique for its day), given when paid; else None.
+    number: str | None = None
+
+    @property
+    def pickup(self) -> str:
+        """The one number shown for this order, as the e-mails and the barista say it."""
+        return self.number or f"#{self.id}"
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Order:
         return cls(
             id=str(data["id"]),
+            number=data.get("number") or None,
             status=str(data.get("status", "")),
             total=int(data.get("total") or 0),
             currency=str(data.get("currency") or "GBP"),
@@ -250,4 +258,26 @@ class Order:
             history=tuple(HistoryEntry.from_json(e) for e in data.get("history") or ()),
             cancellable_until=data.get("cancellable_until") or None,
             status_reason=data.get("status_reason") or None,
+        )
+
+
+@dataclass(frozen=True)
+class QueueColumn:
+    """One column of the barista queue: its count, a page oldest first, the cursor of
+    the next page (None: no more), and its newest arrivals."""
+
+    status: str
+    count: int
+    orders: tuple[Order, ...]
+    next_cursor: str | None
+    newest: tuple[Order, ...]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> QueueColumn:
+        return cls(
+            status=str(data["status"]),
+            count=int(data.get("count") or 0),
+            orders=tuple(Order.from_json(o) for o in data.get("results") or ()),
+            next_cursor=data.get("next_cursor") or None,
+            newest=tuple(Order.from_json(o) for o in data.get("newest") or ()),
         )

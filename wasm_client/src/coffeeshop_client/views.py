@@ -260,7 +260,7 @@ def active_orders(state: State) -> Markup:
             h(
                 "li",
                 {"class_": "active-order", "data_testid": "active-order", "data_order_id": o.id},
-                h("a", {"href": router.href("order", id=o.id)}, f"Order {statuses.short_id(o.id)}"),
+                h("a", {"href": router.href("order", id=o.id)}, f"Order {o.pickup}"),
                 " ",
                 status_badge(o.status),
             )
@@ -917,7 +917,7 @@ def orders_page(state: State) -> Markup:
                     h(
                         "a",
                         {"href": router.href("order", id=o.id)},
-                        f"Order {statuses.short_id(o.id)}",
+                        f"Order {o.pickup}",
                     ),
                     h("span", {"class_": "when"}, when(o.created_at)),
                     status_badge(o.status),
@@ -958,14 +958,13 @@ def order_page(state: State) -> Markup:
         )
     order = state.orders.get(order_id)
     if order is None:
-        return fragment(
-            heading(f"Order {statuses.short_id(order_id)}"), loading("Loading the order…")
-        )
+        # No number yet: the pickup number comes with the order (never a second name).
+        return fragment(heading("Your order"), loading("Loading the order…"))
     declined = order.status == "payment_failed"
     rejected = order.status == "rejected"
     return fragment(
         h("p", {"class_": "crumbs"}, h("a", {"href": router.href("orders")}, "← My orders")),
-        heading(f"Order {statuses.short_id(order.id)}", testid="order-heading"),
+        heading(f"Order {order.pickup}", testid="order-heading"),
         h("p", {"class_": "status-line"}, "Status: ", status_badge(order.status)),
         progress(order) if statuses.step_index(order.status) >= 0 else None,
         h(
@@ -1124,6 +1123,12 @@ def queue_page(state: State) -> Markup:
     columns = []
     for status, title in statuses.QUEUE_COLUMNS:
         orders = [o for o in state.queue if o.status == status]
+        shown = {o.id for o in orders}
+        # The newest arrivals behind pages not loaded yet: always in sight.
+        newest = [o for o in state.queue_newest.get(status, []) if o.id not in shown]
+        count = state.queue_counts.get(status, len(orders))
+        cursor = state.queue_more.get(status)
+        busy = f"queue-more-{status}" in state.busy
         columns.append(
             h(
                 "section",
@@ -1137,11 +1142,35 @@ def queue_page(state: State) -> Markup:
                     {"id": f"col-{status}"},
                     title,
                     " ",
-                    h("span", {"class_": "count"}, f"({len(orders)})"),
+                    h(
+                        "span",
+                        {"class_": "count", "data_testid": f"queue-count-{status}"},
+                        f"({count})",
+                    ),
                 ),
                 h("ol", {"class_": "queue-cards"}, [queue_card(state, o) for o in orders])
                 if orders
                 else h("p", {"class_": "empty"}, "Nothing here."),
+                button(
+                    "Loading…" if busy else f"Show more ({count - len(orders) - len(newest)} more)",
+                    "queue-more",
+                    id=f"queue-more-{status}",
+                    testid="queue-more",
+                    disabled=busy,
+                    status=status,
+                )
+                if cursor
+                else "",
+                fragment(
+                    h("h3", {"class_": "queue-newest"}, "Newest arrivals"),
+                    h(
+                        "ol",
+                        {"class_": "queue-cards", "data_testid": f"queue-newest-{status}"},
+                        [queue_card(state, o) for o in reversed(newest)],
+                    ),
+                )
+                if newest
+                else "",
             )
         )
     return fragment(heading("Queue"), h("div", {"class_": "queue"}, columns), live_note(state))
@@ -1161,7 +1190,7 @@ def queue_card(state: State, order: Order) -> Markup:
         h(
             "h3",
             None,
-            f"#{statuses.short_id(order.id)}",
+            order.pickup,
             " ",
             h("span", {"class_": "when"}, when(order.created_at)),
         ),
