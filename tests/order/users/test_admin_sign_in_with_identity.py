@@ -8,20 +8,17 @@ Identity (its login form) is played with a real HTTP session.
 
 from __future__ import annotations
 
-import re
 from typing import Any
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import requests
 from django.contrib.auth.models import User
 from django.test import Client
 
 from shared.admin_oidc.views import SESSION_KEY
+from tests.admin_sign_in import PASSWORD, identity_sign_in
 
 pytestmark = pytest.mark.django_db
-
-PASSWORD = "demo-password-for-admin-tests"
 
 
 @pytest.fixture(autouse=True)
@@ -44,44 +41,10 @@ def _order_browser(test_stack: Any) -> Client:
     return Client(HTTP_HOST=f"127.0.0.1:{test_stack.ports['order']}")
 
 
-def _at_identity(authorize_url: str, email: str) -> str:
-    """Sign in at Identity's real login form; the URL Identity sends the browser back to."""
-    browser = requests.Session()
-    browser.trust_env = False
-    response = browser.get(authorize_url, allow_redirects=False)
-    for _ in range(10):
-        assert response.status_code in (301, 302, 303), response.text[:300]
-        location = urljoin(response.url, response.headers["Location"])
-        if "/admin/oidc/callback" in location:
-            return location
-        if "/accounts/login/" in location:
-            page = browser.get(location)
-            csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
-            assert csrf, page.text[:300]
-            for cookie in browser.cookies:
-                cookie.secure = False  # loopback over plain HTTP, as browsers allow
-            response = browser.post(
-                page.url,
-                data={
-                    "csrfmiddlewaretoken": csrf.group(1),
-                    "username": email,
-                    "password": PASSWORD,
-                    "next": parse_qs(urlsplit(page.url).query)["next"][0],
-                },
-                headers={"Referer": page.url},
-                allow_redirects=False,
-            )
-        else:
-            for cookie in browser.cookies:
-                cookie.secure = False
-            response = browser.get(location, allow_redirects=False)
-    raise AssertionError("Identity never sent the browser back")
-
-
 def _sign_in(client: Client, email: str) -> tuple[str, dict[str, str]]:
     start = client.get("/admin/oidc/start", {"next": "/admin/orders/order/"})
     assert start.status_code == 302
-    back = _at_identity(start["Location"], email)
+    back = identity_sign_in(start["Location"], email)
     query = {k: v[0] for k, v in parse_qs(urlsplit(back).query).items()}
     return urlsplit(back).path, query
 
