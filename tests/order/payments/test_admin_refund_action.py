@@ -100,3 +100,25 @@ def test_only_managers_have_admin_access_and_the_refund_action(make_order: Any) 
     assert listing["Location"].startswith("/admin/login/")
     assert attempt.redirect_chain[0][0].startswith("/admin/login/")
     assert Refund.objects.count() == 0
+
+
+def test_the_payments_list_refunds_the_payments_order_once_too(
+    make_order: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    order, payment = paid_order(make_order, total=320)
+    manager = _signed_in(["manager"])
+    body = {"action": "refund", "_selected_action": [payment.id], "apply": "1"}
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        first = manager.post("/admin/payments/payment/", {**body, "reason": "Wrong size"})
+        again = manager.post("/admin/payments/payment/", {**body, "reason": "again"}, follow=True)
+
+    refund = Refund.objects.get()
+    assert first.status_code == 302
+    assert len(callbacks) == 1
+    assert (refund.order_id, refund.amount, refund.status) == (order.id, 320, "requested")
+    assert f"Order {order.id} was already refunded (refund {refund.id}, " in (
+        again.content.decode()
+    )
+    entries = LogEntry.objects.filter(object_id=str(order.id))
+    assert [e.change_message for e in entries] == ["Refunded in full (320): Wrong size"]
