@@ -187,8 +187,13 @@ SITE_SECRETS: dict[str, dict[str, Callable[[], str]]] = {
         "oidc_client_secret": _token,
         "bff_customer_client_secret": _token,
         "bff_staff_client_secret": _token,
+        "admin_oidc_client_secret": _token,
     },
-    "order": {"identity_client_secret": _token, "notifier_client_secret": _token},
+    "order": {
+        "identity_client_secret": _token,
+        "notifier_client_secret": _token,
+        "admin_oidc_client_secret": _token,
+    },
 }
 
 
@@ -638,7 +643,23 @@ class Stack:
         bff = self.ports["bff"]
         orders = ["orders:read", "orders:write", "orders:on-behalf-of"]
         machine = "client-credentials"
+        # Each site's Django admin signs staff in as its own client (shared/admin_oidc).
+        admins = [
+            {
+                "client_id": f"{site}-admin",
+                "name": f"{site.capitalize()} admin",
+                "grant_type": "authorization-code",
+                "secret": secret(site, "admin_oidc_client_secret"),
+                "allowed_scopes": ["openid", "profile", "email", "roles"],
+                "redirect_uris": [
+                    f"http://{host}:{self.ports[site]}/admin/oidc/callback"
+                    for host in (HOST, "localhost")
+                ],
+            }
+            for site in ("order", "bff")
+        ]
         return [
+            *admins,
             {
                 "client_id": "bff-web",
                 "name": "CoffeeShop",

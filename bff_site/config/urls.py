@@ -7,10 +7,12 @@ from drf_spectacular.views import SpectacularRedocView
 from bff_site.gateway import apis, openapi
 from bff_site.sessions import apis as auth
 from shared import health
+from shared.admin_oidc.views import admin_oidc_urls
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    *admin_oidc_urls(),
     path("admin/", admin.site.urls),
     path("auth/login", auth.login, name="login"),
     path("auth/register", auth.register, name="register"),

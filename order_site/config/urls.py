@@ -5,10 +5,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from shared import health
+from shared.admin_oidc.views import admin_oidc_urls
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    *admin_oidc_urls(),
     path("admin/", admin.site.urls),
     path("api/menu/", include("order_site.menu.urls")),
     path("api/orders/", include("order_site.orders.urls")),

@@ -1,11 +1,13 @@
-"""Read-only listings: payments change only through the provider's answers."""
+"""Read-only listings: payments change only through the provider's answers; managers
+may request an order's full refund from here (the orders list's Refund action)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 
 from order_site.payments.models import Payment, Refund
 
@@ -36,6 +38,23 @@ class PaymentAdmin(ReadOnlyAdmin):
     )
     list_filter = ("status", "currency")
     search_fields = ("=order_id", "=idempotency_key", "=provider_reference")
+    actions = ["refund"]
+
+    def has_refund_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("payments.add_refund"))
+
+    @admin.action(description="Refund the order in full (with a reason)", permissions=["refund"])
+    def refund(self, request: HttpRequest, queryset: QuerySet[Payment]) -> HttpResponse | None:
+        """The orders list's Refund action, for the orders of the ticked payments."""
+        from order_site.orders.admin import orders_refund_in_full
+        from order_site.orders.models import Order
+
+        return orders_refund_in_full(
+            self,
+            request,
+            orders=list(Order.objects.filter(id__in=queryset.values("order_id"))),
+            selected=[payment.pk for payment in queryset],
+        )
 
 
 @admin.register(Refund)

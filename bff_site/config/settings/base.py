@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "bff_site.sessions.apps.BffSessionsConfig",
     "bff_site.gateway",
     "bff_site.web",
+    "shared.admin_oidc",
 ]
 MIDDLEWARE = [
     "bff_site.gateway.middleware.SecurityHeadersMiddleware",
@@ -64,6 +65,16 @@ BFF_PUBLIC_URL = env.str("BFF_PUBLIC_URL", default=env.str("BFF_URL"))
 OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="bff-web")
 OIDC_SCOPES = "openid profile email roles"
 ORDER_PATHS = {"menu": "/api/menu/", "orders": "/api/orders/", "queue": "/api/orders/queue/"}
+# Staff sign into /admin/ with their CoffeeShop account (shared/admin_oidc) as Identity's
+# confidential client `bff-admin`; the BFF keeps no data of its own worth a model, so the
+# "managers" group holds no permissions beyond staff (docs/decisions.md, "Admin sign-in").
+ADMIN_OIDC = {
+    "CLIENT_ID": env.str("ADMIN_OIDC_CLIENT_ID", default="bff-admin"),
+    "CLIENT_SECRET": SECRETS.get("admin_oidc_client_secret", ""),
+    "IDENTITY_URL": IDENTITY_URL,
+    "IDENTITY_PUBLIC_URL": IDENTITY_PUBLIC_URL,
+    "MANAGER_PERMISSIONS": [],
+}
 # Client credentials per audience role (DESIGN.md auth flow 2).
 ORDER_CLIENTS = {
     "customer": {"client_id": "bff-customer", "secret_key": "bff_customer_client_secret"},

@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "order_site.users",
     "order_site.notifications",
     "order_site.payments",
+    "shared.admin_oidc",
 ]
 ROOT_URLCONF = "order_site.config.urls"
 WSGI_APPLICATION = "order_site.config.wsgi.application"
@@ -81,6 +82,27 @@ IDENTITY_CLIENT_SECRET = SECRETS.get("identity_client_secret", "")
 # The notification dispatcher reads users' e-mail addresses as the `notifier` client.
 NOTIFIER_CLIENT_ID = env.str("NOTIFIER_CLIENT_ID", default="notifier")
 NOTIFIER_CLIENT_SECRET = SECRETS.get("notifier_client_secret", "")
+
+# Staff sign into /admin/ with their CoffeeShop account (shared/admin_oidc): this site
+# is Identity's confidential client `order-admin`. Managers get the "managers" group:
+# the menu to read and edit, orders and payments to read, and the refund action (the
+# permission to add a refund; payments/admin.py).
+MENU_MODELS = ("category", "optiongroup", "option", "product", "variation")
+ADMIN_OIDC = {
+    "CLIENT_ID": env.str("ADMIN_OIDC_CLIENT_ID", default="order-admin"),
+    "CLIENT_SECRET": SECRETS.get("admin_oidc_client_secret", ""),
+    "IDENTITY_URL": IDENTITY_URL,
+    "IDENTITY_PUBLIC_URL": env.str("IDENTITY_PUBLIC_URL", default=IDENTITY_URL),
+    "MANAGER_PERMISSIONS": [
+        *(f"menu.{verb}_{model}" for verb in ("view", "change") for model in MENU_MODELS),
+        "orders.view_order",
+        "orders.view_orderline",
+        "orders.view_orderstatuschange",
+        "payments.view_payment",
+        "payments.view_refund",
+        "payments.add_refund",
+    ],
+}
 
 # Notifications: EMAIL_URL is smtp://host:port (the local sink, or the provider).
 _email = urlsplit(env.str("EMAIL_URL", default="smtp://127.0.0.1:21025"))
