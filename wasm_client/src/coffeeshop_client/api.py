@@ -215,3 +215,9 @@ class ApiClient:
     async def advance(self, order_id: str, to: str) -> Order:
         data = await self._call("POST", f"/api/staff/orders/{order_id}/advance", {"to": to})
         return Order.from_json(data)
+
+    async def menu_item_update(
+        self, item: str, item_id: int, changes: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A manager's edit of a product, variation or option; answers the changed row."""
+        return dict(await self._call("PATCH", f"/api/manage/{item}s/{item_id}", changes))
