@@ -18,8 +18,9 @@ MENU_EVENT_KEY = "menu"  # one key: every menu event on one partition, in order
 def menu_change_record(*, item: str, item_id: int | None, fields: list[str]) -> None:
     """Announce a menu write (`menu.changed` on `coffeeshop.order-events`), in the
     write's own transaction: the BFF drops its cached menu and tells every open
-    browser to fetch it again. `item` is product, variation, option, option_group,
-    or category; `fields` the names changed (empty: created or deleted).
+    browser to fetch it again. `item` is product, variation or option (the admin also
+    sends category and optiongroup); `fields` the names changed (empty: created or
+    deleted; the admin names an inline's model instead).
     """
     outbox_record(
         topic=ORDER_EVENTS_TOPIC,

@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib import admin
 from django.db import transaction
+from django.forms import modelform_factory
 
 from order_site.menu import services
+from order_site.menu.models import Product
 from order_site.outbox.models import OutboxEvent
 from shared.events import ORDER_EVENTS_TOPIC
 from tests.order.conftest import option, product, variation
@@ -95,3 +98,22 @@ def test_a_refused_edit_writes_no_event(menu, client_for, manager, barista):
     assert menu_events() == []
     assert product("Latte").name == "Latte"
     assert product("Latte").is_available is True
+
+
+def test_an_edit_in_django_admin_is_announced_too(menu):
+    latte = product("Latte")
+    form = modelform_factory(Product, fields=["base_price", "is_available"])(
+        data={"base_price": 430, "is_available": False}, instance=latte
+    )
+    assert form.is_valid(), form.errors
+
+    admin.site._registry[Product].save_model(None, form.instance, form, change=True)
+
+    assert menu_events() == [
+        (
+            ORDER_EVENTS_TOPIC,
+            "menu",
+            {"item": "product", "id": latte.id, "fields": ["base_price", "is_available"]},
+        )
+    ]
+    assert product("Latte").base_price == 430
