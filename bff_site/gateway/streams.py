@@ -13,6 +13,10 @@ of the streams reading that key. Order of work for a new stream, so nothing fall
 between replay and live (`live.publish` stores an entry before announcing it):
 listen on the hub, then replay from the Stream, then follow the queue, skipping
 what the replay already sent.
+
+A `{"menu": …}` note on the bus (Order's `menu.changed`, `live.menu_publish`) goes to
+every queue and out as `event: menu` with no `id:`, so it never moves a browser's
+Last-Event-ID and is not replayed: the browser just fetches the menu again.
 """
 
 from __future__ import annotations
