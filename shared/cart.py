@@ -308,6 +308,16 @@ def errors_flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
     return {prefix: [str(errors)]}
 
 
+def sold_out(name: str, *, of: str = "", lower: bool = False) -> str:
+    """What a customer is told about a choice a manager marked sold out: "Latte is sold
+    out.", "Oat milk is sold out." (option Oat of group Milk, `lower`), "Vanilla Latte
+    is sold out." (variation Vanilla of Latte). `of` is left out when the name already
+    says it (option "Extra shot" of group "Extra shot")."""
+    if of and of.lower() not in name.lower():
+        name = f"{name} {of.lower() if lower else of}"
+    return f"{name} is sold out."
+
+
 def _line_errors(product: MenuProduct, line: CartLine) -> dict[str, list[str]]:
     """What is wrong with one line of an available product ({} when nothing is)."""
     errors: dict[str, list[str]] = {}
@@ -316,7 +326,7 @@ def _line_errors(product: MenuProduct, line: CartLine) -> dict[str, list[str]]:
         if variation is None:
             errors["variation_id"] = [f"{product.name} has no variation {line.variation_id}."]
         elif not variation.is_available:
-            errors["variation_id"] = [f"{variation.name} is not available."]
+            errors["variation_id"] = [sold_out(variation.name, of=product.name)]
     elif product.variation_required and any(v.is_available for v in product.variations):
         names = ", ".join(v.name for v in product.variations if v.is_available)
         errors["variation_id"] = [f"Choose one of: {names}."]
@@ -329,7 +339,7 @@ def _line_errors(product: MenuProduct, line: CartLine) -> dict[str, list[str]]:
         if found is None:
             option_errors.append(f"{product.name} has no option {option_id}.")
         elif not found[1].is_available:
-            option_errors.append(f"{found[1].name} is not available.")
+            option_errors.append(sold_out(found[1].name, of=found[0].name, lower=True))
         else:
             counts[found[0].id] += 1
     for group in product.groups:
@@ -376,7 +386,7 @@ def cart_check(*, lines: Sequence[CartLine], catalogue: Catalogue) -> CheckedCar
             errors[f"{where}.product_id"] = [f"Unknown product {line.product_id}."]
             continue
         if not product.is_available:
-            errors[f"{where}.product_id"] = [f"{product.name} is not available."]
+            errors[f"{where}.product_id"] = [sold_out(product.name)]
             continue
         line_errors = _line_errors(product, line)
         if line_errors:

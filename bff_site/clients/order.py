@@ -229,3 +229,17 @@ def order_advance(*, user: dict[str, Any], order_id: int, to: str) -> dict[str, 
 def order_reject(*, user: dict[str, Any], order_id: int, reason: str) -> dict[str, Any]:
     path = f"{settings.ORDER_PATHS['orders']}{order_id}/reject/"
     return order_view(_call("POST", path, user=user, staff=True, json={"reason": reason})[1])
+
+
+MENU_ITEMS = ("product", "variation", "option")
+
+
+def menu_item_update(
+    *, user: dict[str, Any], item: str, item_id: int, changes: dict[str, Any]
+) -> dict[str, Any]:
+    """A manager's edit of one product, variation or option (Order's
+    `PATCH /api/menu/<item>s/<id>/`, with the staff client); answers Order's new row."""
+    if item not in MENU_ITEMS:
+        raise ValueError(item)
+    path = f"{settings.ORDER_PATHS['menu']}{item}s/{item_id}/"
+    return dict(_call("PATCH", path, user=user, staff=True, json=changes)[1])

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularRedocView
 
-from bff_site.gateway import apis, openapi
+from bff_site.gateway import apis, menu_edits, openapi
 from bff_site.sessions import apis as auth
 from shared import health
 from shared.admin_oidc.views import admin_oidc_urls
@@ -31,6 +31,9 @@ urlpatterns = [
     path("api/staff/orders/<int:order_id>/advance", apis.staff_advance, name="staff-advance"),
     path("api/staff/orders/<int:order_id>/reject", apis.staff_reject, name="staff-reject"),
     path("api/events", apis.events, name="events"),
+    path("api/manage/products/<int:product_id>", menu_edits.product_update),
+    path("api/manage/variations/<int:variation_id>", menu_edits.variation_update),
+    path("api/manage/options/<int:option_id>", menu_edits.option_update),
     path("api/schema/", openapi.schema, name="schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="docs"),
     path("", include("bff_site.web.urls")),

@@ -6,6 +6,9 @@ and appends a small status message to a bounded Redis Stream per customer
 id is the event's id in the browser's stream. A note on the `live:bus` channel wakes
 the BFF's streams at once (`bff_site/gateway/streams.py`); the Stream is what a
 reconnecting browser replays from (`Last-Event-ID`).
+
+Order's `menu.changed` (same topic) drops the BFF's cached menu and sends every open
+stream an `event: menu` without an id (`menu_publish`), so open menus refetch.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 from django.conf import settings
 from django_redis import get_redis_connection
 
+from bff_site.gateway import selectors
 from shared.events import Envelope
 
 logger = logging.getLogger("coffeeshop.bff.live")
@@ -98,6 +102,32 @@ def publish(envelope: Envelope) -> bool:
         entry = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
         pipe.publish(BUS_CHANNEL, json.dumps({"stream": key, "id": entry, "data": data}))
     pipe.execute()
+    return True
+
+
+MENU_EVENT = "menu.changed"
+
+
+def menu_publish(envelope: Envelope) -> bool:
+    """Order's `menu.changed`: drop the cached menu, then tell every open stream of every
+    BFF process (a `menu` note on the bus, which each Hub hands to all its streams) so
+    open menus fetch it again. Once per event id. A browser that was reconnecting at that
+    moment misses the note; its menu is refetched when it next opens the menu page.
+    """
+    redis = get_redis_connection("default")
+    if not redis.set(f"live:seen:{envelope.event_id}", 1, nx=True, ex=3600):
+        return False
+    selectors.menu_invalidate()
+    payload = envelope.payload
+    data = json.dumps(
+        {
+            "event": MENU_EVENT,
+            "item": payload.get("item"),
+            "id": payload.get("id"),
+            "at": envelope.occurred_at,
+        }
+    )
+    redis.publish(BUS_CHANNEL, json.dumps({"menu": data}))
     return True
 
 

@@ -375,6 +375,38 @@ PATHS: dict[str, Any] = {
             errors=("400", "401", "403", "404", "409", "503"),
         )
     },
+    **{
+        f"/api/manage/{kind}s/{{{kind}_id}}": {
+            "patch": _op(
+                f"A manager changes a {kind} (sold out or back, price"
+                + (", description)" if kind == "product" else ")"),
+                _json({"type": "object"}),
+                body={
+                    "type": "object",
+                    "properties": {
+                        name: {"type": "boolean"}
+                        if name == "is_available"
+                        else STR
+                        if name == "description"
+                        else INT
+                        for name in fields
+                    },
+                    "additionalProperties": False,
+                    "minProperties": 1,
+                },
+                params=[
+                    {"name": f"{kind}_id", "in": "path", "required": True, "schema": INT},
+                    *CSRF,
+                ],
+                errors=("400", "401", "403", "404", "503"),
+            )
+        }
+        for kind, fields in (
+            ("product", ("description", "base_price", "is_available")),
+            ("variation", ("price_delta", "is_available")),
+            ("option", ("price_delta", "is_available")),
+        )
+    },
     "/api/events": {
         "get": {
             "summary": "Live order status (server-sent events)",

@@ -13,6 +13,10 @@ of the streams reading that key. Order of work for a new stream, so nothing fall
 between replay and live (`live.publish` stores an entry before announcing it):
 listen on the hub, then replay from the Stream, then follow the queue, skipping
 what the replay already sent.
+
+A `{"menu": …}` note on the bus (Order's `menu.changed`, `live.menu_publish`) goes to
+every queue and out as `event: menu` with no `id:`, so it never moves a browser's
+Last-Event-ID and is not replayed: the browser just fetches the menu again.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ STAFF_ROLES = {"barista", "manager"}
 QUEUE_LIMIT = 1000  # entries waiting for one slow browser; past it, it reconnects and replays
 REPLAY_BATCH = 500
 REDIS_CONNECTIONS = 32  # per process, shared by all its streams (the hub has its own)
+MENU_NOTE = ""  # the entry id of a queued `menu` note: not in any Stream, sent without an id
 EVENT_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 
 EntryId = tuple[int, int]
@@ -127,6 +132,16 @@ class Hub:
     def _deliver(self, raw: str) -> None:
         try:
             note = json.loads(raw)
+            if "menu" in note:
+                # Every stream of every person: the menu is everyone's.
+                menu = (MENU_NOTE, str(note["menu"]))
+                for listeners in list(self.queues.values()):
+                    for queue in list(listeners):
+                        try:
+                            queue.put_nowait(menu)
+                        except asyncio.QueueFull:
+                            _close(queue)
+                return
             if "account" in note:
                 # Their streams were authorised with the old roles: end them; the
                 # browser reconnects with the new ones, or is refused.
@@ -249,6 +264,10 @@ async def events_stream(
                 if entry is None:
                     break
                 entry_id, data = entry
+                if entry_id == MENU_NOTE:
+                    # No `id:` line: the browser's Last-Event-ID stays its Stream's.
+                    out.append(f"event: menu\ndata: {data}\n\n".encode())
+                    continue
                 if parse_id(entry_id) <= last:
                     continue  # already sent by the replay
                 last = parse_id(entry_id)

@@ -1,6 +1,43 @@
+from typing import Any
+
 from django.contrib import admin
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from order_site.menu.models import Category, Option, OptionGroup, Product, Variation
+from order_site.menu.services import menu_change_record
+
+
+class AnnouncesMenuChanges(admin.ModelAdmin):
+    """Every edit made here is announced like the managers' API edits (`menu.changed`,
+    in the edit's own transaction), so open menus refresh after an admin edit too."""
+
+    def _announce(self, pk: Any, fields: list[str]) -> None:
+        item = self.model._meta.model_name or "menu"
+        menu_change_record(item=item, item_id=pk, fields=fields)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            self._announce(obj.pk, list(form.changed_data) if change else [])
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        with transaction.atomic():
+            super().save_formset(request, form, formset, change)
+            if formset.has_changed():
+                self._announce(form.instance.pk, [formset.model._meta.model_name])
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        with transaction.atomic():
+            pk = obj.pk
+            super().delete_model(request, obj)
+            self._announce(pk, [])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        with transaction.atomic():
+            super().delete_queryset(request, queryset)
+            self._announce(None, [])
 
 
 class VariationInline(admin.TabularInline):
@@ -14,12 +51,12 @@ class OptionInline(admin.TabularInline):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(AnnouncesMenuChanges):
     list_display = ("name", "position")
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(AnnouncesMenuChanges):
     list_display = ("name", "category", "base_price", "currency", "is_available")
     list_filter = ("category", "is_available")
     list_editable = ("is_available",)
@@ -29,6 +66,6 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(OptionGroup)
-class OptionGroupAdmin(admin.ModelAdmin):
+class OptionGroupAdmin(AnnouncesMenuChanges):
     list_display = ("name", "min_selections", "max_selections")
     inlines = [OptionInline]

@@ -7,7 +7,28 @@ from typing import Any
 from django.db import transaction
 
 from order_site.menu.models import Category, Option, OptionGroup, Product, Variation
+from order_site.outbox.services import outbox_record
+from shared.events import ORDER_EVENTS_TOPIC
 from shared.problems import InvalidInput, NotFound
+
+MENU_CHANGED = "menu.changed"
+MENU_EVENT_KEY = "menu"  # one key: every menu event on one partition, in order
+
+
+def menu_change_record(*, item: str, item_id: int | None, fields: list[str]) -> None:
+    """Announce a menu write (`menu.changed` on `coffeeshop.order-events`), in the
+    write's own transaction: the BFF drops its cached menu and tells every open
+    browser to fetch it again. `item` is product, variation or option (the admin also
+    sends category and optiongroup); `fields` the names changed (empty: created or
+    deleted; the admin names an inline's model instead).
+    """
+    outbox_record(
+        topic=ORDER_EVENTS_TOPIC,
+        key=MENU_EVENT_KEY,
+        event_type=MENU_CHANGED,
+        payload={"item": item, "id": item_id, "fields": sorted(fields)},
+    )
+
 
 # (name, min, max, [(option, price delta in pence)])
 SEED_OPTION_GROUPS: list[tuple[str, int, int, list[tuple[str, int]]]] = [
@@ -147,6 +168,7 @@ def menu_seed() -> int:
                 defaults={"price_delta": delta, "position": var_position},
             )
             created += new
+    # Not announced: the seed runs at deployment, before any menu is cached or open.
     return created
 
 
@@ -203,6 +225,7 @@ def product_create(
         variation_label=variation_label,
     )
     product.option_groups.set(groups)
+    menu_change_record(item="product", item_id=product.id, fields=[])
     return product
 
 
@@ -224,6 +247,8 @@ def product_update(*, product_id: int, changes: dict[str, Any]) -> Product:
     for name, value in changes.items():
         setattr(product, name, value)
     product.save(update_fields=list(changes) or None)
+    if changes:
+        menu_change_record(item="product", item_id=product.id, fields=list(changes))
     return product
 
 
@@ -239,7 +264,14 @@ def variation_update(
         variation.price_delta = price_delta
     if is_available is not None:
         variation.is_available = is_available
-    variation.save()
+    fields = [
+        name
+        for name, value in (("price_delta", price_delta), ("is_available", is_available))
+        if value is not None
+    ]
+    if fields:
+        variation.save(update_fields=fields)
+        menu_change_record(item="variation", item_id=variation.id, fields=fields)
     return variation
 
 
@@ -255,5 +287,12 @@ def option_update(
         option.price_delta = price_delta
     if is_available is not None:
         option.is_available = is_available
-    option.save()
+    fields = [
+        name
+        for name, value in (("price_delta", price_delta), ("is_available", is_available))
+        if value is not None
+    ]
+    if fields:
+        option.save(update_fields=fields)
+        menu_change_record(item="option", item_id=option.id, fields=fields)
     return option

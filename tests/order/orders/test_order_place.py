@@ -214,7 +214,7 @@ def test_unavailable_product_is_named(menu, client_for, customer):
 
     errors = menu_error(client_for(customer), latte_line(1))
 
-    assert errors == {"lines[1].product_id": ["Latte is not available."]}
+    assert errors == {"lines[1].product_id": ["Latte is sold out."]}
 
 
 def test_unavailable_option_is_named(menu, client_for, customer):
@@ -222,7 +222,7 @@ def test_unavailable_option_is_named(menu, client_for, customer):
 
     errors = menu_error(client_for(customer), latte_line(1))
 
-    assert errors == {"lines[1].option_ids": ["Oat is not available."]}
+    assert errors == {"lines[1].option_ids": ["Oat milk is sold out."]}
 
 
 def test_option_of_another_product_is_refused(menu, client_for, customer):

@@ -229,3 +229,9 @@ class ApiClient:
     async def reject(self, order_id: str, reason: str) -> Order:
         path = f"/api/staff/orders/{order_id}/reject"
         return Order.from_json(await self._call("POST", path, {"reason": reason}))
+
+    async def menu_item_update(
+        self, item: str, item_id: int, changes: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A manager's edit of a product, variation or option; answers the changed row."""
+        return dict(await self._call("PATCH", f"/api/manage/{item}s/{item_id}", changes))

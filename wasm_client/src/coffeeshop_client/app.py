@@ -115,6 +115,7 @@ class State:
     quote: dict[str, Any] | None = None  # the BFF's price of the cart
     quote_for: str | None = None
     live_mode: str = "off"  # off | stream | polling
+    menu_edit_errors: dict[str, str] = field(default_factory=dict)  # "option-3" → message
     notice: str | None = None
 
 
@@ -261,6 +262,8 @@ class App:
             await self.load_order(route.params.get("id", ""))
         elif route.name == "queue" and self.state.session.is_staff:
             await self.load_queue()
+        elif route.name == "manage_menu" and self.state.session.is_manager:
+            await self.reload_menu()
         elif route.name in ("cart", "checkout") and not prices.local_pricing_available():
             await self.load_quote()
 
@@ -391,6 +394,9 @@ class App:
         self._stream_errors = 0
         try:
             event = json.loads(data)
+            if isinstance(event, dict) and event.get("event") == "menu.changed":
+                self.spawn(self.reload_menu())  # a manager changed the menu
+                return
             if isinstance(event, dict) and event.get("resync") is True:
                 # The BFF could not replay what we missed while reconnecting: refetch.
                 self.spawn(self.poll_once())
@@ -803,6 +809,65 @@ class App:
         self.state.queue = [o for o in self.state.queue if o.id != order.id]
         self.platform.announce(f"Order {order.pickup} rejected and refunded: {reason}")
         self.render()
+
+    # ---- the manager's menu page (menu_manager.py) ---------------------------
+
+    async def reload_menu(self) -> None:
+        """Fetch the menu again, quietly (the old one stays on a failure)."""
+        try:
+            self.state.menu = await self.api.menu()
+        except (ApiError, NetworkError):
+            return
+        self.render()
+
+    async def _menu_item_update(self, item: str, item_id: str, changes: dict[str, Any]) -> None:
+        key = f"{item}-{item_id}"
+        busy = f"menu-{key}"
+        if item not in ("product", "variation", "option") or busy in self.state.busy:
+            return
+        self.state.busy.add(busy)
+        self.state.menu_edit_errors.pop(key, None)
+        self.render()
+        try:
+            updated = await self.api.menu_item_update(item, _int(item_id), changes)
+        except ApiError as err:
+            self.state.menu_edit_errors[key] = describe_error(err)
+        except NetworkError as err:
+            self.fail(err)
+        else:
+            name = str(updated.get("name", item))
+            if "is_available" in changes:
+                now = "back on the menu" if changes["is_available"] else "sold out"
+                self.platform.announce(f"{name} is now {now}.")
+            else:
+                self.platform.announce(f"{name} saved.")
+            await self.reload_menu()
+        finally:
+            self.state.busy.discard(busy)
+        self.render()
+
+    async def do_menu_availability(self, data: dict[str, str]) -> None:
+        available = data.get("available") == "true"
+        await self._menu_item_update(
+            data.get("item", ""), data.get("id", ""), {"is_available": available}
+        )
+
+    async def do_menu_edit(self, data: dict[str, str]) -> None:
+        from coffeeshop_client.menu_manager import pence_parse
+
+        item, item_id = data.get("item", ""), data.get("id", "")
+        price_field = "base_price" if item == "product" else "price_delta"
+        price = pence_parse(data.get(price_field, ""), allow_negative=item != "product")
+        if price is None:
+            self.state.menu_edit_errors[f"{item}-{item_id}"] = (
+                "Enter a price in pounds and pence, like 4.20."
+            )
+            self.render()
+            return
+        changes: dict[str, Any] = {price_field: price}
+        if item == "product" and "description" in data:
+            changes["description"] = data["description"].strip()
+        await self._menu_item_update(item, item_id, changes)
 
     async def do_dismiss(self, data: dict[str, str]) -> None:
         self.state.problem = None

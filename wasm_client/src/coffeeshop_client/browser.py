@@ -73,6 +73,7 @@ class BrowserStream:
         self._on_open = create_proxy(lambda _event: on_open())
         self._source.addEventListener("order", self._on_event)
         self._source.addEventListener("resync", self._on_event)  # data: {"resync": true}
+        self._source.addEventListener("menu", self._on_event)  # a manager changed the menu
         self._source.addEventListener("error", self._on_error)
         self._source.addEventListener("open", self._on_open)
 
@@ -80,6 +81,7 @@ class BrowserStream:
         self._source.close()
         self._source.removeEventListener("order", self._on_event)
         self._source.removeEventListener("resync", self._on_event)
+        self._source.removeEventListener("menu", self._on_event)
         self._source.removeEventListener("error", self._on_error)
         self._source.removeEventListener("open", self._on_open)
         self._on_event.destroy()

@@ -20,6 +20,7 @@ ROUTES = {
     "orders": "/orders",
     "order": "/orders/{id}",
     "queue": "/queue",
+    "manage_menu": "/manage/menu",
 }
 
 

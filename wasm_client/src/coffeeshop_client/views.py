@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from coffeeshop_client import allergens, customize, prices, router, statuses
+from coffeeshop_client import allergens, customize, menu_manager, prices, router, statuses
 from coffeeshop_client.app import State
 from coffeeshop_client.card import DECLINING_TEST_CARD, DEFAULT_TEST_CARD, group
 from coffeeshop_client.html import Markup, fragment, h
@@ -67,6 +67,8 @@ def nav(state: State) -> Markup:
         links.append(("orders", "My orders", router.href("orders"), "nav-orders"))
     if session.is_staff:
         links.append(("queue", "Queue", router.href("queue"), "nav-queue"))
+    if session.is_manager:
+        links.append(("manage_menu", "Edit menu", router.href("manage_menu"), "nav-manage-menu"))
     items = [
         h(
             "li",
@@ -150,6 +152,7 @@ def page(state: State) -> Markup:
         "orders": orders_page,
         "order": order_page,
         "queue": queue_page,
+        "manage_menu": menu_manager.page,
     }.get(route, menu_page)(state)
     return fragment(problem_banner(state), notice(state), body)
 

@@ -1,5 +1,6 @@
-"""Consume Order's and Identity's events: push status changes to browsers, and end or
-update the sessions of people whose access changed (long-lived)."""
+"""Consume Order's and Identity's events: push status changes to browsers, refresh the
+menu on every open stream after a menu edit, and end or update the sessions of people
+whose access changed (long-lived)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,8 @@ class Command(BaseCommand):
         def on_event(envelope: Envelope) -> None:
             if envelope.event_type.startswith("user."):
                 people.user_event_apply(envelope)
+            elif envelope.event_type == live.MENU_EVENT:
+                live.menu_publish(envelope)
             else:
                 live.publish(envelope)
 
