@@ -14,6 +14,7 @@ import pytest
 import schemathesis
 from django.conf import settings as django_settings
 from django.contrib.sessions.backends.cache import SessionStore
+from django.db import connections
 from django.middleware.csrf import CSRF_SESSION_KEY, _get_new_csrf_string
 from werkzeug.test import Client as WsgiClient
 
@@ -60,6 +61,10 @@ def downstreams(test_stack: Stack) -> Iterator[None]:
 @pytest.fixture
 def browser(downstreams: None, settings: Any) -> dict[str, str]:
     """A signed-in session (customer and barista): its cookie and CSRF token headers."""
+    # Requests here go through Django's real WSGI handler, whose request_started signal
+    # checks any database connection an earlier test of the session left open; these
+    # tests may not use the database (the BFF's sessions live in Redis), so close it.
+    connections.close_all()
     settings.RATE_LIMITS = {
         "session": {"limit": 100_000, "window": 60},
         "address": {"limit": 100_000, "window": 60},

@@ -78,9 +78,11 @@ def test_a_reject_without_a_reason_is_400_naming_it_and_nothing_is_forwarded(
 def order_from_order_site(status: str, history: list[tuple[str, str]]) -> dict[str, Any]:
     return {
         "id": 5,
+        "number": "A-005",
         "status": status,
         "total": 500,
         "currency": "GBP",
+        "created_at": "2026-12-04T09:59:00Z",
         "lines": [],
         "history": [
             {

@@ -150,7 +150,7 @@ def test_a_rejected_order_mail_says_why_and_that_it_is_refunded_in_full(mailoutb
 
     [mail] = mailoutbox
     assert mail.body.splitlines()[:3] == [
-        "Sorry, we could not make order 7. Out of oat milk.",
+        "Sorry, we could not make order #7. Out of oat milk.",
         "",
         "We are refunding the full £5.50 to your card; it reaches you in a few working "
         "days, depending on your bank.",

@@ -75,7 +75,7 @@ def test_unknown_user_is_looked_up_once_within_the_ttl_and_mailed_once_their_eve
     assert lookups_of(test_stack, user_id) == 1
     assert 0 < remembered_for <= MISSING_USER_TTL_SECONDS
     assert forgotten
-    assert [(m.subject, m.to) for m in mailoutbox] == [("Order 3: refunded", ["late@example.com"])]
+    assert [(m.subject, m.to) for m in mailoutbox] == [("Order #3: refunded", ["late@example.com"])]
     # The two events before the user was known were handled (nobody to mail), not retried.
     assert ProcessedEvent.objects.filter(consumer="order-notifications").count() == 3
 
@@ -97,8 +97,8 @@ def test_known_user_is_found_in_identity_and_kept_in_the_copy(identity, test_sta
     notify(refunded(user_id, 5))
 
     assert [(m.subject, m.to) for m in mailoutbox] == [
-        ("Order 4: refunded", [address]),
-        ("Order 5: refunded", [address]),
+        ("Order #4: refunded", [address]),
+        ("Order #5: refunded", [address]),
     ]
     assert Customer.objects.get(id=user_id).email == address
     assert cache.get(missing_user_cache_key(user_id)) is None
