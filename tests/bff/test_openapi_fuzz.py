@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -32,34 +30,8 @@ from tests.openapi_fuzz import (
 )
 
 
-@pytest.fixture(scope="module")
-def downstreams(test_stack: Stack) -> Iterator[None]:
-    """Identity (with the OAuth clients) and Order (with the demo menu), running."""
-    specs = json.dumps(test_stack.oauth_client_specs())
-
-    def prepare(site: str) -> None:
-        test_stack.manage(site, "migrate", "--noinput")
-        if site == "identity":
-            test_stack.manage("identity", "ensure_oauth_clients", stdin=specs)
-        else:
-            test_stack.manage("order", "seed_menu")
-        test_stack.restart_site(site)
-
-    sites = ("identity", "order")
-    try:
-        with ThreadPoolExecutor(max_workers=2) as pool:  # both at once: half the wait
-            for future in [pool.submit(prepare, site) for site in sites]:
-                future.result()
-        yield
-    finally:
-        for site in sites:
-            process = test_stack.process(site)
-            if process is not None:
-                process.stop(timeout=10)
-
-
 @pytest.fixture
-def browser(downstreams: None, settings: Any) -> dict[str, str]:
+def browser(downstreams: Stack, settings: Any) -> dict[str, str]:
     """A signed-in session (customer and barista): its cookie and CSRF token headers."""
     # Requests here go through Django's real WSGI handler, whose request_started signal
     # checks any database connection an earlier test of the session left open; these

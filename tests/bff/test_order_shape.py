@@ -4,11 +4,8 @@ Order running for real behind it."""
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -22,32 +19,6 @@ from bff_site.clients.http import identity_service, order_service
 from bff_site.gateway.openapi import DOCUMENT
 from bff_site.sessions.services import TOKENS_KEY, USER_KEY
 from devstack.stack import Stack
-
-
-@pytest.fixture(scope="module")
-def downstreams(test_stack: Stack) -> Iterator[Stack]:
-    """Identity (with the OAuth clients) and Order (with the demo menu), running."""
-    specs = json.dumps(test_stack.oauth_client_specs())
-
-    def prepare(site: str) -> None:
-        test_stack.manage(site, "migrate", "--noinput")
-        if site == "identity":
-            test_stack.manage("identity", "ensure_oauth_clients", stdin=specs)
-        else:
-            test_stack.manage("order", "seed_menu")
-        test_stack.restart_site(site)
-
-    sites = ("identity", "order")
-    try:
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            for future in [pool.submit(prepare, site) for site in sites]:
-                future.result()
-        yield test_stack
-    finally:
-        for site in sites:
-            process = test_stack.process(site)
-            if process is not None:
-                process.stop(timeout=10)
 
 
 def order_shell(stack: Stack, code: str) -> str:
