@@ -468,6 +468,30 @@ def order_reject(*, order_id: int, actor: Principal, reason: str) -> Order:
 SWEEP_BATCH = 500
 
 
+def _sweep_transition(order_id: int, *, from_status: str, to_status: str, note: str) -> bool:
+    """In the caller's transaction: move the order from `from_status` to `to_status` as
+    done by the system (actor None, `note` as the reason, with its `order.status_changed`
+    event). False when someone else holds the order now or it has moved on."""
+    order = (
+        Order.objects.select_for_update(skip_locked=True)
+        .filter(id=order_id, status=from_status)
+        .first()
+    )
+    if order is None:
+        return False
+    _transition(
+        order,
+        to_status,
+        actor_id=None,
+        note=note,
+        event=(
+            "order.status_changed",
+            {"from_status": from_status, "to_status": to_status, "actor_id": None, "reason": note},
+        ),
+    )
+    return True
+
+
 def orders_not_collected_sweep(*, older_than: timedelta, limit: int = SWEEP_BATCH) -> int:
     """Move `ready` orders that became ready more than `older_than` ago to
     `not_collected`, recorded as done by the system (actor None) with the reason, each
@@ -488,29 +512,13 @@ def orders_not_collected_sweep(*, older_than: timedelta, limit: int = SWEEP_BATC
     )
     for order_id in ids:
         with transaction.atomic():
-            order = (
-                Order.objects.select_for_update(skip_locked=True)
-                .filter(id=order_id, status=OrderStatus.READY)
-                .first()
-            )
-            if order is None:
-                continue
-            _transition(
-                order,
-                OrderStatus.NOT_COLLECTED,
-                actor_id=None,
+            if _sweep_transition(
+                order_id,
+                from_status=OrderStatus.READY,
+                to_status=OrderStatus.NOT_COLLECTED,
                 note=note,
-                event=(
-                    "order.status_changed",
-                    {
-                        "from_status": OrderStatus.READY,
-                        "to_status": OrderStatus.NOT_COLLECTED,
-                        "actor_id": None,
-                        "reason": note,
-                    },
-                ),
-            )
-            moved += 1
+            ):
+                moved += 1
     if moved:
         logger.info("orders: %d ready orders marked not collected", moved)
     return moved
@@ -548,28 +556,13 @@ def orders_unpaid_expire(*, older_than: timedelta, limit: int = SWEEP_BATCH) -> 
             )
             if len(payments) != Payment.objects.filter(order_id=order_id).count():
                 continue  # its charge is running now
-            order = (
-                Order.objects.select_for_update(skip_locked=True)
-                .filter(id=order_id, status=OrderStatus.PENDING_PAYMENT)
-                .first()
-            )
-            if order is None:
-                continue
-            _transition(
-                order,
-                OrderStatus.EXPIRED,
-                actor_id=None,
+            if not _sweep_transition(
+                order_id,
+                from_status=OrderStatus.PENDING_PAYMENT,
+                to_status=OrderStatus.EXPIRED,
                 note=note,
-                event=(
-                    "order.status_changed",
-                    {
-                        "from_status": OrderStatus.PENDING_PAYMENT,
-                        "to_status": OrderStatus.EXPIRED,
-                        "actor_id": None,
-                        "reason": note,
-                    },
-                ),
-            )
+            ):
+                continue
             for payment in payments:
                 if payment.status == PaymentStatus.REQUESTED and payment.attempts == 0:
                     payment.status = PaymentStatus.CANCELLED
