@@ -69,6 +69,16 @@ def start_system(state: Path) -> tuple[dict[str, str], dict[str, int]]:
     return env, ports
 
 
+def stop_system(env: dict[str, str]) -> None:
+    """`manage_all.py down` for the system `start_system` (or `--state`) named in `env`."""
+    subprocess.run(
+        [sys.executable, str(REPO / "manage_all.py"), "down"],
+        env=env,
+        capture_output=True,
+        check=False,
+    )
+
+
 def espresso_line(menu_categories: list[dict[str, Any]]) -> dict[str, Any]:
     product = next(p for c in menu_categories for p in c["products"] if p["name"] == "Espresso")
     groups = product["option_groups"]
@@ -227,12 +237,7 @@ def main() -> int:
         )
     finally:
         if not args.keep:
-            subprocess.run(
-                [sys.executable, str(REPO / "manage_all.py"), "down"],
-                env=env,
-                capture_output=True,
-                check=False,
-            )
+            stop_system(env)
             shutil.rmtree(tmp, ignore_errors=True)
     return 0
 

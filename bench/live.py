@@ -37,7 +37,6 @@ import os
 import random
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -53,7 +52,7 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.bff import espresso_line, start_system  # noqa: E402
+from bench.bff import espresso_line, start_system, stop_system  # noqa: E402
 from bench.order import percentile  # noqa: E402
 from devstack.cli import demo_password  # noqa: E402
 from devstack.stack import Stack, StackConfig, memory_mib  # noqa: E402
@@ -536,12 +535,7 @@ def main() -> int:
         print(json.dumps(result))
     finally:
         if not args.keep and not args.state:
-            subprocess.run(
-                [sys.executable, str(REPO / "manage_all.py"), "down"],
-                env=env,
-                capture_output=True,
-                check=False,
-            )
+            stop_system(env)
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
 

@@ -20,7 +20,6 @@ import json
 import os
 import queue
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -33,7 +32,7 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.bff import start_system  # noqa: E402
+from bench.bff import start_system, stop_system  # noqa: E402
 from bench.live import COOKIE, HOST, Person, person  # noqa: E402
 from bench.order import percentile  # noqa: E402
 from devstack.cli import demo_password  # noqa: E402
@@ -144,12 +143,7 @@ def main() -> int:
         print(json.dumps(result))
     finally:
         if not args.state:
-            subprocess.run(
-                [sys.executable, str(REPO / "manage_all.py"), "down"],
-                env=env,
-                capture_output=True,
-                check=False,
-            )
+            stop_system(env)
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
