@@ -17,9 +17,6 @@ from django.test import Client
 from bff_site.gateway.selectors import MENU_KEY
 from bff_site.sessions.services import TOKENS_KEY, USER_KEY
 from shared.problems import TYPE_BASE
-from tests.bff.test_openapi_fuzz import downstreams
-
-__all__ = ["downstreams"]  # Identity and Order running, for the edits that reach Order
 
 CACHED = {"currency": "GBP", "categories": []}
 PATHS = ["/api/manage/products/1", "/api/manage/variations/2", "/api/manage/options/3"]
