@@ -569,3 +569,36 @@ def test_cors_lets_only_the_allowed_origin_tokenize(sandbox: SandboxProcess) -> 
     assert post.headers["Access-Control-Allow-Origin"] == ORIGIN
     # The browser may read the refusal too, so the page can show it beside the field.
     assert refused.headers["Access-Control-Allow-Origin"] == ORIGIN
+
+
+def test_a_url_without_a_route_is_a_404_naming_it_and_counts_only_under_v1(
+    sandbox: SandboxProcess, api: httpx.Client
+) -> None:
+    before = api.get("/sandbox/stats").json()
+
+    answers = {
+        ("GET", "/v1/nothing"): api.get("/v1/nothing"),
+        ("POST", "/v1/nothing"): api.post("/v1/nothing", json={}),
+        ("GET", "/v1/payment_methods"): api.get("/v1/payment_methods"),
+        ("GET", "/v1/payment_intents/pi_missing"): api.get("/v1/payment_intents/pi_missing"),
+        ("GET", "/v1/refunds/re_missing/"): api.get("/v1/refunds/re_missing/"),
+        ("POST", "/sandbox/stats"): api.post("/sandbox/stats", json={}),
+        ("POST", "/healthz"): api.post("/healthz", json={}),
+    }
+    anonymous = httpx.get(f"{sandbox.url}/nothing")
+    after = api.get("/sandbox/stats").json()
+
+    assert {call: (r.status_code, r.json()["error"]["message"]) for call, r in answers.items()} == {
+        ("GET", "/v1/nothing"): (404, "Unrecognized URL: /v1/nothing"),
+        ("POST", "/v1/nothing"): (404, "Unrecognized URL: POST /v1/nothing"),
+        ("GET", "/v1/payment_methods"): (404, "Unrecognized URL: /v1/payment_methods"),
+        ("GET", "/v1/payment_intents/pi_missing"): (404, "No such payment_intent: 'pi_missing'"),
+        ("GET", "/v1/refunds/re_missing/"): (404, "No such refund: 're_missing'"),
+        ("POST", "/sandbox/stats"): (404, "Unrecognized URL: /sandbox/stats"),
+        ("POST", "/healthz"): (404, "Unrecognized URL: /healthz"),
+    }
+    # The key is checked before the URL: without one, nothing is told about routes.
+    assert (anonymous.status_code, anonymous.json()["error"]["code"]) == (401, "api_key_invalid")
+    # The five /v1 calls count as API calls (the POST as a write); the others do not.
+    assert (after["requests"] - before["requests"], after["writes"] - before["writes"]) == (5, 1)
+    assert charges(api) == []
