@@ -2,16 +2,15 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularRedocView
 
 from bff_site.gateway import apis, menu_edits, openapi
 from bff_site.sessions import apis as auth
-from shared import health
+from shared import site_urls
 from shared.admin_oidc.views import admin_oidc_urls
+from shared.site_urls import handler400, handler403, handler404, handler500  # noqa: F401
 
 urlpatterns = [
-    path("healthz", health.healthz, name="healthz"),
-    path("readyz", health.readyz, name="readyz"),
+    *site_urls.probe_urls(),
     *admin_oidc_urls(),
     path("admin/", admin.site.urls),
     path("auth/login", auth.login, name="login"),
@@ -34,12 +33,6 @@ urlpatterns = [
     path("api/manage/products/<int:product_id>", menu_edits.product_update),
     path("api/manage/variations/<int:variation_id>", menu_edits.variation_update),
     path("api/manage/options/<int:option_id>", menu_edits.option_update),
-    path("api/schema/", openapi.schema, name="schema"),
-    path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="docs"),
+    *site_urls.schema_urls(openapi.schema),
     path("", include("bff_site.web.urls")),
 ]
-
-handler400 = "shared.problems.bad_request"
-handler403 = "shared.problems.permission_denied"
-handler404 = "shared.problems.page_not_found"
-handler500 = "shared.problems.server_error"

@@ -5,16 +5,27 @@ from pathlib import Path
 from bff_site.config.env import SITE, env
 from shared import settings as common
 from shared.base_settings import *  # noqa: F403
-from shared.logging import logging_config
 from shared.proxies import trusted_proxies_parse
+from shared.site_settings import site_opening
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-SITE_NAME = SITE
 SECRETS = common.load_secrets(SITE)
-
-SECRET_KEY = common.require(SECRETS, "django_secret_key", SITE)
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
-CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# Keys, hosts, database, Redis, Kafka, Vault, static files and logs, read as every site
+# reads them (shared/site_settings.py names each setting).
+globals().update(
+    site_opening(
+        SITE,
+        env,
+        base_dir=BASE_DIR,
+        secrets=SECRETS,
+        # Under ASGI each request in flight runs its sync parts on a thread of its own: at
+        # a burst of reconnecting streams they wait for a Redis connection rather than fail.
+        cache_options={
+            "CONNECTION_POOL_CLASS": "redis.BlockingConnectionPool",
+            "CONNECTION_POOL_KWARGS": {"max_connections": 64, "timeout": 5},
+        },
+    )
+)
 
 INSTALLED_APPS = [
     *common.DJANGO_APPS,
@@ -30,22 +41,6 @@ MIDDLEWARE = [
 ]
 ROOT_URLCONF = "bff_site.config.urls"
 WSGI_APPLICATION = "bff_site.config.wsgi.application"
-
-DATABASES = {
-    "default": common.database(
-        env.str("DATABASE_URL"), common.require(SECRETS, "database_password", SITE)
-    )
-}
-
-REDIS_URL = env.str("REDIS_URL")
-REDIS_PASSWORD = common.require(SECRETS, "redis_password", SITE)
-CACHES = {"default": common.redis_cache(REDIS_URL, REDIS_PASSWORD, prefix=SITE)}
-# Under ASGI each request in flight runs its sync parts on a thread of its own: at a
-# burst of reconnecting streams they wait for a Redis connection rather than fail.
-CACHES["default"]["OPTIONS"] |= {
-    "CONNECTION_POOL_CLASS": "redis.BlockingConnectionPool",
-    "CONNECTION_POOL_KWARGS": {"max_connections": 64, "timeout": 5},
-}
 # DESIGN.md auth flow 1: the browser holds only this cookie; the tokens stay in Redis.
 SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 SESSION_COOKIE_NAME = "__Host-coffeeshop-session"  # __Host-: Secure, Path=/, no Domain
@@ -112,11 +107,6 @@ CONTENT_SECURITY_POLICY = (
 # networks; none by default (shared/proxies.py, README "Behind a proxy").
 TRUSTED_PROXIES = trusted_proxies_parse(env.str("TRUSTED_PROXIES", default=""))
 
-KAFKA_BOOTSTRAP_SERVERS = env.str("KAFKA_BOOTSTRAP_SERVERS")
-VAULT_ADDR = env.str("VAULT_ADDR")
-
-
-STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR.parent / ".state" / "static" / SITE)
 # The web client (wasm_client/build.py output) is served from the site root by WhiteNoise:
 # /app/<content hash>/… and /pyodide/<version>/… never change, so they are cached for a
 # year (immutable); gzip variants sit beside each file.
@@ -135,5 +125,3 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
 }
-
-LOGGING = logging_config(SITE, env.str("LOG_LEVEL", default="INFO"))

@@ -1,11 +1,5 @@
-"""Production: behind TLS termination, HSTS on, nothing served over plain HTTP."""
+"""Production: behind TLS termination, HSTS on, nothing served over plain HTTP
+(shared/production_settings.py)."""
 
-from bff_site.config.env import env
 from bff_site.config.settings.base import *  # noqa: F403
-
-SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-SECURE_HSTS_PRELOAD = True
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+from shared.production_settings import *  # noqa: F403

@@ -6,16 +6,15 @@ from identity_site.config.env import SITE, env
 from identity_site.oauth import signing_keys
 from shared import settings as common
 from shared.base_settings import *  # noqa: F403
-from shared.logging import logging_config
 from shared.proxies import trusted_proxies_parse
+from shared.site_settings import site_opening
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-SITE_NAME = SITE
 SECRETS = common.load_secrets(SITE)
-
-SECRET_KEY = common.require(SECRETS, "django_secret_key", SITE)
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
-CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# Keys, hosts, database, Redis, Kafka, Vault, static files and logs, read as every site
+# reads them (shared/site_settings.py names each setting).
+# Celery: Redis database 2 as the broker (housekeeping, below).
+globals().update(site_opening(SITE, env, base_dir=BASE_DIR, secrets=SECRETS, celery_broker_db=2))
 
 # Our apps first so their templates (login page, consent page) override the library's.
 INSTALLED_APPS = [
@@ -33,11 +32,6 @@ MIDDLEWARE = [
 ROOT_URLCONF = "identity_site.config.urls"
 WSGI_APPLICATION = "identity_site.config.wsgi.application"
 
-DATABASES = {
-    "default": common.database(
-        env.str("DATABASE_URL"), common.require(SECRETS, "database_password", SITE)
-    )
-}
 AUTH_USER_MODEL = "accounts.User"
 # People's passwords use Django's default (PBKDF2); the last hasher is only ever chosen
 # by name, for OAuth client secrets (see identity_site/oauth/hashers.py for why).
@@ -50,9 +44,6 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "account"
 LOGOUT_REDIRECT_URL = "login"
 
-REDIS_URL = env.str("REDIS_URL")
-REDIS_PASSWORD = common.require(SECRETS, "redis_password", SITE)
-CACHES = {"default": common.redis_cache(REDIS_URL, REDIS_PASSWORD, prefix=SITE)}
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # Sites share the host 127.0.0.1 locally and cookies ignore ports: name them per site.
 SESSION_COOKIE_NAME = f"{SITE}_session"
@@ -62,10 +53,6 @@ CSRF_COOKIE_NAME = f"{SITE}_csrftoken"
 # networks; none by default (shared/proxies.py, README "Behind a proxy").
 TRUSTED_PROXIES = trusted_proxies_parse(env.str("TRUSTED_PROXIES", default=""))
 
-KAFKA_BOOTSTRAP_SERVERS = env.str("KAFKA_BOOTSTRAP_SERVERS")
-VAULT_ADDR = env.str("VAULT_ADDR")
-
-
 # Identity's pages run no script at all and take styles only from our stylesheet (no
 # inline style or script anywhere). `form-action` is added per answer from the registered
 # clients' redirect URIs (identity_site/accounts/middleware.py).
@@ -73,8 +60,6 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; object-src 'none'; "
     "base-uri 'none'; frame-ancestors 'none'"
 )
-
-STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR.parent / ".state" / "static" / SITE)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "CoffeeShop Identity API",
@@ -183,19 +168,12 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
 }
 
-LOGGING = logging_config(SITE, env.str("LOG_LEVEL", default="INFO"))
-
 # Housekeeping (identity_site/housekeeping), run by Celery beat inside Identity's worker
 # (the `identity-worker` part), Redis as the broker (its own database number). Expired
 # tokens and grants go as django-oauth-toolkit's `clear_expired()` decides, bounded by
 # REFRESH_TOKEN_EXPIRE_SECONDS above; sessions by SESSION_COOKIE_AGE.
 OUTBOX_SENT_RETENTION_SECONDS = env.int("OUTBOX_SENT_RETENTION_SECONDS", default=7 * 86400)
 HOUSEKEEPING_EVERY_SECONDS = env.float("HOUSEKEEPING_EVERY_SECONDS", default=3600.0)
-CELERY_BROKER_URL = common.with_password(REDIS_URL.rsplit("/", 1)[0] + "/2", REDIS_PASSWORD)
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_ACKS_LATE = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
     "outbox-purge-sent": {
         "task": "identity_site.housekeeping.tasks.outbox_purge_sent_task",

@@ -6,15 +6,26 @@ from urllib.parse import unquote, urlsplit
 from order_site.config.env import SITE, env
 from shared import settings as common
 from shared.base_settings import *  # noqa: F403
-from shared.logging import logging_config
+from shared.site_settings import site_opening
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-SITE_NAME = SITE
 SECRETS = common.load_secrets(SITE)
-
-SECRET_KEY = common.require(SECRETS, "django_secret_key", SITE)
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
-CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# Keys, hosts, database, Redis, Kafka, Vault, static files and logs, read as every site
+# reads them (shared/site_settings.py names each setting).
+globals().update(
+    site_opening(
+        SITE,
+        env,
+        base_dir=BASE_DIR,
+        secrets=SECRETS,
+        # Parameters sent apart from the SQL (psycopg's server-side binding): a statement
+        # run often (a placement's INSERT, the relay's claim) is prepared once per
+        # connection and then neither parsed nor planned again, on either side.
+        database_options={"server_side_binding": True},
+        # Celery: Redis database 1 as the broker (payments, sweeps, housekeeping, below).
+        celery_broker_db=1,
+    )
+)
 
 INSTALLED_APPS = [
     *common.DJANGO_APPS,
@@ -29,26 +40,7 @@ INSTALLED_APPS = [
 ROOT_URLCONF = "order_site.config.urls"
 WSGI_APPLICATION = "order_site.config.wsgi.application"
 
-DATABASES = {
-    "default": common.database(
-        env.str("DATABASE_URL"), common.require(SECRETS, "database_password", SITE)
-    )
-}
-# Parameters sent apart from the SQL (psycopg's server-side binding): a statement run
-# often (a placement's INSERT, the relay's claim) is prepared once per connection and
-# then neither parsed nor planned again, on either side.
-DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
-
-REDIS_URL = env.str("REDIS_URL")
-REDIS_PASSWORD = common.require(SECRETS, "redis_password", SITE)
-CACHES = {"default": common.redis_cache(REDIS_URL, REDIS_PASSWORD, prefix=SITE)}
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-
-KAFKA_BOOTSTRAP_SERVERS = env.str("KAFKA_BOOTSTRAP_SERVERS")
-VAULT_ADDR = env.str("VAULT_ADDR")
-
-
-STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR.parent / ".state" / "static" / SITE)
 
 REST_FRAMEWORK = {
     **common.REST_FRAMEWORK,
@@ -67,8 +59,6 @@ SPECTACULAR_SETTINGS = {
         "AdvanceStatusEnum": "order_site.orders.serializers.ADVANCE_CHOICES",
     },
 }
-
-LOGGING = logging_config(SITE, env.str("LOG_LEVEL", default="INFO"))
 
 # Order → Identity (DESIGN.md auth flow 3): introspection as the `order-service` client.
 # How long a process may price placements from its copy of the menu when a change
@@ -115,14 +105,10 @@ EMAIL_USE_TLS = _email.scheme == "smtp+tls"
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CoffeeShop <orders@coffeeshop.local>")
 
-# Celery: Redis as the broker (its own database number), results not kept.
-CELERY_BROKER_URL = common.with_password(REDIS_URL.rsplit("/", 1)[0] + "/1", REDIS_PASSWORD)
-CELERY_TASK_ACKS_LATE = True  # a task killed mid-way is delivered again (tasks are idempotent)
+# Celery (the broker and basics: shared/site_settings.py): a task killed mid-way is
+# delivered again (tasks are idempotent).
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Celery's Django fix-up closes the database connection after every task unless told
 # to reuse it: a new PostgreSQL connection (a forked backend and a SCRAM exchange) per
 # charge cost more than the charge. Reused for this many tasks, then reopened.
