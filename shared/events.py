@@ -259,8 +259,8 @@ def run_relay(
     rest, so that under load the next round finds a batch rather than a row or two:
     each round is a transaction and a wait for the broker's acknowledgement, and
     rounds back to back cost PostgreSQL and this process more than the events they
-    carry (at 300 events/s, 200 rounds/s of one or two rows each). A full batch is
-    followed at once. The price is at most `gather_sleep` of extra lag.
+    carry (figures: docs/decisions.md, "relay and the dispatcher gather"). A full
+    batch is followed at once. The price is at most `gather_sleep` of extra lag.
     """
     producer = producer_factory()
     while not should_stop():

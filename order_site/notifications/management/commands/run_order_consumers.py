@@ -41,11 +41,8 @@ NOTIFICATIONS_CONSUMER = "order-notifications"
 # event, where the check (a `SELECT 1`) would cost as much as the work.
 CONNECTION_CHECK_SECONDS = 5.0
 
-# Let the broker gather up to 50 ms of events per fetch instead of answering each one
-# alone (librdkafka's defaults: 1 byte, 500 ms). Measured on the test stack at 50 and
-# 200 events/s: about a third less CPU in this process and in Kafka, for ~30 ms more
-# median delivery latency (p99 under 80 ms). The byte floor is never reached at our
-# rates; the wait is what bounds the delay.
+# The broker gathers up to 50 ms of events per fetch instead of answering each one
+# alone: less CPU here and in Kafka for a little delay (figures: docs/decisions.md).
 FETCH_SETTINGS = {"fetch.wait.max.ms": 50, "fetch.min.bytes": 65536}
 
 
