@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,7 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
+import sandbox.payments as payments_package
 from devstack.base import HOST, REPO_ROOT, free_port, stop_pid, wait_until
+from sandbox.payments.routes import ROUTES
 
 KEY = "sk_test_sandbox-tests"
 PUBLISHABLE = "pk_test_sandbox-tests"
@@ -602,3 +605,18 @@ def test_a_url_without_a_route_is_a_404_naming_it_and_counts_only_under_v1(
     # The five /v1 calls count as API calls (the POST as a write); the others do not.
     assert (after["requests"] - before["requests"], after["writes"] - before["writes"]) == (5, 1)
     assert charges(api) == []
+
+
+def test_the_route_table_is_the_api_the_package_documents() -> None:
+    # `GET|POST /sandbox/config`, `GET /v1/refunds[/<id>]`, `GET /v1/charges?…`
+    documented = set()
+    for methods, path, with_id in re.findall(
+        r"`((?:GET|POST)(?:\|(?:GET|POST))?) (/[a-z0-9_/<>]*)(\[/<id>\])?",
+        payments_package.__doc__ or "",
+    ):
+        for method in methods.split("|"):
+            documented.add((method, path.replace("<id>", "{id}")))
+            if with_id:
+                documented.add((method, path + "/{id}"))
+
+    assert {(route.method, route.path) for route in ROUTES} == documented
