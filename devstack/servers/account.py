@@ -145,6 +145,9 @@ class ServiceAccount:
         owner = self.home / _OWNER_FILE
         if owner.exists():
             return
+        # The state folder first: sweep_orphans takes a home whose state folder is
+        # missing for an orphan.
+        self.state_dir.mkdir(parents=True, exist_ok=True)
         SERVICE_HOMES.mkdir(mode=0o755, parents=True, exist_ok=True)
         self.home.mkdir(mode=0o755, exist_ok=True)
         self.home.chmod(0o755)
