@@ -148,7 +148,9 @@ class ServiceAccount:
         # The state folder first: sweep_orphans takes a home whose state folder is
         # missing for an orphan.
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        SERVICE_HOMES.mkdir(mode=0o755, parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            SERVICE_HOMES.mkdir(parents=True)
+            SERVICE_HOMES.chmod(0o755)  # ours: made now, whatever the umask
         self.home.mkdir(mode=0o755, exist_ok=True)
         self.home.chmod(0o755)
         owner.write_text(str(self.state_dir.resolve()) + "\n")
