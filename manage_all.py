@@ -9,7 +9,9 @@ over to `devstack.cli`, which runs inside that environment.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -20,6 +22,12 @@ VENV = ROOT / ".venv"
 LOCK = ROOT / "requirements.lock"
 STAMP = VENV / ".lock-sha256"
 PY = VENV / "bin" / "python"
+NO_VENV = (
+    "Python {version} here cannot make a virtual environment with pip (its `ensurepip` "
+    "module is missing). On Debian/Ubuntu install it with\n\n"
+    "    sudo apt-get install python3-venv python{version}-venv\n\n"
+    "and run this command again."
+)
 
 
 def _say(msg: str) -> None:
@@ -57,10 +65,9 @@ def ensure_venv() -> None:
     digest = _lock_digest()
     if PY.exists() and STAMP.exists() and STAMP.read_text().strip() == digest:
         return
-    if not PY.exists():
-        _say("creating the virtual environment in .venv")
-        venv.EnvBuilder(with_pip=True, clear=False).create(VENV)
     uv = VENV / "bin" / "uv"
+    if not PY.exists() or not (uv.exists() or (VENV / "bin" / "pip").exists()):
+        _create_venv()
     if not uv.exists():
         _say("installing uv (pinned and hashed in requirements.lock)")
         req = VENV / "uv-requirement.txt"
@@ -86,6 +93,19 @@ def ensure_venv() -> None:
         check=True,
     )
     STAMP.write_text(digest)
+
+
+def _create_venv() -> None:
+    """Create `.venv` with pip, or exit with what to install when this Python can't."""
+    message = NO_VENV.format(version=f"{sys.version_info[0]}.{sys.version_info[1]}")
+    if importlib.util.find_spec("ensurepip") is None:
+        raise SystemExit(message)
+    _say("creating the virtual environment in .venv")
+    try:
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    except (OSError, subprocess.CalledProcessError):
+        shutil.rmtree(VENV, ignore_errors=True)
+        raise SystemExit(message) from None
 
 
 def main() -> int:

@@ -64,7 +64,7 @@ print("TOKEN", token.token)
 """
 
 
-# The asynchronous workers paused in window 2 (devstack.stack.WORKERS names).
+# The asynchronous workers paused in window 2 (devstack.workers.WORKERS names).
 ASYNC_WORKERS = ("worker", "order-consumers", "bff-live")
 # Stripe's fixed test token for 4242 4242 4242 4242 (the sandbox honours it too).
 TEST_TOKEN = "pm_card_visa"  # noqa: S105 - a public test token, not a secret

@@ -10,14 +10,11 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 HOST = "127.0.0.1"
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# Unprivileged account the servers run as when the orchestrator is root: PostgreSQL
-# refuses to run as root, and nothing else needs root either.
-RUN_USER = "coffeeshop"
 
 
 class StartError(RuntimeError):
@@ -44,6 +41,11 @@ class PortInUse(StartError):
         )
         self.port = port
         self.setting = setting
+
+
+def port_setting(part: str) -> str:
+    """The environment variable that chooses a part's port: COFFEESHOP_<PART>_PORT."""
+    return f"COFFEESHOP_{part.upper()}_PORT"
 
 
 def port_in_use(port: int, host: str = HOST) -> bool:
@@ -91,41 +93,6 @@ def tail(path: Path, lines: int = 20) -> str:
     except OSError:
         return ""
     return "\n".join(data.splitlines()[-lines:])
-
-
-def run_user() -> str | None:
-    """The account servers run as: None when we are not root, else the dedicated user."""
-    if os.geteuid() != 0:
-        return None
-    try:
-        pwd.getpwnam(RUN_USER)
-    except KeyError:
-        subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", RUN_USER],
-            check=True,
-            capture_output=True,
-        )
-    return RUN_USER
-
-
-def chown_tree(path: Path, user: str | None) -> None:
-    """Give a folder (recursively) to the run user, and let it traverse the parents."""
-    if user is None:
-        return
-    entry = pwd.getpwnam(user)
-    for root, dirs, files in os.walk(path):
-        os.chown(root, entry.pw_uid, entry.pw_gid)
-        for name in dirs + files:
-            with contextlib.suppress(FileNotFoundError):
-                os.chown(
-                    os.path.join(root, name), entry.pw_uid, entry.pw_gid, follow_symlinks=False
-                )
-    parent = path.resolve().parent
-    while parent != parent.parent:
-        mode = parent.stat().st_mode
-        if not mode & 0o001:
-            parent.chmod(mode | 0o011)
-        parent = parent.parent
 
 
 @dataclass
@@ -254,12 +221,3 @@ def wait_until(
     raise StartError(
         part, f"not ready after {timeout:.0f}s", tail(process.logfile) if process else ""
     )
-
-
-@dataclass
-class Endpoint:
-    """What one started server offers to the rest of the system."""
-
-    name: str
-    url: str
-    env: dict[str, str] = field(default_factory=dict)

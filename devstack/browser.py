@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from collections.abc import Callable
+
+from devstack import prerequisites
 
 CHROMIUM = "/usr/bin/chromium"
 # Flags this machine needs: no sandbox as root, and no background calls to the internet.
@@ -22,16 +22,14 @@ CHROMIUM_ARGS = [
 
 
 def ensure_chromium(log: Callable[[str], None] = print) -> str:
-    """Path to Chromium, installing Debian's package when we are root and it is missing."""
-    if os.path.exists(CHROMIUM):
-        return CHROMIUM
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
+    """Path to Chromium, installing Debian's package when we are root and it is missing.
+
+    Raises RuntimeError naming the package to install otherwise."""
+    if not os.path.exists(CHROMIUM):
+        prerequisites.apt_install(prerequisites.CHROMIUM_PACKAGES, log)
+    if not os.path.exists(CHROMIUM):
         raise RuntimeError(
-            "Chromium is needed for the browser tests: install Debian's package "
-            "(sudo apt-get install chromium)"
+            f"Chromium ({CHROMIUM}) is needed for the browser tests: install it, e.g. "
+            f"{prerequisites.install_hint(prerequisites.CHROMIUM_PACKAGES)}"
         )
-    log("installing Chromium from Debian's packages (apt-get install chromium)")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env)
     return CHROMIUM

@@ -14,16 +14,16 @@ import time
 from pathlib import Path
 
 from devstack.base import REPO_ROOT, StartError, tail
+from devstack.sites import SITES
 from devstack.stack import (
     DEFAULT_PORTS,
-    SITES,
-    WORKERS,
     PartStatus,
     Stack,
     StackConfig,
     default_state_dir,
     ports_from_env,
 )
+from devstack.workers import WORKERS
 
 _print_lock = threading.Lock()
 _t0 = time.monotonic()
@@ -223,7 +223,7 @@ def cmd_logs(args: argparse.Namespace) -> int:
 
 def cmd_reset(args: argparse.Namespace) -> int:
     state_dir = default_state_dir()
-    load_stack(state_dir).stop_all()
+    load_stack(state_dir).purge()
     shutil.rmtree(state_dir, ignore_errors=True)
     progress("stack", f"wiped {state_dir}")
     return 0

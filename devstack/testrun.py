@@ -16,7 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from devstack.base import REPO_ROOT, StartError, free_port
-from devstack.stack import DEFAULT_PORTS, SITES, Stack, StackConfig
+from devstack.browser import ensure_chromium
+from devstack.sites import SITES
+from devstack.stack import DEFAULT_PORTS, Stack, StackConfig
 
 PY = sys.executable
 BIN = Path(PY).parent
@@ -101,6 +103,14 @@ def run_tests(
     if lint:
         progress("test", "lint, types and import contracts")
         problems += globals()["lint"]()
+    selected = [a for a in pytest_args if not a.startswith("-")]
+    if not selected or any(a.startswith("tests/e2e") for a in selected):
+        # The browser journeys need Chromium: installed as root, else named up front.
+        try:
+            ensure_chromium(lambda message: progress("test", message))
+        except RuntimeError as err:
+            progress("test", f"FAILED: {err}")
+            return 1
     tmp = Path(tempfile.mkdtemp(prefix="coffeeshop-test-"))
     ports = {part: free_port() for part in DEFAULT_PORTS}
     stack = Stack(
@@ -113,7 +123,6 @@ def run_tests(
         stack.start_infra()
         stack.provision()
         problems += django_checks(stack)
-        selected = [a for a in pytest_args if not a.startswith("-")]
         options = [a for a in pytest_args if a.startswith("-")]
         for name, path, settings in SUITES:
             targets = [a for a in selected if a.startswith(path)] if selected else [path]
@@ -140,7 +149,7 @@ def run_tests(
     except StartError as err:
         problems.append(str(err))
     finally:
-        stack.stop_all()
+        stack.purge()
         shutil.rmtree(tmp, ignore_errors=True)
     print()
     for problem in problems:

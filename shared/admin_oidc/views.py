@@ -113,7 +113,7 @@ def _pkce_pair() -> tuple[str, str]:
 
 
 def _redirect_uri(request: HttpRequest) -> str:
-    # Registered exactly at Identity (devstack/stack.py's client catalogue).
+    # Registered exactly at Identity (devstack/clients.py, the client catalogue).
     return request.build_absolute_uri("/admin/oidc/callback")
 
 

@@ -23,7 +23,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 
 from devstack.browser import CHROMIUM_ARGS, ensure_chromium
 from devstack.cli import demo_password
-from devstack.smtp_sink import read_messages
+from devstack.servers.smtp import read_messages
 from devstack.stack import Stack
 
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.")

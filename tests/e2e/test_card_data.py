@@ -20,8 +20,8 @@ from confluent_kafka import Consumer
 from confluent_kafka.admin import AdminClient
 
 from devstack.cli import demo_password
-from devstack.postgres import pg_bin
-from devstack.smtp_sink import read_messages
+from devstack.servers.postgres import pg_bin
+from devstack.servers.smtp import read_messages
 from devstack.stack import SITES, Stack
 from tests.e2e.browserless import browser_client, sign_in
 from tests.e2e.cards import card_token

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from devstack.cli import demo_password
-from devstack.smtp_sink import read_messages
+from devstack.servers.smtp import read_messages
 from devstack.stack import Stack
 from tests.e2e.browserless import browser_client, sign_in
 from tests.e2e.cards import card_token

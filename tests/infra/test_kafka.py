@@ -1,4 +1,4 @@
-"""The local Kafka node (devstack/kafka.py) against a real broker, with confluent-kafka."""
+"""The local Kafka node (devstack/servers/kafka.py) against a real broker, with confluent-kafka."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPa
 from confluent_kafka.admin import AdminClient
 
 from devstack.base import HOST, REPO_ROOT, PortInUse, free_port, port_in_use
-from devstack.kafka import CONTROLLER_PORT_SETTING, PORT_SETTING, Kafka, ensure_topics
+from devstack.servers.kafka import CONTROLLER_PORT_SETTING, PORT_SETTING, Kafka, ensure_topics
 
 CACHE_DIR = REPO_ROOT / ".cache"
 
@@ -30,6 +30,7 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kafka]:
         yield node
     finally:
         node.stop()
+        node.account.purge()
 
 
 def _unique_topic(prefix: str) -> str:
@@ -185,5 +186,5 @@ def test_start_on_a_taken_port_raises_port_in_use_and_starts_nothing(
     assert setting in str(caught.value)
     assert not node.process().alive()
     assert not node.process().pidfile.exists()
-    assert not (tmp_path / "kafka").exists()
+    assert not node.root.exists()
     assert not port_in_use(other)

@@ -14,8 +14,8 @@ import hvac
 import hvac.exceptions
 import pytest
 
-from devstack.base import HOST, PortInUse, StartError, free_port, run_user
-from devstack.openbao import OpenBao, SiteCredentials
+from devstack.base import HOST, PortInUse, StartError, free_port
+from devstack.servers.openbao import OpenBao, SiteCredentials
 from shared.secrets import (
     SecretStoreError,
     load_site_secrets_from_env,
@@ -26,12 +26,13 @@ from shared.secrets import (
 
 @pytest.fixture(scope="module")
 def bao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenBao]:
-    server = OpenBao(state_dir=tmp_path_factory.mktemp("state"), port=free_port(), user=run_user())
+    server = OpenBao(state_dir=tmp_path_factory.mktemp("state"), port=free_port())
     try:
         server.start()
         yield server
     finally:
         server.stop()
+        server.account.purge()
 
 
 def fixed(value: str, calls: list[str] | None = None) -> Callable[[], str]:
@@ -59,12 +60,12 @@ def site_client(bao: OpenBao, creds: SiteCredentials) -> hvac.Client:
     return client
 
 
-def test_start_returns_loopback_endpoint_with_vault_addr(bao: OpenBao) -> None:
-    endpoint = bao.start()
+def test_start_again_adopts_the_running_server_on_loopback(bao: OpenBao) -> None:
+    pid = bao.process().pid()
+    bao.start()
 
-    assert endpoint.name == "openbao"
-    assert endpoint.url == f"http://127.0.0.1:{bao.port}"
-    assert endpoint.env == {"VAULT_ADDR": f"http://127.0.0.1:{bao.port}"}
+    assert (bao.name, bao.url) == ("openbao", f"http://127.0.0.1:{bao.port}")
+    assert bao.process().pid() == pid
     assert bao.healthy()
 
 
@@ -317,7 +318,7 @@ def test_start_on_a_taken_port_raises_port_in_use_naming_port_and_setting(tmp_pa
 
 
 def test_start_without_init_file_refuses_to_run_a_store_it_cannot_unseal(tmp_path: Path) -> None:
-    server = OpenBao(state_dir=tmp_path, port=free_port(), user=run_user())
+    server = OpenBao(state_dir=tmp_path, port=free_port())
     server.start()
     server.stop()
     keys = server.init_file.read_text()
@@ -330,3 +331,4 @@ def test_start_without_init_file_refuses_to_run_a_store_it_cannot_unseal(tmp_pat
     finally:
         server.init_file.write_text(keys)
         server.stop()
+        server.account.purge()

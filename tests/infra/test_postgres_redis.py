@@ -8,17 +8,18 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from devstack.base import PortInUse, free_port, run_user
-from devstack.postgres import Postgres
-from devstack.redis import Redis
+from devstack.base import PortInUse, free_port
+from devstack.servers.postgres import Postgres
+from devstack.servers.redis import Redis
 
 
 @pytest.fixture(scope="module")
 def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
-    server = Postgres(state_dir=tmp_path_factory.mktemp("pg"), port=free_port(), user=run_user())
+    server = Postgres(state_dir=tmp_path_factory.mktemp("pg"), port=free_port())
     server.start()
     yield server
     server.stop()
+    server.account.purge()
 
 
 def _connect(server: Postgres, role: str, password: str, db: str) -> psycopg.Connection:
@@ -57,14 +58,14 @@ def test_ensure_database_twice_keeps_the_data_and_updates_the_password(postgres:
 
 
 def test_a_taken_port_is_refused_before_anything_starts(tmp_path: Path, postgres: Postgres) -> None:
-    other = Postgres(state_dir=tmp_path, port=postgres.port, user=run_user())
+    other = Postgres(state_dir=tmp_path, port=postgres.port)
     with pytest.raises(PortInUse, match="COFFEESHOP_POSTGRES_PORT"):
         other.start()
-    assert not (tmp_path / "postgres" / "data").exists()
+    assert not other.data.exists()
 
 
 def test_redis_needs_its_password_and_keeps_data_across_a_restart(tmp_path: Path) -> None:
-    server = Redis(state_dir=tmp_path, port=free_port(), password="s3cret-pw", user=run_user())
+    server = Redis(state_dir=tmp_path, port=free_port(), password="s3cret-pw")
     server.start()
     try:
         server.client().set("greeting", "hello")
@@ -78,3 +79,4 @@ def test_redis_needs_its_password_and_keeps_data_across_a_restart(tmp_path: Path
         assert server.client().get("greeting") == b"hello"
     finally:
         server.stop()
+        server.account.purge()

@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from devstack.smtp_sink import read_messages
+from devstack.servers.smtp import read_messages
 from order_site.menu.services import menu_seed
 from order_site.notifications.management.commands.run_order_consumers import HANDLERS
 from order_site.orders import services

@@ -7,16 +7,9 @@ from pathlib import Path
 
 import redis as redis_py
 
-from devstack.base import (
-    HOST,
-    Endpoint,
-    PortInUse,
-    Process,
-    chown_tree,
-    port_in_use,
-    spawn,
-    wait_until,
-)
+from devstack.base import HOST, wait_until
+from devstack.servers.account import ServiceAccount
+from devstack.servers.server import Server
 
 
 def redis_server_binary() -> str:
@@ -36,34 +29,33 @@ def redis_server_binary() -> str:
     return found
 
 
-class Redis:
-    """A password-protected Redis with append-only persistence in `<state>/redis`."""
+class Redis(Server):
+    """A password-protected Redis with append-only persistence in `<home>/redis` (account.py)."""
 
     name = "redis"
+    scheme = "redis"
+    stop_timeout = 15
 
     def __init__(
-        self, *, state_dir: Path, port: int, password: str, user: str | None = None
+        self,
+        *,
+        state_dir: Path,
+        port: int,
+        password: str,
+        account: ServiceAccount | None = None,
     ) -> None:
-        self.state_dir = state_dir
-        self.port = port
+        super().__init__(state_dir=state_dir, port=port, account=account)
         self.password = password
-        self.user = user
-        self.root = state_dir / "redis"
-        self._proc = Process(
-            name=self.name,
-            pidfile=state_dir / "run" / f"{self.name}.pid",
-            logfile=state_dir / "logs" / f"{self.name}.log",
-        )
 
-    def process(self) -> Process:
-        return self._proc
+    @property
+    def root(self) -> Path:
+        return self.account.home / "redis"
 
-    def start(self, timeout: float = 30) -> Endpoint:
-        if self._proc.alive():
-            return self.endpoint()
-        if port_in_use(self.port):
-            raise PortInUse(self.name, self.port, "COFFEESHOP_REDIS_PORT")
-        self.root.mkdir(parents=True, exist_ok=True)
+    def start(self, timeout: float = 30) -> None:
+        if self.process().alive():
+            return
+        self.refuse_taken_ports()
+        self.account.server_dir("redis", legacy=self.state_dir / "redis")
         conf = self.root / "redis.conf"
         # The password sits in a 0600 file, never on a command line that `ps` would show.
         conf.write_text(
@@ -86,19 +78,11 @@ class Redis:
             + "\n"
         )
         conf.chmod(0o600)
-        chown_tree(self.root, self.user)
-        self._proc = spawn(
-            self.name, [redis_server_binary(), str(conf)], state_dir=self.state_dir, user=self.user
-        )
-        wait_until(self.name, self.healthy, timeout=timeout, process=self._proc)
-        return self.endpoint()
-
-    def endpoint(self) -> Endpoint:
-        return Endpoint(
-            name=self.name,
-            url=f"redis://{HOST}:{self.port}",
-            env={"REDIS_URL": f"redis://{HOST}:{self.port}/0"},
-        )
+        self.account.give(self.root)
+        source = Path(redis_server_binary())
+        binary = self.account.runnable(source.parent, source.name) / source.name
+        proc = self.spawn([str(binary), str(conf)], cwd=self.root)
+        wait_until(self.name, self.healthy, timeout=timeout, process=proc)
 
     def client(self) -> redis_py.Redis:
         return redis_py.Redis(
@@ -114,6 +98,3 @@ class Redis:
             return bool(self.client().ping())
         except redis_py.RedisError:
             return False
-
-    def stop(self) -> None:
-        self._proc.stop(timeout=15)

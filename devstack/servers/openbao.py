@@ -20,6 +20,7 @@ import json
 import os
 import pwd
 import re
+import shutil
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -33,18 +34,17 @@ import requests
 
 from devstack.base import (
     HOST,
-    Endpoint,
-    PortInUse,
     Process,
     StartError,
-    chown_tree,
     free_port,
     port_in_use,
-    spawn,
+    port_setting,
     wait_until,
 )
+from devstack.servers.account import ServiceAccount
+from devstack.servers.server import Server
 
-PORT_SETTING = "COFFEESHOP_OPENBAO_PORT"
+PORT_SETTING = port_setting("openbao")
 KV_MOUNT = "secret"
 APPROLE_MOUNT = "approle"
 SITE_PREFIX = "coffeeshop"
@@ -93,32 +93,39 @@ def bao_binary() -> Path:
     return path
 
 
-class OpenBao:
-    """One local OpenBao server: start, initialise/unseal, provision sites, stop."""
+class OpenBao(Server):
+    """One local OpenBao server: start, initialise/unseal, provision sites, stop.
+
+    Its keys (init.json) and the sites' AppRole files stay in `<state>/openbao`; its
+    configuration and raft data live in `<home>/openbao` (account.py).
+    """
 
     name = "openbao"
+    scheme = "http"
 
-    def __init__(self, *, state_dir: Path, port: int, user: str | None = None) -> None:
-        self.state_dir = state_dir
-        self.port = port
-        self.user = user
+    def __init__(
+        self, *, state_dir: Path, port: int, account: ServiceAccount | None = None
+    ) -> None:
+        super().__init__(state_dir=state_dir, port=port, account=account)
         self.dir = state_dir / "openbao"
-        self.data_dir = self.dir / "data"
-        self.config_file = self.dir / "config.hcl"
         self.init_file = self.dir / "init.json"
         self.approle_dir = self.dir / "approle"
-        self.url = f"http://{HOST}:{port}"
+
+    @property
+    def server_dir(self) -> Path:
+        return self.account.home / "openbao"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.server_dir / "data"
+
+    @property
+    def config_file(self) -> Path:
+        return self.server_dir / "config.hcl"
 
     # -- lifecycle -----------------------------------------------------------------
 
-    def process(self) -> Process:
-        return Process(
-            name=self.name,
-            pidfile=self.state_dir / "run" / f"{self.name}.pid",
-            logfile=self.state_dir / "logs" / f"{self.name}.log",
-        )
-
-    def start(self, timeout: float = 60) -> Endpoint:
+    def start(self, timeout: float = 60) -> None:
         """Start (or adopt our running) server, initialise it once, unseal it, mount KV v2
         at `secret/` and AppRole auth.
 
@@ -129,8 +136,7 @@ class OpenBao:
         proc = self.process()
         spawned = not proc.alive()
         if spawned:
-            if port_in_use(self.port):
-                raise PortInUse(self.name, self.port, PORT_SETTING)
+            self.refuse_taken_ports()
             proc = self._spawn()
         try:
             wait_until(self.name, self._answers, timeout=_left(deadline), process=proc)
@@ -143,10 +149,6 @@ class OpenBao:
             if spawned:
                 proc.stop()  # don't leave a half-started server holding the port
             raise
-        return Endpoint(name=self.name, url=self.url, env={"VAULT_ADDR": self.url})
-
-    def stop(self) -> None:
-        self.process().stop()
 
     def healthy(self) -> bool:
         """True when the server answers, is initialised and is unsealed."""
@@ -261,18 +263,20 @@ class OpenBao:
     def _spawn(self) -> Process:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.dir.chmod(0o700)
+        # The server (maybe the service account) owns its configuration and raft data;
+        # init.json stays ours.
+        server_dir = self.account.server_dir("openbao")
+        legacy = self.dir / "data"  # where the raft data lived before account.py
+        if server_dir != self.dir and legacy.exists() and not self.data_dir.exists():
+            shutil.move(str(legacy), str(self.data_dir))
         self.data_dir.mkdir(exist_ok=True)
         self.data_dir.chmod(0o700)
         self.config_file.write_text(self._config(self._cluster_port()))
         self.config_file.chmod(0o644)
-        # The server (maybe an unprivileged account) owns its raft data; init.json stays ours.
-        chown_tree(self.data_dir, self.user)
-        return spawn(
-            self.name,
-            [str(bao_binary()), "server", f"-config={self.config_file}"],
-            state_dir=self.state_dir,
-            user=self.user,
-        )
+        self.account.give(server_dir)
+        source = bao_binary()
+        binary = self.account.runnable(source.parent, source.name) / source.name
+        return self.spawn([str(binary), "server", f"-config={self.config_file}"], cwd=server_dir)
 
     def _cluster_port(self) -> int:
         preferred = self.port + 1
@@ -280,7 +284,7 @@ class OpenBao:
 
     def _config(self, cluster_port: int) -> str:
         return f"""\
-# Written by devstack/openbao.py on every start; edits are lost.
+# Written by devstack/servers/openbao.py on every start; edits are lost.
 storage "raft" {{
   path    = "{self.data_dir}"
   node_id = "coffeeshop-local"
@@ -289,7 +293,7 @@ storage "raft" {{
 }}
 
 # Local only: bound to loopback, plain HTTP (no TLS). Production uses TLS and an
-# external Vault/OpenBao (DESIGN.md); never copy this listener to a shared host.
+# external Vault/OpenBao (README, "Production"); never copy this listener to a shared host.
 listener "tcp" {{
   address         = "{HOST}:{self.port}"
   cluster_address = "{HOST}:{cluster_port}"

@@ -1,7 +1,8 @@
 """A local SMTP sink (aiosmtpd) standing in for the external e-mail provider.
 
 Every message it receives is stored in a Maildir under `<state>/smtp/`, where tests
-and people can read it. Run as `python -m devstack.smtp_sink --port N --maildir DIR`.
+and people can read it. `SmtpSink` runs this module as
+`python -m devstack.servers.smtp --port N --maildir DIR` (as ourselves: it is our code).
 """
 
 from __future__ import annotations
@@ -9,11 +10,15 @@ from __future__ import annotations
 import argparse
 import mailbox
 import signal
+import sys
 import threading
 from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
+
+from devstack.base import REPO_ROOT, tcp_open, wait_until
+from devstack.servers.server import Server
 
 
 class MaildirHandler:
@@ -37,6 +42,33 @@ def read_messages(maildir: Path) -> list[mailbox.MaildirMessage]:
     box = mailbox.Maildir(str(maildir), create=False)
     messages = [box.get_message(key) for key in box.iterkeys()]
     return sorted(messages, key=lambda m: m.get_date())
+
+
+class SmtpSink(Server):
+    """This module's sink as a local server; mail lands in `<state>/smtp/maildir`."""
+
+    name = "smtp"
+    scheme = "smtp"
+    stop_timeout = 10
+
+    @property
+    def maildir(self) -> Path:
+        return self.state_dir / "smtp" / "maildir"
+
+    def start(self) -> None:
+        if self.process().alive():
+            return
+        argv = [sys.executable, "-m", __name__, "--port", str(self.port)]
+        proc = self.spawn(
+            [*argv, "--maildir", str(self.maildir)],
+            as_account=False,
+            env={"PYTHONPATH": str(REPO_ROOT)},
+            cwd=REPO_ROOT,
+        )
+        wait_until(self.name, self.healthy, timeout=20, process=proc)
+
+    def healthy(self) -> bool:
+        return tcp_open(self.port)
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Apache Kafka as one KRaft node (broker and controller in one JVM), jars from Maven Central.
 
-The jars are resolved by Maven (`org.apache.kafka:kafka_2.13`, DESIGN.md) into
+The jars are resolved by Maven (`org.apache.kafka:kafka_2.13`) into
 `<cache>/kafka-<version>/libs` once; the broker then runs straight from that
 folder with `java -cp 'libs/*' kafka.Kafka server.properties`, the same main
 class the upstream `kafka-server-start.sh` runs.
@@ -28,19 +28,10 @@ from pathlib import Path
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from devstack.base import (
-    HOST,
-    Endpoint,
-    PortInUse,
-    Process,
-    StartError,
-    chown_tree,
-    port_in_use,
-    run_user,
-    spawn,
-    tcp_open,
-    wait_until,
-)
+from devstack import prerequisites
+from devstack.base import HOST, StartError, port_setting, tcp_open, wait_until
+from devstack.servers.account import ServiceAccount
+from devstack.servers.server import Server
 
 KAFKA_VERSION = "4.4.0"
 SCALA_VERSION = "2.13"
@@ -49,21 +40,22 @@ LOG4J_VERSION = "2.25.5"
 MAVEN_DEPENDENCY_PLUGIN_VERSION = "3.8.1"
 MIN_JAVA = 17
 
-PORT_SETTING = "COFFEESHOP_KAFKA_PORT"
-CONTROLLER_PORT_SETTING = "COFFEESHOP_KAFKA_CONTROLLER_PORT"
+PORT_SETTING = port_setting("kafka")
+CONTROLLER_PORT_SETTING = port_setting("kafka_controller")
 
-# The topics of DESIGN.md ("Events") with their partition counts.
+# The topics (docs/architecture.md, "Contracts between the parts") with their partition counts.
 COFFEESHOP_TOPICS: dict[str, int] = {
     "coffeeshop.order-events": 3,
     "coffeeshop.user-events": 3,
 }
 
-APT_PACKAGES = ("openjdk-17-jdk-headless", "maven")
 INSTALL_HINT = (
     "Kafka needs a Java runtime (17 or newer) and Maven. Install them, e.g. "
-    "`apt-get install openjdk-17-jre-headless maven`, and try again."
+    f"`{prerequisites.install_hint(prerequisites.JDK_PACKAGES)}`, and try again."
 )
 
+# Its text is hashed into the jars' marker: an edit (even of the comment) makes Maven
+# resolve the jars again.
 _POM = f"""\
 <?xml version="1.0" encoding="UTF-8"?>
 <!-- Written by devstack/kafka.py: resolves the Kafka broker's runtime jars. -->
@@ -106,7 +98,7 @@ _POM = f"""\
 # see (start, topics, groups, shutdown); the 300-line config dumps, the Raft state
 # machine and per-thread start-up chatter are raised to WARN.
 _LOG4J2 = """\
-# Written by devstack/kafka.py.
+# Written by devstack/servers/kafka.py.
 status = warn
 name = coffeeshop-kafka
 # Kafka logs its own shutdown after SIGTERM; Log4j's hook would stop logging first.
@@ -173,14 +165,12 @@ def ensure_kafka_installed(cache_dir: Path, *, log: Callable[[str], None] = prin
     return libs
 
 
-class Kafka:
-    """One KRaft node (broker + controller) on 127.0.0.1, its data in `<state>/kafka/data`.
-
-    `user` is the account the JVM runs as; None means `base.run_user()` (the unprivileged
-    account when we are root, else ourselves).
-    """
+class Kafka(Server):
+    """One KRaft node (broker + controller) on 127.0.0.1, its data in `<home>/kafka/data`."""
 
     name = "kafka"
+    scheme = "kafka"
+    stop_timeout = 30
 
     def __init__(
         self,
@@ -189,33 +179,36 @@ class Kafka:
         cache_dir: Path,
         port: int,
         controller_port: int,
-        user: str | None = None,
+        account: ServiceAccount | None = None,
         heap: str = "384m",
     ) -> None:
         if port == controller_port:
             raise ValueError(f"kafka: the broker and controller ports must differ (both {port})")
-        self.state_dir = state_dir
+        super().__init__(state_dir=state_dir, port=port, account=account)
         self.cache_dir = cache_dir
-        self.port = port
         self.controller_port = controller_port
-        self.user = user if user is not None else run_user()
         self.heap = heap
-        self.root = state_dir / "kafka"
-        self.data_dir = self.root / "data"
-        self._proc = Process(
-            name=self.name,
-            pidfile=state_dir / "run" / f"{self.name}.pid",
-            logfile=state_dir / "logs" / f"{self.name}.log",
-        )
+
+    @property
+    def root(self) -> Path:
+        return self.account.home / "kafka"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
 
     @property
     def bootstrap_servers(self) -> str:
         return f"{HOST}:{self.port}"
 
-    def process(self) -> Process:
-        return self._proc
+    def ports(self) -> dict[str, int]:
+        return {PORT_SETTING: self.port, CONTROLLER_PORT_SETTING: self.controller_port}
 
-    def start(self, timeout: float = 120) -> Endpoint:
+    def prepare(self, log: Callable[[str], None]) -> None:
+        log("resolving Kafka jars from Maven Central (cached after the first run)")
+        ensure_kafka_installed(self.cache_dir, log=log)
+
+    def start(self, timeout: float = 120) -> None:
         """Start the node (formatting its storage on the very first start) and wait until an
         admin client gets metadata from it.
 
@@ -224,19 +217,18 @@ class Kafka:
         """
         if self.running():
             if self.healthy():
-                return self.endpoint()
+                return
             # Ours but not answering (a start that timed out, a hung JVM): start afresh.
-            self._proc.stop(timeout=30)
-        if port_in_use(self.port):
-            raise PortInUse(self.name, self.port, PORT_SETTING)
-        if port_in_use(self.controller_port):
-            raise PortInUse(self.name, self.controller_port, CONTROLLER_PORT_SETTING)
-        libs = ensure_kafka_installed(self.cache_dir)
+            self.process().stop(timeout=30)
+        self.refuse_taken_ports()
+        home = ensure_kafka_installed(self.cache_dir).parent
+        installed = self.account.runnable(home.parent, home.name) / home.name
+        libs = installed / "libs"
         java = _java()
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.account.server_dir("kafka", legacy=self.state_dir / "kafka")
         properties = self.root / "server.properties"
         _write_if_changed(properties, self._server_properties())
-        log4j = libs.parent / "log4j2.properties"
+        log4j = installed / "log4j2.properties"
         base_argv = [
             java,
             f"-Xmx{self.heap}",
@@ -248,23 +240,9 @@ class Kafka:
         ]
         if not (self.data_dir / "meta.properties").exists():
             self._format(base_argv, properties)
-        chown_tree(self.root, self.user)
-        self._proc = spawn(
-            self.name,
-            [*base_argv, "kafka.Kafka", str(properties)],
-            state_dir=self.state_dir,
-            cwd=self.root,
-            user=self.user,
-        )
-        wait_until(self.name, self.healthy, timeout=timeout, process=self._proc, interval=0.2)
-        return self.endpoint()
-
-    def endpoint(self) -> Endpoint:
-        return Endpoint(
-            name=self.name,
-            url=f"kafka://{self.bootstrap_servers}",
-            env={"KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers},
-        )
+        self.account.give(self.root)
+        proc = self.spawn([*base_argv, "kafka.Kafka", str(properties)], cwd=self.root)
+        wait_until(self.name, self.healthy, timeout=timeout, process=proc, interval=0.2)
 
     def healthy(self) -> bool:
         """True when the broker hands out cluster metadata to an admin client within ~2 s."""
@@ -280,7 +258,7 @@ class Kafka:
 
     def running(self) -> bool:
         """True when the pid file names a live JVM running this node (not a recycled pid)."""
-        pid = self._proc.pid()
+        pid = self.process().pid()
         if pid is None:
             return False
         try:
@@ -293,9 +271,9 @@ class Kafka:
         """SIGTERM to the JVM's process group (Kafka shuts down cleanly in a second or two),
         SIGKILL after 30 s. A pid file naming someone else's process is only removed."""
         if self.running():
-            self._proc.stop(timeout=30)
+            self.process().stop(timeout=self.stop_timeout)
         else:
-            self._proc.pidfile.unlink(missing_ok=True)
+            self.process().pidfile.unlink(missing_ok=True)
 
     def cluster_id(self) -> str:
         """The cluster id this node's storage is (or will be) formatted with; kept in state."""
@@ -371,7 +349,7 @@ class Kafka:
             "log.cleaner.dedupe.buffer.size": str(8 * 1024 * 1024),
         }
         lines = [f"{key}={value}" for key, value in settings.items()]
-        return "# Written by devstack/kafka.py on every start.\n" + "\n".join(lines) + "\n"
+        return "# Written by devstack/servers/kafka.py on every start.\n" + "\n".join(lines) + "\n"
 
 
 def ensure_topics(bootstrap: str, topics: Mapping[str, int], *, timeout: float = 30) -> list[str]:
@@ -449,21 +427,8 @@ def _java_major(java: str) -> int:
 
 def _ensure_tools(log: Callable[[str], None]) -> None:
     """Make sure `java` 17+ and `mvn` are on PATH; as root, install them with apt-get first."""
-    if _tools_missing() and os.geteuid() == 0 and shutil.which("apt-get"):
-        log("kafka: installing a Java runtime and Maven with apt-get (once)…")
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        for argv in (
-            ["apt-get", "update"],
-            [
-                "apt-get",
-                "install",
-                "-y",
-                "--no-install-recommends",
-                "openjdk-17-jdk-headless",
-                "maven",
-            ],
-        ):
-            subprocess.run(argv, env=env, check=False, capture_output=True, timeout=1800)
+    if _tools_missing():
+        prerequisites.apt_install(prerequisites.JDK_PACKAGES, lambda m: log(f"kafka: {m}"))
     missing = _tools_missing()
     if missing:
         raise StartError("kafka", f"{missing}. {INSTALL_HINT}")
@@ -535,16 +500,12 @@ def _resolve_jars(home: Path, log: Callable[[str], None]) -> None:
 
 
 def _make_readable(path: Path) -> None:
-    """Let every user read `path`'s tree and traverse its parents (the broker may run as
-    the unprivileged account while the cache belongs to root)."""
+    """Let every user read `path`'s tree (the broker may run as the service account while
+    the cache belongs to root; account.py links the tree where that account can reach it)."""
     for root, _dirs, files in os.walk(path):
         _add_mode(Path(root), 0o555)
         for name in files:
             _add_mode(Path(root) / name, 0o444)
-    parent = path.resolve().parent
-    while parent != parent.parent:
-        _add_mode(parent, 0o001)
-        parent = parent.parent
 
 
 def _add_mode(path: Path, bits: int) -> None:
