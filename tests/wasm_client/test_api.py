@@ -84,6 +84,17 @@ def test_validation_errors_name_the_fields():
     assert describe_error(error) == "Check the order (lines: Too many.)"
 
 
+def test_a_refused_cart_line_is_named_by_its_place_in_the_cart_not_the_field_path():
+    error = ApiError(
+        400,
+        "Invalid input",
+        "Some lines cannot be ordered.",
+        errors={"lines[1].option_ids": ["Oat milk is sold out."]},
+    )
+
+    assert describe_error(error) == "Some lines cannot be ordered. (line 2: Oat milk is sold out.)"
+
+
 def test_a_non_json_error_body_still_gives_an_error():
     bff = FakeBff()
     bff.on("GET", "/api/menu", lambda request: (502, None))

@@ -165,6 +165,25 @@ def test_queue_board_groups_by_status_with_one_tap_buttons():
     assert ids_of(html).count("queue-item") == 3
 
 
+def test_behind_a_backlog_the_newest_arrivals_come_first_in_their_column():
+    s = state(route=router.parse("#/queue"), queue_loaded=True)
+    s.session = Session.from_json(
+        {"authenticated": True, "user": {"id": 2, "name": "Bo", "roles": ["barista"]}}
+    )
+    s.queue = [Order.from_json(order_json(f"o{n}", "placed")) for n in range(50)]
+    s.queue_newest = {
+        "placed": [Order.from_json(order_json(f"o{n}", "placed")) for n in (501, 500)]
+    }
+    s.queue_counts = {"placed": 502, "in_preparation": 0, "ready": 0}
+    s.queue_more = {"placed": "c50"}
+    html = views.page(s)
+    cards = [a["data-order-id"] for _, a in parse(html) if a.get("data-testid") == "queue-item"]
+
+    # The latest order is at the top of the column, in sight, not under 50 older cards.
+    assert cards == ["o501", "o500", *[f"o{n}" for n in range(50)]]
+    assert html.index("Newest arrivals") < html.index("Oldest first") < html.index("Show more")
+
+
 def test_an_expired_session_offers_to_sign_in_again_and_come_back():
     s = state(
         route=router.parse("#/orders/ab12"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,6 +100,13 @@ def parse_retry_after(value: str | None) -> int | None:
         return 5
 
 
+def _field_label(name: str) -> str:
+    """A field of the request in the customer's words: `lines[0].option_ids` is "line 1"
+    of their cart (a sold-out choice is refused naming it); other names stay as they are."""
+    line = re.match(r"lines\[(\d+)\]", name)
+    return f"line {int(line.group(1)) + 1}" if line else name
+
+
 def describe_error(error: BaseException) -> str:
     """One sentence telling the customer what went wrong and what to do."""
     if isinstance(error, NetworkError):
@@ -122,7 +130,7 @@ def describe_error(error: BaseException) -> str:
         return error.detail or "That could not be found."
     if error.errors:
         details = "; ".join(
-            f"{name}: {' '.join(map(str, msgs)) if isinstance(msgs, list) else msgs}"
+            f"{_field_label(name)}: {' '.join(map(str, msgs)) if isinstance(msgs, list) else msgs}"
             for name, msgs in error.errors.items()
         )
         return f"{error.detail or error.title or 'Please check your order'} ({details})"

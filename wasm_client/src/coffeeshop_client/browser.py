@@ -99,6 +99,7 @@ class BrowserPlatform:
         self._last_nav = ""
         self._last_view = ""
         self._focus_id = ""
+        self._autofocused = ""
 
     def render(self, nav_html: str, view_html: str, *, focus_heading: bool) -> None:
         active = self.document.activeElement
@@ -116,7 +117,13 @@ class BrowserPlatform:
         if view_html != self._last_view:
             self.view.innerHTML = view_html
             self._last_view = view_html
-        if focus_heading:
+        # `autofocus` acts only when a page loads: a field it marks that has just
+        # appeared (the reason asked for on a queue card) takes the focus here, once.
+        autofocus = self.view.querySelector("[autofocus]")
+        autofocus_id = "" if absent(autofocus) else str(autofocus.id)
+        if autofocus_id and autofocus_id != self._autofocused:
+            autofocus.focus()
+        elif focus_heading:
             heading = self.view.querySelector("h1")
             if not absent(heading):
                 heading.focus()
@@ -131,6 +138,7 @@ class BrowserPlatform:
                 heading = self.view.querySelector("h1")
                 if not absent(heading):
                     heading.focus()
+        self._autofocused = autofocus_id
         focused = self.document.activeElement
         if not absent(focused) and focused != self.document.body and focused.id:
             self._focus_id = str(focused.id)

@@ -1151,6 +1151,19 @@ def queue_page(state: State) -> Markup:
                         f"({count})",
                     ),
                 ),
+                # At the top, under the count: behind a backlog the oldest page is a long
+                # column, and a new arrival at its foot would be out of sight.
+                fragment(
+                    h("h3", {"class_": "queue-newest"}, "Newest arrivals"),
+                    h(
+                        "ol",
+                        {"class_": "queue-cards", "data_testid": f"queue-newest-{status}"},
+                        [queue_card(state, o) for o in newest],  # the latest on top
+                    ),
+                    h("h3", {"class_": "queue-newest"}, "Oldest first"),
+                )
+                if newest
+                else "",
                 h("ol", {"class_": "queue-cards"}, [queue_card(state, o) for o in orders])
                 if orders
                 else h("p", {"class_": "empty"}, "Nothing here."),
@@ -1163,16 +1176,6 @@ def queue_page(state: State) -> Markup:
                     status=status,
                 )
                 if cursor
-                else "",
-                fragment(
-                    h("h3", {"class_": "queue-newest"}, "Newest arrivals"),
-                    h(
-                        "ol",
-                        {"class_": "queue-cards", "data_testid": f"queue-newest-{status}"},
-                        [queue_card(state, o) for o in reversed(newest)],
-                    ),
-                )
-                if newest
                 else "",
             )
         )
