@@ -53,7 +53,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.bff import espresso_line, start_system, stop_system  # noqa: E402
-from bench.order import percentile  # noqa: E402
+from bench.order import TEST_TOKEN, percentile  # noqa: E402
 from devstack.cli import demo_password  # noqa: E402
 from devstack.stack import Stack, StackConfig, memory_mib  # noqa: E402
 from tests.e2e.browserless import browser_client, sign_in  # noqa: E402
@@ -269,7 +269,7 @@ def move_orders(
             answer = retried(
                 who.client.post,
                 "/api/orders",
-                json={"lines": [line]},
+                json={"lines": [line], "payment_method": TEST_TOKEN},
                 headers={"X-CSRF-Token": who.csrf, "Idempotency-Key": str(uuid.uuid4())},
             )
             if answer.status_code != 201:
