@@ -19,7 +19,6 @@ answer; a request crosses to a thread and back once.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import functools
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -62,14 +61,14 @@ class BffASGIHandler(ASGIHandler):
         except RequestAborted:
             return
         loop = asyncio.get_running_loop()
-        context = contextvars.copy_context()
+        # No copy of the loop's context: a pool thread keeps its own, as a WSGI thread
+        # keeps its thread-locals, so the cache and Redis clients Django keeps in
+        # context-local storage are made once per thread, not once per request.
         try:
-            response = await loop.run_in_executor(
-                self.executor, context.run, self.respond, scope, body_file
-            )
+            response = await loop.run_in_executor(self.executor, self.respond, scope, body_file)
             await self.send_response(response, send)
             if response.streaming:  # a file from WhiteNoise: closed once it is sent
-                await loop.run_in_executor(self.executor, context.run, response.close)
+                await loop.run_in_executor(self.executor, response.close)
         finally:
             body_file.close()
 

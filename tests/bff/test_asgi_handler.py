@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 import pytest
 from asgiref import sync
-from django.core.cache import cache
+from django.core import signals
+from django.core.cache import cache, caches
 from django.test import override_settings
 
 from bff_site.config.handlers import BffASGIHandler, _async_view
@@ -111,3 +113,23 @@ def test_only_coroutine_views_take_the_async_chain() -> None:
     assert _async_view("/api/session") is False
     assert _async_view("/api/orders/12") is False
     assert _async_view("/no/such/page") is False
+
+
+def test_a_pool_thread_keeps_its_cache_client_from_one_request_to_the_next(
+    handler: BffASGIHandler, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[int] = []
+
+    def note_cache(**kwargs: Any) -> None:
+        seen.append(id(caches["default"]))
+
+    monkeypatch.setattr(handler, "executor", ThreadPoolExecutor(max_workers=1))
+    signals.request_started.connect(note_cache)
+    try:
+        answers = calls(handler, *[("GET", "/api/session", {})] * 3)
+    finally:
+        signals.request_started.disconnect(note_cache)
+
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert len(seen) == 3
+    assert len(set(seen)) == 1
