@@ -9,7 +9,7 @@ import os
 import resource
 import sys
 
-from django.core.asgi import get_asgi_application
+import django
 from django.urls import get_resolver
 
 # A stream is a socket: lift the soft limit on open files to the hard one.
@@ -26,7 +26,11 @@ if _soft != resource.RLIM_INFINITY and _soft < _wanted:
 sys.setswitchinterval(0.0005)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bff_site.config.settings.local")
-application = get_asgi_application()
+django.setup(set_prefix=False)
+
+from bff_site.config.handlers import BffASGIHandler  # noqa: E402 - needs the apps loaded
+
+application = BffASGIHandler()
 
 # Import every view now (gunicorn --preload: once, in the master) rather than on each
 # worker's first request, which on a busy machine took seconds.

@@ -16,7 +16,12 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from order_site.outbox.services import RELAY_BATCH_SIZE, outbox_claim_batch, outbox_mark_sent
+from order_site.outbox.services import (
+    RELAY_BATCH_SIZE,
+    RELAY_IDLE_SECONDS,
+    outbox_claim_batch,
+    outbox_mark_sent,
+)
 from order_site.payments.dispatcher import payments_dispatch_loop
 from shared.events import kafka_producer, run_relay
 
@@ -59,5 +64,6 @@ class Command(BaseCommand):
             mark_sent=outbox_mark_sent,
             should_stop=stop.is_set,
             full_batch=RELAY_BATCH_SIZE,
+            idle_sleep=RELAY_IDLE_SECONDS,
             on_error=lambda exc: close_old_connections(),
         )
