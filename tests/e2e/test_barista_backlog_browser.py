@@ -24,7 +24,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from devstack.cli import demo_password
-from devstack.smtp_sink import read_messages
+from devstack.servers.smtp import read_messages
 from devstack.stack import Stack
 from tests.e2e.backlog import paid_orders_place
 from tests.e2e.chromium import DESKTOP, app_sign_in, chromium_launch, shot, within

@@ -1,4 +1,4 @@
-"""Identity test fixtures: clients and users made through the services, a browser-like
+"""Identity test fixtures: clients made through the service, users from the factory, a browser-like
 HTTP session for the live server, and helpers for the authorization-code flow."""
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import pytest
 import requests
 from oauth2_provider.models import Application
 
-from identity_site.accounts.models import Role, User
-from identity_site.accounts.services import user_create
+from identity_site.accounts.models import User
 from identity_site.oauth.services import oauth_client_ensure
+from tests.identity.factories.accounts import PASSWORD as PASSWORD  # the tests import it from here
+from tests.identity.factories.accounts import UserFactory
 
-PASSWORD = "correct-horse-battery-7"
 WEB_SECRET = "web-secret-" + "x" * 32
 CALLBACK = "http://127.0.0.1:8000/auth/callback"
 SIGN_IN_SCOPES = ["openid", "profile", "email", "roles"]
@@ -79,14 +79,12 @@ SERVICE_SECRET = "order-secret-" + "y" * 32
 
 @pytest.fixture
 def manager(db: Any) -> User:
-    return user_create(
-        email="maya@coffeeshop.test", password=PASSWORD, full_name="Maya", role=Role.MANAGER
-    )
+    return UserFactory(email="maya@coffeeshop.test", full_name="Maya", manager=True)
 
 
 @pytest.fixture
 def customer(db: Any) -> User:
-    return user_create(email="cora@coffeeshop.test", password=PASSWORD, full_name="Cora")
+    return UserFactory(email="cora@coffeeshop.test", full_name="Cora")
 
 
 def login_form(

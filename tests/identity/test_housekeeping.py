@@ -10,7 +10,6 @@ import pytest
 from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
-from django.db import transaction
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application, Grant, IDToken, RefreshToken
 
@@ -24,7 +23,13 @@ from identity_site.housekeeping.services import (
 )
 from identity_site.housekeeping.tasks import outbox_purge_sent_task
 from identity_site.outbox.models import OutboxEvent
-from identity_site.outbox.services import outbox_event_record
+from tests.identity.factories.oauth import (
+    AccessTokenFactory,
+    GrantFactory,
+    IDTokenFactory,
+    RefreshTokenFactory,
+)
+from tests.identity.factories.outbox import OutboxEventFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -36,13 +41,8 @@ PURGE_TASKS = {
 
 
 def outbox_row(key: str, *, sent_days_ago: float | None) -> OutboxEvent:
-    with transaction.atomic():
-        row = outbox_event_record(topic="t", key=key, event_type="user.updated", payload={})
-    if sent_days_ago is not None:
-        OutboxEvent.objects.filter(id=row.id).update(
-            sent_at=timezone.now() - timedelta(days=sent_days_ago)
-        )
-    return row
+    sent_at = None if sent_days_ago is None else timezone.now() - timedelta(days=sent_days_ago)
+    return OutboxEventFactory(topic="t", key=key, sent_at=sent_at)
 
 
 def test_outbox_purge_deletes_only_rows_sent_longer_ago_than_the_retention():
@@ -75,7 +75,7 @@ def _tokens(customer: User, client: Application) -> dict[str, Any]:
     idle = timedelta(seconds=settings.OAUTH2_PROVIDER["REFRESH_TOKEN_EXPIRE_SECONDS"])
 
     def access(name: str, expires: Any, id_token: IDToken | None = None) -> AccessToken:
-        return AccessToken.objects.create(
+        return AccessTokenFactory(
             user=customer,
             application=client,
             token=f"at-{name}-{uuid.uuid4().hex}",
@@ -84,7 +84,7 @@ def _tokens(customer: User, client: Application) -> dict[str, Any]:
         )
 
     def refresh(name: str, access_token: AccessToken | None, revoked: Any = None) -> RefreshToken:
-        return RefreshToken.objects.create(
+        return RefreshTokenFactory(
             user=customer,
             application=client,
             token=f"rt-{name}-{uuid.uuid4().hex}",
@@ -93,16 +93,15 @@ def _tokens(customer: User, client: Application) -> dict[str, Any]:
         )
 
     def grant(name: str, expires: Any) -> Grant:
-        return Grant.objects.create(
+        return GrantFactory(
             user=customer,
             application=client,
             code=f"code-{name}-{uuid.uuid4().hex}",
             expires=expires,
-            redirect_uri="http://127.0.0.1:8000/auth/callback",
         )
 
     def id_token(expires: Any) -> IDToken:
-        return IDToken.objects.create(user=customer, application=client, expires=expires)
+        return IDTokenFactory(user=customer, application=client, expires=expires)
 
     expired_id_token = id_token(now - timedelta(minutes=5))
     return {
@@ -127,7 +126,7 @@ def test_token_purge_removes_expired_tokens_and_grants_and_keeps_what_can_still_
     customer: User, web_client: Application
 ):
     rows = _tokens(customer, web_client)
-    rows["held refresh"] = RefreshToken.objects.create(
+    rows["held refresh"] = RefreshTokenFactory(
         user=customer,
         application=web_client,
         token="rt-held",
@@ -151,15 +150,11 @@ def test_token_purge_removes_expired_tokens_and_grants_and_keeps_what_can_still_
 
 def test_token_purge_with_nothing_expired_deletes_nothing(customer: User, web_client: Application):
     now = timezone.now()
-    AccessToken.objects.create(
+    AccessTokenFactory(
         user=customer, application=web_client, token="at", expires=now + timedelta(minutes=5)
     )
-    Grant.objects.create(
-        user=customer,
-        application=web_client,
-        code="c",
-        expires=now + timedelta(seconds=60),
-        redirect_uri="http://127.0.0.1:8000/auth/callback",
+    GrantFactory(
+        user=customer, application=web_client, code="c", expires=now + timedelta(seconds=60)
     )
 
     counts = oauth_tokens_purge()

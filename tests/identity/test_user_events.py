@@ -14,11 +14,12 @@ from django.conf import settings
 from django.test import Client
 
 from identity_site.accounts.models import User
-from identity_site.accounts.services import user_create, user_delete, user_update
+from identity_site.accounts.services import user_delete, user_update
 from identity_site.outbox.models import OutboxEvent
 from identity_site.outbox.relay import outbox_claim_batch, outbox_relay_run
 from shared.events import kafka_producer, parse_envelope, relay_once
-from tests.identity.conftest import PASSWORD, SERVICE_SECRET, WEB_SECRET
+from tests.identity.conftest import SERVICE_SECRET, WEB_SECRET
+from tests.identity.factories.accounts import UserFactory
 from tests.identity.test_oidc_flow import sign_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.kafka]
@@ -73,12 +74,8 @@ def relay_until_sent(mark_sent: Any = None) -> None:
 
 
 def admin_creates(client: Client, email: str) -> User:
-    boss = user_create(
-        email=f"boss-{uuid.uuid4().hex[:8]}@coffeeshop.test",
-        password=None,
-        role="manager",
-        is_staff=True,
-        is_superuser=True,
+    boss = UserFactory(
+        email=f"boss-{uuid.uuid4().hex[:8]}@coffeeshop.test", password=None, admin=True
     )
     client.force_login(boss)
     response = client.post(
@@ -185,11 +182,8 @@ def test_a_second_relay_claims_nothing_while_the_first_holds_a_batch(client: Cli
 def test_a_barista_deactivated_in_the_admin_loses_every_token_and_kafka_says_so(
     client: Client, provider: str, web_client: Any, service_client: Any
 ) -> None:
-    barista = user_create(
-        email=f"bix-{uuid.uuid4().hex[:8]}@coffeeshop.test",
-        password=PASSWORD,
-        full_name="Bix",
-        role="barista",
+    barista = UserFactory(
+        email=f"bix-{uuid.uuid4().hex[:8]}@coffeeshop.test", full_name="Bix", barista=True
     )
     tokens = sign_in(provider, barista.email)["token"]
     introspect = f"{provider}/o/introspect/"
@@ -198,12 +192,8 @@ def test_a_barista_deactivated_in_the_admin_loses_every_token_and_kafka_says_so(
         introspect, data={"token": tokens["access_token"]}, auth=service, timeout=10
     )
     assert active.json()["roles"] == ["barista"]
-    boss = user_create(
-        email=f"boss-{uuid.uuid4().hex[:8]}@coffeeshop.test",
-        password=None,
-        role="manager",
-        is_staff=True,
-        is_superuser=True,
+    boss = UserFactory(
+        email=f"boss-{uuid.uuid4().hex[:8]}@coffeeshop.test", password=None, admin=True
     )
     client.force_login(boss)
 

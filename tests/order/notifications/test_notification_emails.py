@@ -14,7 +14,6 @@ from django.conf import settings
 from django.db import connection
 
 from devstack.servers.smtp import read_messages
-from order_site.menu.services import menu_seed
 from order_site.notifications.management.commands.run_order_consumers import HANDLERS
 from order_site.orders import services
 from order_site.outbox.models import OutboxEvent, ProcessedEvent
@@ -22,6 +21,7 @@ from order_site.users.principals import Principal
 from order_site.users.services import customer_apply_event
 from shared.events import Envelope, build_envelope, kafka_consumer, run_consumer
 from tests.order.conftest import donut_line
+from tests.order.factories.menu import VariationFactory
 from tests.order.outbox.kafka_helpers import running_relay, wait_until_all_sent
 
 pytestmark = [pytest.mark.kafka, pytest.mark.django_db(transaction=True)]
@@ -86,7 +86,14 @@ def smtp(settings: Any) -> None:
 def test_customer_gets_one_mail_per_paid_ready_and_failed_event_even_on_redelivery(
     smtp, test_stack
 ):
-    menu_seed()
+    # What the mails below quote: a Boston Cream donut at 2.00 + 0.50, with its allergens.
+    VariationFactory(
+        product__name="Donuts",
+        product__base_price=200,
+        product__allergens=["gluten", "eggs", "milk", "soybeans"],
+        name="Boston Cream",
+        price_delta=50,
+    )
     user_id = 900000 + uuid.uuid4().int % 100000
     address = f"customer-{uuid.uuid4().hex[:8]}@example.com"
     customer_apply_event(

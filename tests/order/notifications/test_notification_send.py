@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import UTC, datetime
 
 import pytest
 from django.core.cache import cache
@@ -15,6 +14,7 @@ from order_site.users.identity_client import missing_user_cache_key
 from order_site.users.models import Customer
 from shared.events import InvalidEvent, build_envelope
 from shared.http import DownstreamUnavailable
+from tests.order.factories.users import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -27,9 +27,7 @@ def order_event(event_type: str, **payload: object):
 
 
 def known_customer() -> Customer:
-    return Customer.objects.create(
-        id=31337, email="ada@example.com", source_event_at=datetime(2026, 1, 1, tzinfo=UTC)
-    )
+    return CustomerFactory(id=31337, email="ada@example.com")
 
 
 @pytest.mark.parametrize(

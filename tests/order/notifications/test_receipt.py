@@ -3,7 +3,6 @@ sentences that read right (no "declined.." when a reason brings its own full sto
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -16,6 +15,7 @@ from order_site.outbox.models import OutboxEvent
 from order_site.users.models import Customer
 from shared.events import Envelope, build_envelope
 from tests.order.conftest import option, product, variation
+from tests.order.factories.users import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -25,9 +25,7 @@ PAID_AT = "2026-12-04T15:04:05Z"
 
 @pytest.fixture
 def customer(db: Any) -> Customer:
-    return Customer.objects.create(
-        id=CUSTOMER, email="ada@example.com", source_event_at=datetime(2026, 1, 1, tzinfo=UTC)
-    )
+    return CustomerFactory(id=CUSTOMER, email="ada@example.com")
 
 
 def paid_order() -> Order:

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from order_site.config.celery import app
 from order_site.outbox.models import OutboxEvent, ProcessedEvent
-from order_site.outbox.services import outbox_record, processed_event_purge, processed_event_record
+from order_site.outbox.services import processed_event_purge, processed_event_record
 from order_site.outbox.tasks import outbox_purge_sent_task, processed_event_purge_task
 from shared.housekeeping import delete_in_batches
+from tests.order.factories.outbox import OutboxEventFactory, ProcessedEventFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -26,12 +25,10 @@ PURGE_TASKS = {
 
 
 def processed(consumer: str, *, days_ago: float) -> str:
-    event_id = str(uuid.uuid4())
-    processed_event_record(consumer=consumer, event_id=event_id, event_type="x.y")
-    ProcessedEvent.objects.filter(event_id=event_id).update(
-        processed_at=timezone.now() - timedelta(days=days_ago)
+    row = ProcessedEventFactory(
+        consumer=consumer, processed_at=timezone.now() - timedelta(days=days_ago)
     )
-    return event_id
+    return str(row.event_id)
 
 
 def test_processed_event_purge_deletes_only_rows_older_than_the_retention():
@@ -65,14 +62,10 @@ def test_processed_event_purge_task_uses_the_retention_setting(settings: Any):
 
 
 def test_outbox_purge_task_keeps_unsent_and_recently_sent_rows(settings: Any):
-    with transaction.atomic():
-        rows = [
-            outbox_record(topic="t", key=str(n), event_type="x.y", payload={}) for n in range(3)
-        ]
     now = timezone.now()
-    OutboxEvent.objects.filter(id=rows[0].id).update(sent_at=now - timedelta(days=8))
-    OutboxEvent.objects.filter(id=rows[1].id).update(sent_at=now - timedelta(days=6))
-    OutboxEvent.objects.filter(id=rows[2].id).update(created_at=now - timedelta(days=30))
+    OutboxEventFactory(key="0", sent_at=now - timedelta(days=8))
+    OutboxEventFactory(key="1", sent_at=now - timedelta(days=6))
+    OutboxEventFactory(key="2", created_at=now - timedelta(days=30))
     settings.OUTBOX_SENT_RETENTION_SECONDS = 7 * 86400
 
     deleted = outbox_purge_sent_task.apply().get()

@@ -10,17 +10,22 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from order_site.menu.services import menu_seed
 from order_site.orders import services
 from order_site.outbox.models import OutboxEvent
 from order_site.outbox.services import outbox_claim_batch
 from order_site.users.principals import Principal
 from shared.events import ORDER_EVENTS_TOPIC
 from tests.order.conftest import BARISTA_ID, CUSTOMER_ID, donut_line
+from tests.order.factories.menu import VariationFactory
 from tests.order.outbox.kafka_helpers import read_topic, running_relay, wait_until_all_sent
 
 CUSTOMER = Principal(CUSTOMER_ID, frozenset({"customer"}))
 BARISTA = Principal(BARISTA_ID, frozenset({"barista"}))
+
+
+def donut_on_the_menu() -> None:
+    """The one item these orders buy (what `donut_line` names); its price is no matter here."""
+    VariationFactory(product__name="Donuts", name="Boston Cream")
 
 
 def place_and_work(key: str, steps: tuple[str, ...]) -> int:
@@ -59,7 +64,7 @@ def outbox_per_key() -> dict[str, list[str]]:
 @pytest.mark.kafka
 @pytest.mark.django_db(transaction=True)
 def test_relay_publishes_every_event_with_the_order_id_as_key():
-    menu_seed()
+    donut_on_the_menu()
     order_id = place_and_work("r1", ("in_preparation", "ready"))
 
     with running_relay():
@@ -77,7 +82,7 @@ def test_relay_publishes_every_event_with_the_order_id_as_key():
 def test_events_written_while_kafka_is_down_are_all_delivered_in_order_after_it_returns(
     test_stack: Any,
 ):
-    menu_seed()
+    donut_on_the_menu()
     orders_before = [place_and_work(f"before-{i}", ("in_preparation",)) for i in range(2)]
     with running_relay(**{"message.timeout.ms": 3000}):
         assert wait_until_all_sent(timeout=60) == 0
@@ -98,7 +103,7 @@ def test_events_written_while_kafka_is_down_are_all_delivered_in_order_after_it_
 @pytest.mark.kafka
 @pytest.mark.django_db(transaction=True)
 def test_two_relays_publish_each_event_once_and_in_order_per_order():
-    menu_seed()
+    donut_on_the_menu()
     for i in range(8):
         place_and_work(f"pair-{i}", ("in_preparation", "ready"))
     small_batches = partial(outbox_claim_batch, 3)
