@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
+from order_site.reports.apis import OrderReportApi
 from shared import health
 from shared.admin_oidc.views import admin_oidc_urls
 
@@ -13,6 +14,7 @@ urlpatterns = [
     *admin_oidc_urls(),
     path("admin/", admin.site.urls),
     path("api/menu/", include("order_site.menu.urls")),
+    path("api/orders/report/", OrderReportApi.as_view(), name="orders-report"),
     path("api/orders/", include("order_site.orders.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="docs"),
