@@ -237,3 +237,22 @@ def test_day_check_takes_only_real_days_the_bff_accepts():
     assert [report.day_check(v) for v in ("2026-13-01", "26-12-04", "3000-01-01", "x")] == [
         None
     ] * 4
+
+
+def test_back_to_today_never_shows_the_other_day_s_figures_under_today():
+    app, bff, platform = make("#/manage/report/2026-12-03")
+    bff.on("GET", "/api/manage/report", (503, {"title": "Unavailable", "status": 503}))
+
+    async def scenario():
+        await app.start()
+        assert '<dd data-testid="report-orders">0</dd>' in platform.view_html
+        platform.fragment = "#/manage/report"
+        await app.on_route(platform.fragment)
+
+    asyncio.run(scenario())
+
+    html = platform.view_html
+    assert 'data-testid="report-heading">Today</h1>' in html
+    assert 'data-testid="report-figures"' not in html
+    assert "No report to show." in html
+    assert 'data-testid="error-banner"' in html

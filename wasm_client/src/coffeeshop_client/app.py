@@ -121,6 +121,7 @@ class State:
     notice: str | None = None
     report: DayReport | None = None  # the manager's day report (report.py)
     report_day: str | None = None  # the day asked for; None: today
+    report_of: str | None = None  # the day `report` was asked for (None: today)
     report_day_error: str | None = None
 
 

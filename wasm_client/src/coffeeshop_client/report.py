@@ -423,10 +423,11 @@ def page(state: State) -> Markup:
             return fragment(heading, h("p", None, "The day's report is for managers."))
         return fragment(heading, h("p", {"class_": "loading", "role": "status"}, "Loading…"))
     report = state.report
-    wanted = state.report_day
-    if report is None or (wanted is not None and report.date != wanted):
+    if report is None or state.report_of != state.report_day:
+        # Never another day's figures under this day's heading.
+        waiting = "Loading…" if "report" in state.busy else "No report to show."
         return fragment(
-            heading, _controls(state), h("p", {"class_": "loading", "role": "status"}, "Loading…")
+            heading, _controls(state), h("p", {"class_": "loading", "role": "status"}, waiting)
         )
     money = report.currency
     zone = f" Times in {report.time_zone}." if report.time_zone else ""
@@ -484,7 +485,7 @@ async def load(app: App, day: str | None) -> None:
         app.fail(err, retry="load-report")
     else:
         if state.report_day == day:  # not another day asked for meanwhile
-            state.report = DayReport.from_json(answer)
+            state.report, state.report_of = DayReport.from_json(answer), day
             app.platform.announce(
                 f"Report for {day_words(state.report.date)}: takings "
                 f"{prices.format_money(state.report.takings, state.report.currency)}, "
