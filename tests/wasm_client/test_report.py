@@ -107,8 +107,8 @@ def test_the_best_sellers_chart_escapes_names_and_shows_quantity_and_revenue():
     chart = svg(platform.view_html, "report-sellers-chart")
     assert "Espresso &lt;b&gt;" in chart
     assert "<b>" not in platform.view_html
-    widths = re.findall(r'<rect class="bar" x="190" y="[^"]+" width="([^"]+)"', chart)
-    assert [float(w) for w in widths] == [380.0, 152.0]  # 5 and 2 sold
+    widths = re.findall(r'<rect class="bar" x="200" y="[^"]+" width="([^"]+)"', chart)
+    assert [float(w) for w in widths] == [370.0, 148.0]  # 5 and 2 sold
     assert "5 \u00b7 £27.50" in chart
     assert (
         'aria-label="Best sellers on Friday 4 December 2026, most sold first: Latte, 5 sold; '
