@@ -126,7 +126,7 @@ def hours_chart(report: DayReport) -> Markup:
     slot = plot_w / 24
     base = PAD_T + plot_h
     parts: list[object] = [h("title", {"id": "hours-chart-title"}, hours_summary(report))]
-    for value in sorted({0, top, (top + 1) // 2}):
+    for value in sorted({0, top, top // 2 if top % 2 == 0 else 0}):  # whole numbers only
         y = base - plot_h * value / top
         parts.append(
             h(
