@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from bff_site.gateway import apis, menu_edits, openapi
+from bff_site.gateway import apis, menu_edits, openapi, reports
 from bff_site.sessions import apis as auth
 from shared import site_urls
 from shared.admin_oidc.views import admin_oidc_urls
@@ -33,6 +33,7 @@ urlpatterns = [
     path("api/manage/products/<int:product_id>", menu_edits.product_update),
     path("api/manage/variations/<int:variation_id>", menu_edits.variation_update),
     path("api/manage/options/<int:option_id>", menu_edits.option_update),
+    path("api/manage/report", reports.day_report, name="manage-report"),
     *site_urls.schema_urls(openapi.schema),
     path("", include("bff_site.web.urls")),
 ]

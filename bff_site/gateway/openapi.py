@@ -212,6 +212,67 @@ SCHEMAS: dict[str, Any] = {
         "required": ["counts", "columns"],
         "additionalProperties": False,
     },
+    "DayReport": {
+        "type": "object",
+        "description": "A manager's report of the shop's local day. Amounts are integers "
+        "in the smallest unit of `currency`; only orders in the shop's currency count.",
+        "properties": {
+            "date": {"type": "string", "format": "date", "description": "The local day"},
+            "time_zone": {"type": "string", "description": "The shop's time zone"},
+            "currency": STR,
+            "orders": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Orders whose payment was captured this day, including "
+                "those cancelled or rejected later; unpaid, failed and expired ones never",
+            },
+            "gross": {"type": "integer", "description": "The sum of those orders' totals"},
+            "refunds": {
+                "type": "integer",
+                "description": "Refunds completed at the provider this day, whichever day "
+                "their order was paid (requested or failed ones do not count)",
+            },
+            "takings": {
+                "type": "integer",
+                "description": "gross - refunds (negative on a day of refunds only)",
+            },
+            "orders_per_hour": {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 0},
+                "minItems": 24,
+                "maxItems": 24,
+                "description": "`orders` by local hour of payment, 00:00-00:59 first",
+            },
+            "best_sellers": {
+                "type": "array",
+                "description": "Products by quantity sold this day (cancelled and rejected "
+                "orders left out), most first",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "product_id": {"type": ["integer", "null"]},
+                        "name": STR,
+                        "quantity": {"type": "integer", "minimum": 1},
+                        "revenue": INT,
+                    },
+                    "required": ["product_id", "name", "quantity", "revenue"],
+                    "additionalProperties": False,
+                },
+            },
+        },
+        "required": [
+            "date",
+            "time_zone",
+            "currency",
+            "orders",
+            "gross",
+            "refunds",
+            "takings",
+            "orders_per_hour",
+            "best_sellers",
+        ],
+        "additionalProperties": False,
+    },
     "Session": {
         "type": "object",
         "properties": {
@@ -405,6 +466,30 @@ PATHS: dict[str, Any] = {
             ("product", ("description", "base_price", "is_available")),
             ("variation", ("price_delta", "is_available")),
             ("option", ("price_delta", "is_available")),
+        )
+    },
+    "/api/manage/report": {
+        "get": _op(
+            "A manager's day report: takings, orders per hour, best sellers (not cached)",
+            _json(_ref("DayReport")),
+            params=[
+                {
+                    "name": "date",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string", "format": "date"},
+                    "description": "The shop's local day, YYYY-MM-DD (2000-01-01 to "
+                    "2999-12-31); today in the shop's time zone if absent",
+                },
+                {
+                    "name": "top",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 20, "default": 5},
+                    "description": "How many best sellers",
+                },
+            ],
+            errors=("400", "401", "403", "503"),
         )
     },
     "/api/events": {

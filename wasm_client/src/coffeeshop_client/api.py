@@ -238,6 +238,11 @@ class ApiClient:
         path = f"/api/staff/orders/{order_id}/reject"
         return Order.from_json(await self._call("POST", path, {"reason": reason}))
 
+    async def report(self, day: str | None = None) -> dict[str, Any]:
+        """A manager's day report (today in the shop's time zone when `day` is None)."""
+        query = "?date=" + quote(day, safe="") if day else ""
+        return dict(await self._call("GET", "/api/manage/report" + query))
+
     async def menu_item_update(
         self, item: str, item_id: int, changes: dict[str, Any]
     ) -> dict[str, Any]:

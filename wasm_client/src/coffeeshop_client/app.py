@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from coffeeshop_client import card as cards
-from coffeeshop_client import customize, payments, prices, router, statuses
+from coffeeshop_client import customize, payments, prices, report, router, statuses
 from coffeeshop_client.api import ApiClient, ApiError, NetworkError, describe_error
 from coffeeshop_client.cart import Cart
 from coffeeshop_client.customize import Selection
 from coffeeshop_client.models import Menu, Order, QueueColumn, Session
+from coffeeshop_client.report import DayReport
 
 TIMES = "\u00d7"
 CART_STORAGE_KEY = "coffeeshop.cart"
@@ -28,6 +29,7 @@ CART_STORAGE_KEY = "coffeeshop.cart"
 # person's cart to the next.
 CART_OWNER_KEY = "coffeeshop.cart.owner"
 POLL_SECONDS = 3.0
+REPORT_ROUTES = ("manage_report", "manage_report_day")
 # Stream errors in a row before giving up on EventSource and polling instead.
 STREAM_ERRORS_BEFORE_POLLING = 3
 # Polls before trying the stream again (3 s x 20 = a minute).
@@ -117,6 +119,10 @@ class State:
     live_mode: str = "off"  # off | stream | polling
     menu_edit_errors: dict[str, str] = field(default_factory=dict)  # "option-3" → message
     notice: str | None = None
+    report: DayReport | None = None  # the manager's day report (report.py)
+    report_day: str | None = None  # the day asked for; None: today
+    report_of: str | None = None  # the day `report` was asked for (None: today)
+    report_day_error: str | None = None
 
 
 class App:
@@ -264,6 +270,8 @@ class App:
             await self.load_queue()
         elif route.name == "manage_menu" and self.state.session.is_manager:
             await self.reload_menu()
+        elif route.name in REPORT_ROUTES and self.state.session.is_manager:
+            await report.load(self, route.params.get("date"))
         elif route.name in ("cart", "checkout") and not prices.local_pricing_available():
             await self.load_quote()
 
@@ -869,6 +877,14 @@ class App:
             changes["description"] = data["description"].strip()
         await self._menu_item_update(item, item_id, changes)
 
+    # ---- the manager's day report (report.py) ---------------------------------
+
+    async def do_report_day(self, data: dict[str, str]) -> None:
+        report.show_day(self, data)
+
+    async def do_report_refresh(self, data: dict[str, str]) -> None:
+        await report.load(self, self.state.report_day)
+
     async def do_dismiss(self, data: dict[str, str]) -> None:
         self.state.problem = None
         self.render()
@@ -886,7 +902,7 @@ class App:
                 self.go_live()
         elif retry == "checkout":
             await self.do_checkout({})
-        elif retry in ("load-orders", "load-order", "load-queue", "quote"):
+        elif retry in ("load-orders", "load-order", "load-queue", "quote", "load-report"):
             await self.show(self.state.route, focus_heading=False)
 
 

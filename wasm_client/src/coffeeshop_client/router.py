@@ -21,6 +21,8 @@ ROUTES = {
     "order": "/orders/{id}",
     "queue": "/queue",
     "manage_menu": "/manage/menu",
+    "manage_report": "/manage/report",
+    "manage_report_day": "/manage/report/{date}",
 }
 
 
