@@ -109,6 +109,12 @@ class Order(models.Model):
                 condition=Q(status="pending_payment"),
                 name="orders_pending_payment",
             ),
+            # A manager's look-up by pickup number, any day, newest first.
+            models.Index(
+                fields=["number", "created_at"],
+                condition=Q(number_day__isnull=False),
+                name="orders_by_number",
+            ),
             # One queue column's page and count (status, then keyset order).
             models.Index(
                 fields=["status", "created_at", "id"],
