@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularRedocView
 
-from bff_site.gateway import apis, menu_edits, openapi
+from bff_site.gateway import apis, manage_orders, menu_edits, openapi
 from bff_site.sessions import apis as auth
 from shared import health
 from shared.admin_oidc.views import admin_oidc_urls
@@ -34,6 +34,13 @@ urlpatterns = [
     path("api/manage/products/<int:product_id>", menu_edits.product_update),
     path("api/manage/variations/<int:variation_id>", menu_edits.variation_update),
     path("api/manage/options/<int:option_id>", menu_edits.option_update),
+    path("api/manage/orders", manage_orders.orders_search, name="manage-orders"),
+    path("api/manage/orders/<int:order_id>", manage_orders.order_detail, name="manage-order"),
+    path(
+        "api/manage/orders/<int:order_id>/refunds",
+        manage_orders.order_refund,
+        name="manage-order-refunds",
+    ),
     path("api/schema/", openapi.schema, name="schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="docs"),
     path("", include("bff_site.web.urls")),
