@@ -20,6 +20,7 @@ from coffeeshop_client import customize, payments, prices, router, statuses
 from coffeeshop_client.api import ApiClient, ApiError, NetworkError, describe_error
 from coffeeshop_client.cart import Cart
 from coffeeshop_client.customize import Selection
+from coffeeshop_client.manage_orders import OrdersDesk, OrdersDeskActions
 from coffeeshop_client.models import Menu, Order, QueueColumn, Session
 
 TIMES = "\u00d7"
@@ -117,9 +118,10 @@ class State:
     live_mode: str = "off"  # off | stream | polling
     menu_edit_errors: dict[str, str] = field(default_factory=dict)  # "option-3" → message
     notice: str | None = None
+    orders_desk: OrdersDesk = field(default_factory=OrdersDesk)  # the manager's Orders pages
 
 
-class App:
+class App(OrdersDeskActions):
     def __init__(self, api: ApiClient, platform: Platform) -> None:
         self.api = api
         self.platform = platform
@@ -264,6 +266,8 @@ class App:
             await self.load_queue()
         elif route.name == "manage_menu" and self.state.session.is_manager:
             await self.reload_menu()
+        elif route.name == "manage_order" and self.state.session.is_manager:
+            await self.load_managed_order(route.params.get("id", ""))
         elif route.name in ("cart", "checkout") and not prices.local_pricing_available():
             await self.load_quote()
 

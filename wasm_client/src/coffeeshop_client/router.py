@@ -21,6 +21,8 @@ ROUTES = {
     "order": "/orders/{id}",
     "queue": "/queue",
     "manage_menu": "/manage/menu",
+    "manage_orders": "/manage/orders",
+    "manage_order": "/manage/orders/{id}",
 }
 
 

@@ -12,7 +12,15 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from coffeeshop_client import allergens, customize, menu_manager, prices, router, statuses
+from coffeeshop_client import (
+    allergens,
+    customize,
+    manage_orders,
+    menu_manager,
+    prices,
+    router,
+    statuses,
+)
 from coffeeshop_client.app import State
 from coffeeshop_client.card import DECLINING_TEST_CARD, DEFAULT_TEST_CARD, group
 from coffeeshop_client.html import Markup, fragment, h
@@ -69,6 +77,7 @@ def nav(state: State) -> Markup:
         links.append(("queue", "Queue", router.href("queue"), "nav-queue"))
     if session.is_manager:
         links.append(("manage_menu", "Edit menu", router.href("manage_menu"), "nav-manage-menu"))
+        links.append(("manage_orders", "Orders", router.href("manage_orders"), "nav-manage-orders"))
     items = [
         h(
             "li",
@@ -153,6 +162,8 @@ def page(state: State) -> Markup:
         "order": order_page,
         "queue": queue_page,
         "manage_menu": menu_manager.page,
+        "manage_orders": manage_orders.search_page,
+        "manage_order": manage_orders.order_page,
     }.get(route, menu_page)(state)
     return fragment(problem_banner(state), notice(state), body)
 
