@@ -268,3 +268,97 @@ def menu_item_update(
         raise ValueError(item)
     path = f"{settings.ORDER_PATHS['menu']}{item}s/{item_id}/"
     return dict(_call("PATCH", path, user=user, staff=True, json=changes)[1])
+
+
+# ---- a manager's look-up and refunds (issue 11; views in gateway/manage_orders.py) --------
+
+SEARCH_PARAMS = ("number", "email", "date", "cursor", "limit")
+
+
+def _person(person: Any) -> dict[str, Any] | None:
+    if not isinstance(person, dict):
+        return None
+    return {
+        "id": str(person["id"]),
+        "name": str(person.get("name") or ""),
+        "email": str(person.get("email") or ""),
+    }
+
+
+def managed_order_view(order: dict[str, Any]) -> dict[str, Any]:
+    """An order as a manager sees it (docs/bff-api.md `ManagedOrder`): the one `Order`
+    shape, and beside it the customer, the payment (card brand and last four only),
+    the refunds with why and who asked, and every transition with who and why. Only
+    the named fields pass."""
+    payment = order.get("payment")
+    return {
+        "order": order_view(order),
+        "customer": _person(order.get("customer")),
+        "payment": None
+        if not isinstance(payment, dict)
+        else {
+            "amount": int(payment["amount"]),
+            "currency": str(payment["currency"]),
+            "status": str(payment["status"]),
+            "card_brand": str(payment.get("card_brand") or ""),
+            "card_last4": str(payment.get("card_last4") or ""),
+            "refunded_amount": int(payment.get("refunded_amount") or 0),
+            "refundable": int(payment.get("refundable") or 0),
+        },
+        "refunds": [
+            {
+                "id": int(refund["id"]),
+                "amount": int(refund["amount"]),
+                "status": str(refund["status"]),
+                "reason": str(refund.get("reason") or ""),
+                "requested_by": _person(refund.get("requested_by")),
+                "created_at": refund["created_at"],
+                "completed_at": refund.get("completed_at") or None,
+            }
+            for refund in order.get("refunds") or []
+        ],
+        "history": [
+            {
+                "status": change["to_status"],
+                "at": change["at"],
+                "actor": _person(change.get("actor")),
+                "note": str(change.get("note") or ""),
+            }
+            for change in order.get("history") or []
+        ],
+    }
+
+
+def orders_search(*, user: dict[str, Any], query: dict[str, str]) -> dict[str, Any]:
+    """Order's `orders/search/` (managers): a page of orders, newest first."""
+    path = f"{settings.ORDER_PATHS['orders']}search/"
+    if query:
+        path = f"{path}?{urlencode(query)}"
+    data = _call("GET", path, user=user, staff=True)[1]
+    return {
+        "results": [managed_order_view(o) for o in data["results"]],
+        "next_cursor": data.get("next_cursor") or None,
+    }
+
+
+def order_manage_get(*, user: dict[str, Any], order_id: int) -> dict[str, Any]:
+    path = f"{settings.ORDER_PATHS['orders']}{order_id}/manage/"
+    return managed_order_view(_call("GET", path, user=user, staff=True)[1])
+
+
+def order_refund(
+    *, user: dict[str, Any], order_id: int, amount: int, reason: str, idempotency_key: str
+) -> dict[str, Any]:
+    """A manager's refund of all or part of an order (Order's `orders/<id>/refunds/`),
+    idempotent by the caller's key; answers the order as a manager sees it now, and the
+    refund's id."""
+    path = f"{settings.ORDER_PATHS['orders']}{order_id}/refunds/"
+    data = _call(
+        "POST",
+        path,
+        user=user,
+        staff=True,
+        json={"amount": amount, "reason": reason},
+        idempotency_key=idempotency_key,
+    )[1]
+    return {**managed_order_view(data), "refund_id": int(data["refund_id"])}

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from bff_site.gateway import apis, menu_edits, openapi, reports
+from bff_site.gateway import apis, manage_orders, menu_edits, openapi, reports
 from bff_site.sessions import apis as auth
 from shared import site_urls
 from shared.admin_oidc.views import admin_oidc_urls
@@ -34,6 +34,13 @@ urlpatterns = [
     path("api/manage/variations/<int:variation_id>", menu_edits.variation_update),
     path("api/manage/options/<int:option_id>", menu_edits.option_update),
     path("api/manage/report", reports.day_report, name="manage-report"),
+    path("api/manage/orders", manage_orders.orders_search, name="manage-orders"),
+    path("api/manage/orders/<int:order_id>", manage_orders.order_detail, name="manage-order"),
+    path(
+        "api/manage/orders/<int:order_id>/refunds",
+        manage_orders.order_refund,
+        name="manage-order-refunds",
+    ),
     *site_urls.schema_urls(openapi.schema),
     path("", include("bff_site.web.urls")),
 ]

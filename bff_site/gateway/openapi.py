@@ -273,6 +273,92 @@ SCHEMAS: dict[str, Any] = {
         ],
         "additionalProperties": False,
     },
+    "Person": {
+        "type": ["object", "null"],
+        "description": "Someone as Order's copy of users knows them; null: the system",
+        "properties": {"id": STR, "name": STR, "email": STR},
+        "required": ["id", "name", "email"],
+        "additionalProperties": False,
+    },
+    "ManagedOrder": {
+        "type": "object",
+        "description": "An order as a manager sees it",
+        "properties": {
+            "order": _ref("Order"),
+            "customer": _ref("Person"),
+            "payment": {
+                "type": ["object", "null"],
+                "description": "The charge (null: never charged); card brand and last four only",
+                "properties": {
+                    "amount": INT,
+                    "currency": STR,
+                    "status": {"enum": ["requested", "succeeded", "failed", "cancelled"]},
+                    "card_brand": STR,
+                    "card_last4": STR,
+                    "refunded_amount": {
+                        "type": "integer",
+                        "description": "Refunds the provider confirmed",
+                    },
+                    "refundable": {
+                        "type": "integer",
+                        "description": "What a new refund may be at most",
+                    },
+                },
+                "required": [
+                    "amount",
+                    "currency",
+                    "status",
+                    "card_brand",
+                    "card_last4",
+                    "refunded_amount",
+                    "refundable",
+                ],
+                "additionalProperties": False,
+            },
+            "refunds": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "id": INT,
+                        "amount": INT,
+                        "status": {"enum": ["requested", "succeeded", "failed"]},
+                        "reason": STR,
+                        "requested_by": _ref("Person"),
+                        "created_at": {"type": "string", "format": "date-time"},
+                        "completed_at": {"type": ["string", "null"], "format": "date-time"},
+                    },
+                    "required": [
+                        "id",
+                        "amount",
+                        "status",
+                        "reason",
+                        "requested_by",
+                        "created_at",
+                        "completed_at",
+                    ],
+                    "additionalProperties": False,
+                },
+            },
+            "history": {
+                "type": "array",
+                "description": "Every transition: to which status, when, who, why",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "status": {"enum": ORDER_STATUSES},
+                        "at": {"type": "string", "format": "date-time"},
+                        "actor": _ref("Person"),
+                        "note": STR,
+                    },
+                    "required": ["status", "at", "actor", "note"],
+                    "additionalProperties": False,
+                },
+            },
+        },
+        "required": ["order", "customer", "payment", "refunds", "history"],
+        "additionalProperties": False,
+    },
     "Session": {
         "type": "object",
         "properties": {
@@ -490,6 +576,100 @@ PATHS: dict[str, Any] = {
                 },
             ],
             errors=("400", "401", "403", "503"),
+        )
+    },
+    "/api/manage/orders": {
+        "get": _op(
+            "A manager finds any order (by pickup number, customer e-mail, shop day), newest first",
+            _json(
+                {
+                    "type": "object",
+                    "properties": {
+                        "results": {"type": "array", "items": _ref("ManagedOrder")},
+                        "next_cursor": {"type": ["string", "null"]},
+                    },
+                    "required": ["results", "next_cursor"],
+                    "additionalProperties": False,
+                }
+            ),
+            params=[
+                {
+                    "name": "number",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string", "maxLength": 12},
+                    "description": 'A pickup number, e.g. "A-042" (any day unless `date`)',
+                },
+                {
+                    "name": "email",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string", "maxLength": 254},
+                    "description": "The customer's e-mail, exactly (any case)",
+                },
+                {
+                    "name": "date",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string", "format": "date"},
+                    "description": "The shop's day the order was placed",
+                },
+                {
+                    "name": "cursor",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string", "maxLength": 100},
+                    "description": "The previous page's `next_cursor`",
+                },
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+                },
+            ],
+            errors=("400", "401", "403", "503"),
+        )
+    },
+    "/api/manage/orders/{order_id}": {
+        "get": _op(
+            "Any order as a manager sees it: payment, refunds, who did what",
+            _json(_ref("ManagedOrder")),
+            params=ORDER_ID,
+            errors=("401", "403", "404", "503"),
+        )
+    },
+    "/api/manage/orders/{order_id}/refunds": {
+        "post": _op(
+            "A manager refunds all or part of a paid order with a reason (Idempotency-Key: "
+            "the same key and body give the same refund; another body 422)",
+            _json(
+                {
+                    **SCHEMAS["ManagedOrder"],
+                    "properties": {**SCHEMAS["ManagedOrder"]["properties"], "refund_id": INT},
+                    "required": [*SCHEMAS["ManagedOrder"]["required"], "refund_id"],
+                },
+                "The refund is requested; the order as it stands now",
+            ),
+            body={
+                "type": "object",
+                "properties": {
+                    "amount": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "description": "In pence; at most what is left to refund",
+                    },
+                    "reason": {"type": "string", "minLength": 1, "maxLength": 200},
+                },
+                "required": ["amount", "reason"],
+            },
+            params=[
+                *ORDER_ID,
+                *CSRF,
+                {"name": "Idempotency-Key", "in": "header", "required": True, "schema": STR},
+            ],
+            errors=("400", "401", "403", "404", "409", "503"),
+            code="201",
         )
     },
     "/api/events": {

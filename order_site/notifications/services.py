@@ -93,10 +93,23 @@ def _ready(envelope: Envelope) -> Mail:
 
 
 def _refunded(envelope: Envelope) -> Mail:
+    """A refund the provider confirmed: the whole order, or part of it (a manager's part
+    refund: the event's `amount` of its `total`, and the reason given)."""
     order_id = _label(envelope)
+    payload = envelope.payload
+    if payload.get("full") is False:
+        currency = str(payload.get("currency", "GBP"))
+        part = format_money(int(payload.get("amount", 0)), currency)
+        reason = _sentence(str(payload.get("reason") or ""))
+        return _plain(
+            f"Order {order_id}: {part} refunded",
+            f"We refunded {part} of the {_amount(payload)} you paid for order {order_id}."
+            + (f" {reason}" if reason else ""),
+            "It reaches your card in a few working days, depending on your bank.",
+        )
     return _plain(
         f"Order {order_id}: refunded",
-        f"We refunded {_amount(envelope.payload)} for order {order_id}.",
+        f"We refunded {_amount(payload)} for order {order_id}.",
         "It reaches your card in a few working days, depending on your bank.",
     )
 

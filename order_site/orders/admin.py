@@ -63,7 +63,7 @@ def orders_refund_in_full(
     an order refunded before is reported, not refunded again. `selected` are the rows
     ticked on the list the action runs from, posted back with the reason."""
     from order_site.payments.models import Refund
-    from order_site.payments.services import payment_refund_request
+    from order_site.payments.services import payment_refund_request, refund_key
 
     reason = request.POST.get("reason", "").strip()[:255]
     if "apply" not in request.POST or not reason:
@@ -79,7 +79,9 @@ def orders_refund_in_full(
             },
         )
     for order in orders:
-        earlier = Refund.objects.filter(order_id=order.id).first()
+        # The order's full refund (one per order); after a manager's part refunds it
+        # refunds what is left.
+        earlier = Refund.objects.filter(idempotency_key=refund_key(order.id)).first()
         if earlier is not None:
             model_admin.message_user(
                 request,
@@ -89,7 +91,7 @@ def orders_refund_in_full(
             )
             continue
         try:
-            refund = payment_refund_request(order_id=order.id, amount=order.total)
+            refund = payment_refund_request(order_id=order.id, amount=None, reason=reason)
         except DomainError as exc:
             model_admin.message_user(request, f"Order {order.id}: {exc.detail}", messages.ERROR)
             continue

@@ -19,9 +19,10 @@ from order_site.orders.serializers import (
     OrderSerializer,
     PlaceOrderInputSerializer,
     place_order_input,
+    render_finding,
     render_order,
 )
-from order_site.users.permissions import IsAuthenticatedUser, IsStaffMember
+from order_site.users.permissions import IsAuthenticatedUser, IsManager, IsStaffMember
 from order_site.users.principals import Principal
 from shared.request_input import idempotency_key_check
 
@@ -262,3 +263,117 @@ class OrderRejectApi(APIView):
             reason=serializer.validated_data["reason"],
         )
         return Response(render_order(order))
+
+
+# ---- a manager's look-up and refunds (issue 11) -------------------------------------------
+
+SEARCH_PAGE = 20
+
+
+class SearchQuerySerializer(serializers.Serializer):
+    number = serializers.RegexField(
+        r"^\s*[A-Za-z]-?[0-9]{1,3}\s*$",
+        max_length=12,
+        required=False,
+        error_messages={"invalid": 'A pickup number such as "A-042".'},
+    )
+    email = serializers.CharField(max_length=254, required=False)
+    date = serializers.DateField(required=False, help_text="The shop's day, YYYY-MM-DD")
+    cursor = serializers.CharField(max_length=100, required=False)
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=SEARCH_PAGE)
+
+
+class ManagerOrderSerializer(OrderSerializer):
+    """Documentation of `render_finding`: the order, its customer, payment and refunds."""
+
+    customer = serializers.DictField(allow_null=True)
+    payment = serializers.DictField(allow_null=True)
+    refunds = serializers.ListField(child=serializers.DictField())
+
+    class Meta(OrderSerializer.Meta):
+        fields = [*OrderSerializer.Meta.fields, "customer", "payment", "refunds"]
+
+
+class SearchResultSerializer(serializers.Serializer):
+    results = ManagerOrderSerializer(many=True)
+    next_cursor = serializers.CharField(allow_null=True)
+
+
+def _pickup_number(text: str) -> str:
+    """ "a42", "A-042 " → "A-042" (the form `orders/numbers.py` gives)."""
+    text = text.strip().upper().replace("-", "")
+    return f"{text[0]}-{int(text[1:]):03d}"
+
+
+class OrderSearchApi(APIView):
+    """Managers find any order by pickup number, customer e-mail or day, newest first."""
+
+    permission_classes = [IsManager]
+
+    @extend_schema(
+        operation_id="orders_search",
+        parameters=[SearchQuerySerializer],
+        responses={200: SearchResultSerializer, **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        query = SearchQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        page = selectors.orders_search(
+            number=_pickup_number(params["number"]) if params.get("number") else "",
+            email=params.get("email", ""),
+            day=params.get("date"),
+            after=selectors.queue_cursor_parse(params["cursor"]) if "cursor" in params else None,
+            limit=params["limit"],
+        )
+        return Response(
+            {
+                "results": [render_finding(finding) for finding in page.results],
+                "next_cursor": page.next_cursor,
+            }
+        )
+
+
+class OrderManageApi(APIView):
+    """One order as a manager sees it: payment, refunds, and who did what."""
+
+    permission_classes = [IsManager]
+
+    @extend_schema(operation_id="orders_manage", responses={200: ManagerOrderSerializer, **ERRORS})
+    def get(self, request: Request, order_id: int) -> Response:
+        return Response(render_finding(selectors.order_finding(order_id=_id(order_id))))
+
+
+class RefundInputSerializer(serializers.Serializer):
+    amount = serializers.IntegerField(help_text="In the smallest currency unit, at least 1")
+    reason = serializers.CharField(help_text="1 to 200 characters")
+
+
+class OrderRefundApi(APIView):
+    """A manager refunds all or part of a paid order with a reason (Idempotency-Key)."""
+
+    permission_classes = [IsManager]
+
+    @extend_schema(
+        operation_id="orders_refund",
+        parameters=[IDEMPOTENCY_PARAM],
+        request=RefundInputSerializer,
+        responses={201: ManagerOrderSerializer, **ERRORS},
+    )
+    def post(self, request: Request, order_id: int) -> Response:
+        key = idempotency_key_check(request.headers.get("Idempotency-Key"))
+        body = request.data if isinstance(request.data, dict) else {}
+        # The service checks amount and reason, naming each wrong one.
+        refund = services.order_refund(
+            order_id=_id(order_id),
+            actor=_principal(request),
+            amount=body.get("amount"),
+            reason=body.get("reason"),
+            idempotency_key=key,
+        )
+        answer = render_finding(selectors.order_finding(order_id=refund.order_id))
+        return Response(
+            {**answer, "refund_id": refund.id},
+            status=201,
+            headers={"Location": f"/api/orders/{refund.order_id}/manage/"},
+        )

@@ -115,6 +115,12 @@ class Order(models.Model):
             models.Index(
                 fields=["paid_at"], condition=Q(paid_at__isnull=False), name="orders_paid_at"
             ),
+            # A manager's look-up by pickup number, any day, newest first.
+            models.Index(
+                fields=["number", "created_at"],
+                condition=Q(number_day__isnull=False),
+                name="orders_by_number",
+            ),
             # One queue column's page and count (status, then keyset order).
             models.Index(
                 fields=["status", "created_at", "id"],

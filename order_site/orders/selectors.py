@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from order_site.orders.models import QUEUE_STATUSES, Order, OrderStatus
 from order_site.users.principals import Principal
@@ -113,3 +115,101 @@ def order_cancellable_until(order: Order) -> datetime | None:
     if order.status != OrderStatus.PLACED or order.paid_at is None:
         return None
     return order.paid_at + timedelta(seconds=settings.ORDER_CANCEL_WINDOW_SECONDS)
+
+
+# ---- a manager's look-up (issue 11) -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderFinding:
+    """An order with what a manager sees beside it: its payment (None: never charged),
+    its refunds (oldest first) and the people named (customer, actors, refunders)."""
+
+    order: Order
+    payment: Any
+    refunds: list[Any]
+    people: dict[int, Any]
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    results: list[OrderFinding]
+    next_cursor: str | None
+
+
+def _findings(orders: list[Order]) -> list[OrderFinding]:
+    """Payments, refunds and people of many orders in three queries, not three per order."""
+    from order_site.payments.models import Payment, PaymentStatus, Refund
+    from order_site.users.models import Customer
+
+    ids = [order.id for order in orders]
+    payments: dict[int, Payment] = {}
+    # The successful charge wins over an earlier failed or cancelled one.
+    for payment in Payment.objects.filter(order_id__in=ids).order_by("id"):
+        held = payments.get(payment.order_id)
+        if held is None or held.status != PaymentStatus.SUCCEEDED:
+            payments[payment.order_id] = payment
+    refunds: dict[int, list[Refund]] = {}
+    for refund in Refund.objects.filter(order_id__in=ids).order_by("created_at", "id"):
+        refunds.setdefault(refund.order_id, []).append(refund)
+    person_ids = {order.customer_id for order in orders}
+    person_ids |= {
+        change.actor_id
+        for order in orders
+        for change in order.status_changes.all()
+        if change.actor_id is not None
+    }
+    person_ids |= {r.requested_by for rs in refunds.values() for r in rs if r.requested_by}
+    people = {c.id: c for c in Customer.objects.filter(id__in=person_ids)}
+    return [
+        OrderFinding(order, payments.get(order.id), refunds.get(order.id, []), people)
+        for order in orders
+    ]
+
+
+def shop_day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The shop's day as [start, end) instants: midnight to midnight in the site's time
+    zone, the day a pickup number is given for (`timezone.localdate`)."""
+    zone = timezone.get_current_timezone()
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    return start, datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+
+
+def orders_search(
+    *,
+    number: str = "",
+    email: str = "",
+    day: date | None = None,
+    after: tuple[datetime, int] | None = None,
+    limit: int = 20,
+) -> SearchPage:
+    """Orders for a manager, newest first, by any of: pickup number (exact, any day
+    unless `day` is given), customer e-mail (exact, case-insensitive, through Order's
+    copy of users), the shop day it was placed. Keyset pages on (created_at, id): pass a
+    page's `next_cursor` back as `after` (`queue_cursor_parse`)."""
+    from order_site.users.models import Customer
+
+    orders = Order.objects.all()
+    if number:
+        orders = orders.filter(number=number.strip().upper())
+    if email:
+        customers = Customer.objects.filter(email__iexact=email.strip()).values("id")
+        orders = orders.filter(customer_id__in=customers)
+    if day is not None:
+        start, end = shop_day_bounds(day)
+        orders = orders.filter(created_at__gte=start, created_at__lt=end)
+    if after is not None:
+        at, pk = after
+        orders = orders.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=pk))
+    page = list(_with_lines(orders.order_by("-created_at", "-id"))[: limit + 1])
+    more = len(page) > limit
+    page = page[:limit]
+    return SearchPage(_findings(page), queue_cursor(page[-1]) if more else None)
+
+
+def order_finding(*, order_id: int) -> OrderFinding:
+    """One order as a manager sees it; NotFound when there is none."""
+    order = _with_lines(Order.objects.filter(id=order_id)).first()
+    if order is None:
+        raise NotFound(f"No order {order_id}.")
+    return _findings([order])[0]

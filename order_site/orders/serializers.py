@@ -276,3 +276,62 @@ def render_order(order: Order) -> dict[str, Any]:
 def _until(order: Order) -> str | None:
     until = order_cancellable_until(order)
     return _DATETIME.to_representation(until) if until else None
+
+
+# ---- a manager's view of an order (issue 11) ---------------------------------------------
+
+
+def _person(people: dict[int, Any], user_id: int | None) -> dict[str, Any] | None:
+    """Who someone is, as Order's copy of users knows them (None: the system)."""
+    if user_id is None:
+        return None
+    known = people.get(user_id)
+    return {
+        "id": user_id,
+        "name": known.name if known is not None else "",
+        "email": known.email if known is not None else "",
+    }
+
+
+def render_finding(finding: Any) -> dict[str, Any]:
+    """An order as a manager sees it (`orders_search`, `order_finding`): the order as
+    everyone sees it, its customer, its payment (card brand and last four, never more),
+    its refunds with why and who asked, and each transition with who made it."""
+    order, payment, people = finding.order, finding.payment, finding.people
+    body = render_order(order)
+    actors = [change.actor_id for change in order.status_changes.all()]
+    for entry, actor_id in zip(body["history"], actors, strict=True):
+        entry["actor"] = _person(people, actor_id)
+    refunded = sum(r.amount for r in finding.refunds if r.status == "succeeded")
+    body.update(
+        customer=_person(people, order.customer_id),
+        payment=None
+        if payment is None
+        else {
+            "amount": payment.amount,
+            "currency": payment.currency,
+            "status": str(payment.status),
+            "card_brand": payment.card_brand,
+            "card_last4": payment.card_last4,
+            "refunded_amount": refunded,
+            # Not refused by the provider: what a new refund may not exceed with.
+            "refundable": payment.amount - payment.refunded_amount
+            if payment.status == "succeeded"
+            else 0,
+        },
+        refunds=[
+            {
+                "id": refund.id,
+                "amount": refund.amount,
+                "status": str(refund.status),
+                "reason": refund.reason,
+                "requested_by": _person(people, refund.requested_by),
+                "created_at": _DATETIME.to_representation(refund.created_at),
+                "completed_at": _DATETIME.to_representation(refund.completed_at)
+                if refund.completed_at
+                else None,
+            }
+            for refund in finding.refunds
+        ],
+    )
+    return body

@@ -409,7 +409,7 @@ def order_cancel(*, order_id: int, actor: Principal, reason: str = "") -> Order:
         ),
     )
     if was_paid:
-        _request_refund(order)
+        _request_refund(order, reason=reason or "cancelled", actor_id=actor.user_id)
     return order
 
 
@@ -459,7 +459,7 @@ def order_reject(*, order_id: int, actor: Principal, reason: str) -> Order:
             },
         ),
     )
-    _request_refund(order)
+    _request_refund(order, reason=reason, actor_id=actor.user_id)
     return order
 
 
@@ -581,10 +581,60 @@ def _duration(seconds: int) -> str:
     return f"{seconds} second" + ("s" if seconds != 1 else "")
 
 
-def _request_refund(order: Order) -> None:
+def _request_refund(order: Order, *, reason: str = "", actor_id: int | None = None) -> None:
+    """The order's full refund: whatever of its charge a manager has not refunded yet
+    (nothing when that is all of it)."""
+    from order_site.payments.services import NothingToRefund, payment_refund_request
+
+    try:
+        payment_refund_request(order_id=order.id, amount=None, reason=reason, requested_by=actor_id)
+    except NothingToRefund:
+        logger.info("order %s: already refunded in full by a manager", order.id)
+
+
+@transaction.atomic
+def order_refund(
+    *,
+    order_id: int,
+    actor: Principal,
+    amount: Any,
+    reason: Any,
+    idempotency_key: str,
+) -> Any:
+    """A manager refunds all or part of a paid order, saying why; returns the Refund.
+
+    Each request is idempotent by the caller's `idempotency_key`: a retry with the same
+    key, amount and reason returns the same refund; the same key with another body
+    raises RefundKeyReused (422). Refunds together never exceed the charge (the
+    payment's row lock, and a database check). The provider is asked after commit;
+    when it confirms, the order gets an `order.refunded` event with the amount (and is
+    marked refunded once its refunds reach the total). Raises Forbidden (403) for
+    anyone but a manager, InvalidInput (400) naming `amount` (not a whole number
+    1..what is left) or `reason` (blank or over REASON_MAX), NotFound, Conflict (409)
+    for an order never paid or already refunded in full; nothing is written then.
+    """
     from order_site.payments.services import payment_refund_request
 
-    payment_refund_request(order_id=order.id, amount=order.total)
+    if not actor.is_manager:
+        raise Forbidden("Only managers may refund orders.")
+    errors: dict[str, list[str]] = {}
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount < 1:
+        errors["amount"] = ["A whole number of the smallest currency unit, at least 1."]
+    text = " ".join(reason.split()) if isinstance(reason, str) else ""
+    if not 1 <= len(text) <= REASON_MAX:
+        errors["reason"] = [f"Say why the order is refunded: 1 to {REASON_MAX} characters."]
+    if errors:
+        raise InvalidInput("The refund cannot be made as asked.", errors=errors)
+    # The order first, then its payment: the order in which cancel and reject lock them.
+    order = _locked(order_id)
+    return payment_refund_request(
+        order_id=order.id,
+        amount=amount,
+        reason=text,
+        requested_by=actor.user_id,
+        key=idempotency_key,
+        fingerprint=request_fingerprint({"amount": amount, "reason": text}),
+    )
 
 
 # ---- payment outcomes (called by order_site.payments) ----------------------------------
@@ -626,7 +676,7 @@ def order_mark_paid(*, order_id: int, payment_reference: str) -> Order:
         order.payment_reference = payment_reference
         order.save(update_fields=["payment_reference", "updated_at"])
         logger.warning("order %s was paid after it was %s: refunding", order.id, order.status)
-        _request_refund(order)
+        _request_refund(order, reason=f"paid after it was {order.status}")
     return order
 
 
@@ -649,13 +699,44 @@ def order_mark_payment_failed(*, order_id: int, reason: str) -> Order:
 
 
 @transaction.atomic
-def order_mark_refunded(*, order_id: int, refund_reference: str) -> Order:
-    """Record the refund and emit `order.refunded`. Idempotent: a second call changes
-    nothing. Raises NotFound."""
-    order = _locked(order_id)
-    if not order.refund_reference:
+def order_mark_refunded(
+    *,
+    order_id: int,
+    refund_reference: str,
+    amount: int | None = None,
+    reason: str = "",
+) -> Order:
+    """Record a refund the provider confirmed, with its `order.refunded` event (carrying
+    `amount`, the `refunded_total` so far and whether that is `full`); the order is
+    marked refunded once its refunds reach its total. `amount` None is a full refund
+    (then idempotent: a second call changes nothing). A part refund's event is written
+    once per refund because `payment_refund` calls this once, under the refund's lock.
+    Raises NotFound."""
+    from order_site.payments.models import PaymentStatus, Refund
+
+    order = _locked(order_id)  # the refunds' sum is read after this lock: no race
+    if amount is None:
+        amount = refunded_total = order.total
+    else:
+        refunded_total = sum(
+            Refund.objects.filter(order_id=order_id, status=PaymentStatus.SUCCEEDED).values_list(
+                "amount", flat=True
+            )
+        )
+    full = refunded_total >= order.total
+    if full and order.refund_reference:
+        return order
+    if full:
         order.refund_reference = refund_reference
         order.refunded_at = timezone.now()
         order.save(update_fields=["refund_reference", "refunded_at", "updated_at"])
-        _emit(order, "order.refunded", refund_reference=refund_reference)
+    _emit(
+        order,
+        "order.refunded",
+        refund_reference=refund_reference,
+        amount=amount,
+        refunded_total=refunded_total,
+        full=full,
+        reason=reason,
+    )
     return order

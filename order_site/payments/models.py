@@ -2,14 +2,17 @@
 
 `order_id` is a plain integer, not a foreign key: payments are written in the
 order's transaction but stay decoupled from the order model (the provider's
-metadata carries the same id). One charge and at most one refund per order: the
-idempotency keys derive from the order id and are unique here and at the provider.
+metadata carries the same id). One charge per order, its idempotency key derived from
+the order id; refunds of it may be several (a manager's part refunds), their amounts
+together never more than the charge: `Payment.refunded_amount` holds their sum, bounded
+by a check, and every refund request locks the payment. The idempotency keys are unique
+here and at the provider.
 """
 
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 
 class PaymentStatus(models.TextChoices):
@@ -42,6 +45,9 @@ class Payment(models.Model):
     # Charge attempts: task runs that tried the provider (an open breaker counts too).
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=255, blank=True, default="")
+    # The sum of this charge's refunds not refused by the provider (requested or
+    # succeeded), kept with each refund request under the payment's row lock.
+    refunded_amount = models.PositiveIntegerField(default=0)
     # When the dispatcher handed the charge to Celery (None: not yet). A requested
     # payment is itself the durable request for its task (`payments_dispatch`).
     queued_at = models.DateTimeField(null=True, blank=True)
@@ -83,6 +89,10 @@ class Payment(models.Model):
                 condition=~Q(status=PaymentStatus.SUCCEEDED) | ~Q(provider_reference=""),
                 name="payments_payment_succeeded_has_reference",
             ),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__lte=F("amount")),
+                name="payments_payment_refunds_within_charge",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -97,6 +107,13 @@ class Refund(models.Model):
         max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.REQUESTED
     )
     idempotency_key = models.CharField(max_length=255, unique=True)
+    # Why, and who asked (Identity's user id; None: the system). A full refund after a
+    # cancel or reject carries that reason too.
+    reason = models.CharField(max_length=200, blank=True, default="")
+    requested_by = models.BigIntegerField(null=True, blank=True)
+    # For a caller's own Idempotency-Key: the SHA-256 of what was asked, so a retry
+    # with the same key and another body is refused ("" for the order's full refund).
+    request_fingerprint = models.CharField(max_length=64, blank=True, default="")
     provider_reference = models.CharField(max_length=255, blank=True, default="")
     failure_reason = models.CharField(max_length=255, blank=True, default="")
     attempts = models.PositiveIntegerField(default=0)

@@ -26,6 +26,7 @@ may have charged the card.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Callable
@@ -33,11 +34,12 @@ from datetime import timedelta
 from types import ModuleType
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from order_site.payments.models import Payment, PaymentStatus, Refund
 from order_site.payments.providers import PaymentProvider, ProviderRejected, payment_provider
-from shared.problems import Conflict, InvalidInput, NotFound, Unavailable
+from shared.problems import Conflict, DomainError, InvalidInput, NotFound, Unavailable
 
 logger = logging.getLogger("coffeeshop.payments")
 
@@ -243,13 +245,51 @@ def payment_charge(*, payment_id: int, provider: PaymentProvider | None = None) 
     return payment
 
 
-def payment_refund_request(*, order_id: int, amount: int) -> Refund:
-    """Record the refund of an order's successful charge and queue it after commit.
+class RefundKeyReused(DomainError):
+    """draft-ietf-httpapi-idempotency-key-header section 2.7: 422 for a key reused with
+    a different request (as a placement's, `order_site.orders.services`)."""
 
-    Idempotent per order: asking again for the same amount returns the existing
-    refund. Raises Conflict when the order has no successful charge or already has a
-    refund of another amount, InvalidInput when the amount is not in 1..charged.
+    status, slug, title = 422, "idempotency-key-reused", "Idempotency key reused"
+
+
+class NothingToRefund(Conflict):
+    slug, title = "nothing-to-refund", "Nothing left to refund"
+
+
+def caller_refund_key(*, order_id: int, requested_by: int | None, key: str) -> str:
+    """The refund's own (and the provider's) idempotency key for a caller's
+    Idempotency-Key: scoped to the order and the caller, hashed to a bounded length."""
+    digest = hashlib.sha256(f"{requested_by}:{key}".encode()).hexdigest()[:40]
+    return f"order-{order_id}-refund-{digest}"
+
+
+def payment_refund_request(
+    *,
+    order_id: int,
+    amount: int | None,
+    reason: str = "",
+    requested_by: int | None = None,
+    key: str | None = None,
+    fingerprint: str = "",
+) -> Refund:
+    """Record a refund of an order's successful charge and queue it after commit.
+
+    `amount` None asks for whatever is left (the full refund of a cancel or reject).
+    Without `key` the refund is the order's full refund, one per order (its key derives
+    from the order): asking again returns it, Conflict if for another amount. With
+    `key` (a caller's Idempotency-Key, see `caller_refund_key`) a part refund: asking
+    again with the same `fingerprint` returns the same refund, another raises
+    RefundKeyReused (422). The charge's row is locked, so refunds together never pass
+    the charge (`Payment.refunded_amount`, bounded by a check too). Raises Conflict when
+    the order has no successful charge, NothingToRefund (409) when all of it is
+    refunded, InvalidInput naming `amount` when it is not in 1..what is left; nothing
+    is written then.
     """
+    stored_key = (
+        refund_key(order_id)
+        if key is None
+        else caller_refund_key(order_id=order_id, requested_by=requested_by, key=key)
+    )
     with transaction.atomic():
         payment = (
             Payment.objects.select_for_update()
@@ -258,25 +298,46 @@ def payment_refund_request(*, order_id: int, amount: int) -> Refund:
         )
         if payment is None:
             raise Conflict(f"Order {order_id} has no successful payment to refund.")
-        if not 1 <= amount <= payment.amount:
-            raise InvalidInput(
-                f"The refund must be between 1 and {payment.amount}.",
-                errors={"amount": [f"Must be between 1 and {payment.amount}."]},
-            )
-        refund, created = Refund.objects.get_or_create(
-            idempotency_key=refund_key(order_id),
-            defaults={"payment": payment, "order_id": order_id, "amount": amount},
-        )
-        if not created:
-            if refund.amount != amount:
+        existing = Refund.objects.filter(idempotency_key=stored_key).first()
+        if existing is not None:
+            if key is not None and existing.request_fingerprint != fingerprint:
+                raise RefundKeyReused(
+                    "This Idempotency-Key was used with a different request.",
+                    errors={"Idempotency-Key": ["Already used with a different request body."]},
+                )
+            if key is None and amount is not None and existing.amount != amount:
                 raise Conflict(f"Order {order_id} already has a refund of another amount.")
-            return refund
+            return existing
+        left = payment.amount - payment.refunded_amount
+        if amount is None:
+            amount = left
+        if left < 1:
+            raise NothingToRefund(
+                f"Order {order_id} is already refunded in full.",
+                errors={"amount": ["Nothing is left to refund."]},
+            )
+        if not 1 <= amount <= left:
+            raise InvalidInput(
+                f"The refund must be between 1 and {left}, what is left of the charge.",
+                errors={"amount": [f"Must be between 1 and {left}."]},
+            )
+        refund = Refund.objects.create(
+            idempotency_key=stored_key,
+            payment=payment,
+            order_id=order_id,
+            amount=amount,
+            reason=reason[:200],
+            requested_by=requested_by,
+            request_fingerprint=fingerprint if key is not None else "",
+        )
+        Payment.objects.filter(pk=payment.pk).update(refunded_amount=F("refunded_amount") + amount)
         transaction.on_commit(_on_commit_delay("payment_refund_task", refund.id))
     return refund
 
 
 def payment_refund(*, refund_id: int, provider: PaymentProvider | None = None) -> Refund:
-    """Refund at the provider, once; on success record it and mark the order refunded.
+    """Refund at the provider, once; on success tell the order (`order_mark_refunded`:
+    its `order.refunded` event, and the order refunded once its refunds reach the total).
 
     Final refunds are returned unchanged. Raises NotFound, Unavailable (attempt
     recorded, refund stays `requested`) or ProviderRejected.
@@ -315,11 +376,18 @@ def payment_refund(*, refund_id: int, provider: PaymentProvider | None = None) -
                 refund.status = PaymentStatus.FAILED
                 refund.failure_reason = result.failure_reason[:255]
                 logger.error("refund %s refused by the provider: %s", refund.id, result)
+                # Refused: its amount is not refunded, so it may be asked for again.
+                Payment.objects.filter(pk=refund.payment_id).update(
+                    refunded_amount=F("refunded_amount") - refund.amount
+                )
             refund.save()
             orders = _orders()
             if orders is not None and result.succeeded:
                 orders.order_mark_refunded(
-                    order_id=refund.order_id, refund_reference=result.reference
+                    order_id=refund.order_id,
+                    refund_reference=result.reference,
+                    amount=refund.amount,
+                    reason=refund.reason,
                 )
     if error is not None:
         logger.warning("refund %s: attempt %d failed: %s", refund_id, refund.attempts, error)

@@ -165,3 +165,22 @@ def test_swept_orders_send_no_mail(mailoutbox, to_status):
     on_event(order_event("order.status_changed", to_status=to_status, reason="stale"))
 
     assert mailoutbox == []
+
+
+def test_a_part_refund_mail_says_how_much_of_the_total_and_why(mailoutbox):
+    known_customer()
+    _, on_event = HANDLERS["order-notifications"]
+
+    on_event(
+        order_event(
+            "order.refunded", amount=150, refunded_total=150, full=False, reason="latte was cold"
+        )
+    )
+
+    [mail] = mailoutbox
+    assert mail.subject == "Order #7: £1.50 refunded"
+    assert mail.body.splitlines()[:3] == [
+        "We refunded £1.50 of the £5.50 you paid for order #7. Latte was cold.",
+        "",
+        "It reaches your card in a few working days, depending on your bank.",
+    ]

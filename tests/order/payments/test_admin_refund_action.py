@@ -122,3 +122,21 @@ def test_the_payments_list_refunds_the_payments_order_once_too(
     )
     entries = LogEntry.objects.filter(object_id=str(order.id))
     assert [e.change_message for e in entries] == ["Refunded in full (320): Wrong size"]
+
+
+def test_after_a_part_refund_the_admin_action_refunds_what_is_left_with_its_reason(
+    make_order: Any,
+) -> None:
+    from order_site.payments.services import payment_refund_request
+
+    order, _ = paid_order(make_order, total=450)
+    part = payment_refund_request(
+        order_id=order.id, amount=100, reason="Cold", requested_by=7, key="part-1"
+    )
+    manager = _signed_in(["manager"])
+
+    answer = _refund(manager, order.id, "Whole order wrong")
+
+    rest = Refund.objects.exclude(id=part.id).get(order_id=order.id)
+    assert (rest.amount, rest.reason) == (350, "Whole order wrong")
+    assert f"Order {order.id}: refund of 350 EUR requested." in answer.content.decode()

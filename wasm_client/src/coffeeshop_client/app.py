@@ -20,6 +20,7 @@ from coffeeshop_client import customize, payments, prices, report, router, statu
 from coffeeshop_client.api import ApiClient, ApiError, NetworkError, describe_error
 from coffeeshop_client.cart import Cart
 from coffeeshop_client.customize import Selection
+from coffeeshop_client.manage_orders import OrdersDesk, OrdersDeskActions
 from coffeeshop_client.models import Menu, Order, QueueColumn, Session
 from coffeeshop_client.report import DayReport
 
@@ -124,8 +125,10 @@ class State:
     report_of: str | None = None  # the day `report` was asked for (None: today)
     report_day_error: str | None = None
 
+    orders_desk: OrdersDesk = field(default_factory=OrdersDesk)  # the manager's Orders pages
 
-class App:
+
+class App(OrdersDeskActions):
     def __init__(self, api: ApiClient, platform: Platform) -> None:
         self.api = api
         self.platform = platform
@@ -272,6 +275,8 @@ class App:
             await self.reload_menu()
         elif route.name in REPORT_ROUTES and self.state.session.is_manager:
             await report.load(self, route.params.get("date"))
+        elif route.name == "manage_order" and self.state.session.is_manager:
+            await self.load_managed_order(route.params.get("id", ""))
         elif route.name in ("cart", "checkout") and not prices.local_pricing_available():
             await self.load_quote()
 

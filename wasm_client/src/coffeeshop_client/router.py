@@ -23,6 +23,8 @@ ROUTES = {
     "manage_menu": "/manage/menu",
     "manage_report": "/manage/report",
     "manage_report_day": "/manage/report/{date}",
+    "manage_orders": "/manage/orders",
+    "manage_order": "/manage/orders/{id}",
 }
 
 

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from coffeeshop_client import (
     allergens,
     customize,
+    manage_orders,
     menu_manager,
     prices,
     report,
@@ -78,6 +79,8 @@ def nav(state: State) -> Markup:
     if session.is_manager:
         links.append(("manage_menu", "Edit menu", router.href("manage_menu"), "nav-manage-menu"))
         links.append(("manage_report", "Today", router.href("manage_report"), "nav-report"))
+
+        links.append(("manage_orders", "Orders", router.href("manage_orders"), "nav-manage-orders"))
     items = [
         h(
             "li",
@@ -164,6 +167,8 @@ def page(state: State) -> Markup:
         "manage_menu": menu_manager.page,
         "manage_report": report.page,
         "manage_report_day": report.page,
+        "manage_orders": manage_orders.search_page,
+        "manage_order": manage_orders.order_page,
     }.get(route, menu_page)(state)
     return fragment(problem_banner(state), notice(state), body)
 
