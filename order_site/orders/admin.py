@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from order_site.orders.models import Order, OrderLine, OrderStatusChange
+from shared.pricing import format_money
 from shared.problems import DomainError
 
 
@@ -95,10 +96,11 @@ def orders_refund_in_full(
         except DomainError as exc:
             model_admin.message_user(request, f"Order {order.id}: {exc.detail}", messages.ERROR)
             continue
-        model_admin.log_change(request, order, f"Refunded in full ({refund.amount}): {reason}")
+        amount = format_money(refund.amount, order.currency)
+        model_admin.log_change(request, order, f"Refunded in full ({amount}): {reason}")
         model_admin.message_user(
             request,
-            f"Order {order.id}: refund of {refund.amount} {order.currency} requested.",
+            f"Order {order.id}: refund of {amount} requested.",
             messages.SUCCESS,
         )
     return None

@@ -21,6 +21,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from devstack.cli import demo_password
 from devstack.stack import Stack
+from shared.pricing import format_money
 from tests.e2e.browserless import browser_client, sign_in
 from tests.e2e.cards import card_token
 from tests.e2e.chromium import DESKTOP, chromium_launch, shot, within
@@ -125,7 +126,7 @@ def test_a_manager_signs_into_orders_and_the_bffs_admin_with_their_identity_logi
     shot(page, "admin-order-refund-reason")
     page.get_by_role("button", name="Refund").click()
     expect(page.locator("ul.messagelist")).to_contain_text(
-        f"Order {paid_order['id']}: refund of {paid_order['total']} GBP requested."
+        f"Order {paid_order['id']}: refund of {format_money(paid_order['total'], 'GBP')} requested."
     )
     shot(page, "admin-order-refund-requested")
     customer: httpx.Client = paid_order["client"]

@@ -63,12 +63,12 @@ def test_a_manager_refunds_an_order_in_full_once_with_the_reason_recorded(
     assert Refund.objects.filter(order_id=order.id).count() == 1
     assert (refund.status, refund.amount, refund.payment_id) == ("succeeded", 450, payment.id)
     assert order.refund_reference == refund.provider_reference
-    assert f"Order {order.id}: refund of 450 EUR requested." in first.content.decode()
+    assert f"Order {order.id}: refund of €4.50 requested." in first.content.decode()
     assert f"Order {order.id} was already refunded (refund {refund.id}, " in (
         second.content.decode()
     )
     entries = LogEntry.objects.filter(object_id=str(order.id))
-    assert [e.change_message for e in entries] == ["Refunded in full (450): Oat milk was off"]
+    assert [e.change_message for e in entries] == ["Refunded in full (€4.50): Oat milk was off"]
 
 
 def test_the_refund_action_asks_for_a_reason_and_refunds_nothing_without_one(
@@ -121,7 +121,7 @@ def test_the_payments_list_refunds_the_payments_order_once_too(
         again.content.decode()
     )
     entries = LogEntry.objects.filter(object_id=str(order.id))
-    assert [e.change_message for e in entries] == ["Refunded in full (320): Wrong size"]
+    assert [e.change_message for e in entries] == ["Refunded in full (€3.20): Wrong size"]
 
 
 def test_after_a_part_refund_the_admin_action_refunds_what_is_left_with_its_reason(
@@ -139,4 +139,4 @@ def test_after_a_part_refund_the_admin_action_refunds_what_is_left_with_its_reas
 
     rest = Refund.objects.exclude(id=part.id).get(order_id=order.id)
     assert (rest.amount, rest.reason) == (350, "Whole order wrong")
-    assert f"Order {order.id}: refund of 350 EUR requested." in answer.content.decode()
+    assert f"Order {order.id}: refund of €3.50 requested." in answer.content.decode()
