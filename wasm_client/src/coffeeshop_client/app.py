@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -547,11 +548,14 @@ class App(OrdersDeskActions):
     # ---- user actions ------------------------------------------------------
 
     async def dispatch(self, action: str, data: dict[str, str]) -> None:
-        """Run what a button/form with `data-action` asks. Unknown actions are ignored."""
-        handler = getattr(self, "do_" + action.replace("-", "_"), None)
+        """Run what a button/form with `data-action` asks, through `ACTIONS`. An action
+        the table lacks is a bug in the views (tests/wasm_client/test_actions.py holds
+        the table to them); it is said on the console rather than passed over."""
+        handler = ACTIONS.get(action)
         if handler is None:
+            print(f"coffeeshop: no handler for data-action {action!r}", file=sys.stderr)
             return
-        await handler(data)
+        await handler(self, data)
 
     async def do_quick_add(self, data: dict[str, str]) -> None:
         product = self.state.menu.product(_int(data.get("product"))) if self.state.menu else None
@@ -909,6 +913,40 @@ class App(OrdersDeskActions):
             await self.do_checkout({})
         elif retry in ("load-orders", "load-order", "load-queue", "quote", "load-report"):
             await self.show(self.state.route, focus_heading=False)
+
+
+# Every `data-action` the views use, and the App method that runs it. One table, so a
+# misspelt action fails a test (tests/wasm_client/test_actions.py) instead of doing nothing.
+ACTIONS: dict[str, Callable[[App, dict[str, str]], Awaitable[None]]] = {
+    "queue-more": App.do_queue_more,
+    "quick-add": App.do_quick_add,
+    "choose-variation": App.do_choose_variation,
+    "toggle-option": App.do_toggle_option,
+    "clear-group": App.do_clear_group,
+    "selection-quantity": App.do_selection_quantity,
+    "add-to-cart": App.do_add_to_cart,
+    "cart-change": App.do_cart_change,
+    "cart-remove": App.do_cart_remove,
+    "card-input": App.do_card_input,
+    "checkout": App.do_checkout,
+    "cancel-order": App.do_cancel_order,
+    "advance": App.do_advance,
+    "reject-open": App.do_reject_open,
+    "reject-close": App.do_reject_close,
+    "reject": App.do_reject,
+    "menu-availability": App.do_menu_availability,
+    "menu-edit": App.do_menu_edit,
+    "report-day": App.do_report_day,
+    "report-refresh": App.do_report_refresh,
+    "dismiss": App.do_dismiss,
+    "retry": App.do_retry,
+    "orders-search": App.do_orders_search,
+    "orders-more": App.do_orders_more,
+    "refund-full": App.do_refund_full,
+    "refund-review": App.do_refund_review,
+    "refund-back": App.do_refund_back,
+    "refund-confirm": App.do_refund_confirm,
+}
 
 
 def _int(value: object) -> int:
