@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from coffeeshop_client import allergens, router, views
-from coffeeshop_client.app import State
 from coffeeshop_client.customize import default_selection, toggle_option
 from coffeeshop_client.models import Menu
+from coffeeshop_client.state import State
 
 from shared.allergens import ALLERGENS, allergen_line, allergens_for, unknown_allergens
 from tests.wasm_client.fakes import MENU

@@ -12,8 +12,9 @@ from typing import Any
 
 from coffeeshop_client import customize, router, views
 from coffeeshop_client.api import ApiClient
-from coffeeshop_client.app import App, State
+from coffeeshop_client.app import App
 from coffeeshop_client.models import Menu, Session
+from coffeeshop_client.state import State
 
 from tests.wasm_client.fakes import FakeBff, FakePlatform
 

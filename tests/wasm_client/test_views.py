@@ -5,10 +5,10 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 from coffeeshop_client import router, views
-from coffeeshop_client.app import Problem, State
 from coffeeshop_client.cart import Cart
 from coffeeshop_client.customize import default_selection
 from coffeeshop_client.models import Menu, Order, Session
+from coffeeshop_client.state import Problem, State
 
 from tests.wasm_client.fakes import MENU, order_json
 

@@ -13,8 +13,9 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
+from coffeeshop_client.manage_orders import ManagedOrder
 from coffeeshop_client.models import Menu, Order, QueueColumn, Session
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -254,25 +255,17 @@ class ApiClient:
     async def manage_orders(self, query: dict[str, str]) -> tuple[list[Any], str | None]:
         """Orders matching `query` (number, email, date, cursor), newest first, and the
         cursor of the next page (None: no more)."""
-        from urllib.parse import urlencode
-
-        from coffeeshop_client.manage_orders import ManagedOrder
-
         path = "/api/manage/orders" + ("?" + urlencode(query) if query else "")
         data = await self._call("GET", path)
         results = [ManagedOrder.from_json(o) for o in data.get("results") or ()]
         return results, data.get("next_cursor") or None
 
     async def manage_order(self, order_id: str) -> Any:
-        from coffeeshop_client.manage_orders import ManagedOrder
-
         path = f"/api/manage/orders/{quote(order_id, safe='')}"
         return ManagedOrder.from_json(await self._call("GET", path))
 
     async def refund(self, order_id: str, amount: int, reason: str, idempotency_key: str) -> Any:
         """Refund `amount` (smallest unit) of the order; the same key retries the same refund."""
-        from coffeeshop_client.manage_orders import ManagedOrder
-
         data = await self._call(
             "POST",
             f"/api/manage/orders/{quote(order_id, safe='')}/refunds",

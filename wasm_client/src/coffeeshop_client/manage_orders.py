@@ -24,7 +24,8 @@ from coffeeshop_client.models import Order
 
 if TYPE_CHECKING:
     from coffeeshop_client.api import ApiClient
-    from coffeeshop_client.app import Platform, State
+    from coffeeshop_client.app import Platform
+    from coffeeshop_client.state import State
 
 REASON_MAX = 200
 SEARCH_FIELDS = ("number", "email", "date")

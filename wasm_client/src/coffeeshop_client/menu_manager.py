@@ -17,7 +17,7 @@ from coffeeshop_client.html import Markup, fragment, h
 from coffeeshop_client.models import Choice, OptionGroup, Product
 
 if TYPE_CHECKING:
-    from coffeeshop_client.app import State
+    from coffeeshop_client.state import State
 
 MAX_PENCE = 100_000  # the BFF's bound: £1,000
 

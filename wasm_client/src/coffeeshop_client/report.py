@@ -19,7 +19,8 @@ from coffeeshop_client import prices, router
 from coffeeshop_client.html import Markup, fragment, h
 
 if TYPE_CHECKING:
-    from coffeeshop_client.app import App, State
+    from coffeeshop_client.app import App
+    from coffeeshop_client.state import State
 
 DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 FIRST_DAY, LAST_DAY = "2000-01-01", "2999-12-31"  # what the BFF accepts

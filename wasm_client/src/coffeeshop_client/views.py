@@ -22,10 +22,10 @@ from coffeeshop_client import (
     router,
     statuses,
 )
-from coffeeshop_client.app import State
 from coffeeshop_client.card import DECLINING_TEST_CARD, DEFAULT_TEST_CARD, group
 from coffeeshop_client.html import Markup, fragment, h
 from coffeeshop_client.models import Menu, Order, Product
+from coffeeshop_client.state import State
 
 TIMES = "\u00d7"  # the multiplication sign, as in "2 x Latte"
 MINUS = "\u2212"  # a real minus sign on the "one fewer" buttons
