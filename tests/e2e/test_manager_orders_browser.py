@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from devstack.cli import demo_password
-from devstack.smtp_sink import read_messages
+from devstack.servers.smtp import read_messages
 from devstack.stack import Stack
 from tests.e2e.test_browser_journey import DESKTOP, Watch, _shot, _sign_in, bff, browser
 
