@@ -278,10 +278,6 @@ def order_locked(*, order_id: int) -> Order:
     return order
 
 
-def _locked(order_id: int) -> Order:
-    return order_locked(order_id=order_id)
-
-
 def _transition(
     order: Order,
     to_status: str,
@@ -335,7 +331,7 @@ def order_advance(*, order_id: int, to_status: str, actor: Principal) -> Order:
             f"{to_status} is not a queue step.",
             errors={"status": [f"Must be one of {', '.join(ADVANCE_TARGETS)}."]},
         )
-    order = _locked(order_id)
+    order = order_locked(order_id=order_id)
     _transition(
         order,
         to_status,
@@ -371,8 +367,7 @@ def order_mark_cancelled(
     order within `ORDER_CANCEL_WINDOW_SECONDS` of paying, until a barista starts it;
     a manager may cancel while `pending_payment` or `placed`. Returns the order and
     whether it was paid (`placed`), which is when its refund is due (the event says
-    so too). Raises
-    NotFound for someone else's order, CancelWindowClosed (409) after the window,
+    so too). Raises NotFound for someone else's order, CancelWindowClosed (409) after the window,
     PaymentInProgress (409) while its charge is at the provider for more than
     CANCEL_LOCK_WAIT_MS, or IllegalTransition (409) once preparation started or it is
     already cancelled; nothing changes then.
@@ -382,7 +377,7 @@ def order_mark_cancelled(
     with connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL lock_timeout = '{CANCEL_LOCK_WAIT_MS}ms'")
     try:
-        order = _locked(order_id)
+        order = order_locked(order_id=order_id)
     except OperationalError:
         raise PaymentInProgress(
             "The payment for this order is being taken right now. Try again in a few seconds."
@@ -447,7 +442,7 @@ def order_mark_rejected(*, order_id: int, actor: Principal, reason: str) -> Orde
             "Say why the order is rejected (1 to 200 characters).",
             errors={"reason": [f"Must be 1 to {REASON_MAX} characters."]},
         )
-    order = _locked(order_id)
+    order = order_locked(order_id=order_id)
     if order.status not in REJECT_FROM:
         raise IllegalTransition(
             f"An order that is {order.status} cannot be rejected.",
@@ -608,7 +603,7 @@ def order_mark_paid(*, order_id: int, payment_reference: str) -> Order:
     (a charge already at the provider when the order expired) is recorded on the order,
     which stays as it is: the caller (`order_payments.charges`) refunds it. Raises
     NotFound."""
-    order = _locked(order_id)
+    order = order_locked(order_id=order_id)
     if order.status == OrderStatus.PENDING_PAYMENT:
         order.payment_reference = payment_reference
         order.paid_at = timezone.now()
@@ -635,7 +630,7 @@ def order_mark_paid(*, order_id: int, payment_reference: str) -> Order:
 def order_mark_payment_failed(*, order_id: int, reason: str) -> Order:
     """pending_payment → payment_failed, emitting `order.payment_failed`. Idempotent:
     any other state is returned unchanged. Raises NotFound."""
-    order = _locked(order_id)
+    order = order_locked(order_id=order_id)
     if order.status == OrderStatus.PENDING_PAYMENT:
         order.failure_reason = reason[:255]
         _transition(
@@ -663,7 +658,7 @@ def order_mark_refunded(
     (then idempotent: a second call changes nothing). A part refund's event is written
     once per refund because `order_payments.refunds.payment_refund` calls this once,
     under the refund's lock. Raises NotFound."""
-    order = _locked(order_id)  # the refunds' sum is read after this lock: no race
+    order = order_locked(order_id=order_id)  # the refunds' sum is read after this lock: no race
     if amount is None:
         amount = total = order.total
     else:
