@@ -1,12 +1,13 @@
 """Pieces every page uses: money, buttons, headings, the loading line, the problem and
-notice banners, status badges, times, and the sign-in panel of a page that needs one."""
+notice banners, status badges, times, the sign-in panel of a page that needs one and
+what a manager's page shows anyone else."""
 
 from __future__ import annotations
 
 from urllib.parse import quote
 
 from coffeeshop_client import prices, router, statuses
-from coffeeshop_client.html import Markup, h
+from coffeeshop_client.html import Markup, fragment, h
 from coffeeshop_client.state import State
 
 TIMES = "\u00d7"  # the multiplication sign, as in "2 x Latte"
@@ -65,6 +66,16 @@ def sign_in_needed(what: str, next_fragment: str) -> Markup:
             h("a", {"class_": "btn btn-quiet", "href": "/auth/register"}, "Create an account"),
         ),
     )
+
+
+def managers_only(state: State, title: Markup, what: str) -> Markup | None:
+    """A manager's page as anyone else sees it ("<what> is for managers.", or "Loading…"
+    while the session is not known yet), or None for a manager."""
+    if state.session.is_manager:
+        return None
+    if state.session_loaded:
+        return fragment(title, h("p", None, f"{what} is for managers."))
+    return fragment(title, h("p", {"class_": "loading", "role": "status"}, "Loading…"))
 
 
 def problem_banner(state: State) -> Markup:

@@ -14,6 +14,7 @@ from coffeeshop_client.html import Markup, fragment, h
 from coffeeshop_client.models import Choice, OptionGroup, Product
 from coffeeshop_client.prices import pounds
 from coffeeshop_client.state import State
+from coffeeshop_client.views.components import managers_only
 
 
 def _availability(state: State, item: str, item_id: int, available: bool, name: str) -> Markup:
@@ -170,10 +171,9 @@ def _groups(state: State) -> list[OptionGroup]:
 
 def page(state: State) -> Markup:
     title = h("h1", {"tabindex": "-1", "data_testid": "manage-menu-heading"}, "Menu")
-    if not state.session.is_manager:
-        if state.session_loaded:
-            return fragment(title, h("p", None, "Changing the menu is for managers."))
-        return fragment(title, h("p", {"class_": "loading", "role": "status"}, "Loading…"))
+    refused = managers_only(state, title, "Changing the menu")
+    if refused is not None:
+        return refused
     if state.menu is None:
         return fragment(title, h("p", {"class_": "loading", "role": "status"}, "Loading…"))
     currency = state.menu.currency

@@ -9,20 +9,12 @@ from coffeeshop_client.html import Markup, fragment, h
 from coffeeshop_client.manage_orders import REASON_MAX, ManagedOrder, OrdersDesk
 from coffeeshop_client.models import Order
 from coffeeshop_client.state import State
-from coffeeshop_client.views.components import money
+from coffeeshop_client.views.components import managers_only, money
 
 
 def _when(stamp: str) -> str:
     """ "2026-12-04T18:05:09.123Z" → "2026-12-04 18:05 UTC"."""
     return stamp[:16].replace("T", " ") + " UTC" if len(stamp) >= 16 else stamp
-
-
-def _not_manager(state: State, title: Markup) -> Markup | None:
-    if state.session.is_manager:
-        return None
-    if state.session_loaded:
-        return fragment(title, h("p", None, "Looking up and refunding orders is for managers."))
-    return fragment(title, h("p", {"class_": "loading", "role": "status"}, "Loading…"))
 
 
 def _search_form(desk: OrdersDesk) -> Markup:
@@ -99,7 +91,7 @@ def search_page(state: State) -> Markup:
         {"id": "page-heading", "tabindex": "-1", "data_testid": "manage-orders-heading"},
         "Orders",
     )
-    refused = _not_manager(state, title)
+    refused = managers_only(state, title, "Looking up and refunding orders")
     if refused is not None:
         return refused
     desk = state.orders_desk
@@ -348,7 +340,7 @@ def order_page(state: State) -> Markup:
         {"id": "page-heading", "tabindex": "-1", "data_testid": "manage-order-heading"},
         title_text,
     )
-    refused = _not_manager(state, title)
+    refused = managers_only(state, title, "Looking up and refunding orders")
     if refused is not None:
         return refused
     back = h(

@@ -14,6 +14,7 @@ from coffeeshop_client import prices, router
 from coffeeshop_client.html import Markup, fragment, h
 from coffeeshop_client.report import FIRST_DAY, LAST_DAY, DayReport, day_words, plural
 from coffeeshop_client.state import State
+from coffeeshop_client.views.components import managers_only
 
 NAME_CHARS = 18  # a best seller's name in the chart; the table has it whole
 
@@ -21,6 +22,8 @@ NAME_CHARS = 18  # a best seller's name in the chart; the table has it whole
 def hour_span(hour: int) -> str:
     return f"{hour:02d}:00\u2013{hour:02d}:59"
 
+
+# ---- charts ------------------------------------------------------------------------
 
 HOURS_W, HOURS_H = 720, 220
 PAD_L, PAD_R, PAD_T, PAD_B = 34, 6, 18, 26
@@ -265,6 +268,9 @@ def sellers_table(report: DayReport) -> Markup:
     )
 
 
+# ---- the page ---------------------------------------------------------------------------
+
+
 def _figure(label: str, value: str, testid: str, *, big: bool = False) -> Markup:
     return h(
         "div",
@@ -346,10 +352,9 @@ def page(state: State) -> Markup:
     heading = h(
         "h1", {"id": "page-heading", "tabindex": "-1", "data_testid": "report-heading"}, title
     )
-    if not state.session.is_manager:
-        if state.session_loaded:
-            return fragment(heading, h("p", None, "The day's report is for managers."))
-        return fragment(heading, h("p", {"class_": "loading", "role": "status"}, "Loading…"))
+    refused = managers_only(state, heading, "The day's report")
+    if refused is not None:
+        return refused
     report = state.report
     if report is None or state.report_of != state.report_day:
         # Never another day's figures under this day's heading.
