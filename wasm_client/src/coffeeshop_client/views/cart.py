@@ -160,17 +160,7 @@ def cart_page(state: State) -> Markup:
     return fragment(
         heading("Your cart"),
         h("ul", {"class_": "cart-lines"}, items),
-        h(
-            "div",
-            {"class_": "total-bar"},
-            h("span", None, "Total "),
-            h(
-                "strong",
-                {"class_": "price", "data_testid": "cart-total"},
-                money(total, currency) if total is not None else "…",
-            ),
-            checkout,
-        ),
+        total_bar(total, currency, checkout),
     )
 
 
@@ -253,15 +243,9 @@ def checkout_page(state: State) -> Markup:
                     testid="card-cvc",
                 ),
             ),
-            h(
-                "div",
-                {"class_": "total-bar"},
-                h("span", None, "Total "),
-                h(
-                    "strong",
-                    {"class_": "price", "data_testid": "cart-total"},
-                    money(total, currency) if total is not None else "…",
-                ),
+            total_bar(
+                total,
+                currency,
                 h(
                     "button",
                     {
@@ -278,6 +262,21 @@ def checkout_page(state: State) -> Markup:
                 ),
             ),
         ),
+    )
+
+
+def total_bar(total: int | None, currency: str, action: Markup) -> Markup:
+    """The cart's total ("…" while it is not known yet) and the button that goes on."""
+    return h(
+        "div",
+        {"class_": "total-bar"},
+        h("span", None, "Total "),
+        h(
+            "strong",
+            {"class_": "price", "data_testid": "cart-total"},
+            money(total, currency) if total is not None else "…",
+        ),
+        action,
     )
 
 
