@@ -9,7 +9,9 @@ a server's data lives in `/var/lib/coffeeshop/<hash of the state folder>/<server
 (owned by the account, 0700) and the binaries it runs are linked (or copied) into
 `bin/` beside it (owned by root, readable by all). No folder we did not create has
 its permissions changed. `purge()` removes that folder; `sweep_orphans()` removes the
-ones whose state folder is gone (temporary test runs).
+ones whose state folder is gone (temporary test runs) or was removed and made again
+at the same path (`rm -rf .state`: the old servers' data belongs to the old folder;
+each state folder and its home hold the same random mark).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import contextlib
 import hashlib
 import os
 import pwd
+import secrets
 import shutil
 import subprocess
 import threading
@@ -30,6 +33,10 @@ RUN_USER = "coffeeshop"
 SERVICE_HOMES = Path("/var/lib/coffeeshop")
 # In each such folder: the state folder it belongs to (for people and for sweep_orphans).
 _OWNER_FILE = "state_dir"
+# The same random mark in the state folder and in its home: a state folder made anew at
+# the same path has another one (or none), so the old home is recognised as stale.
+_MARK_FILE = "service-home-mark"
+_make_home_lock = threading.Lock()
 
 
 def run_user() -> str | None:
@@ -142,22 +149,54 @@ class ServiceAccount:
             shutil.rmtree(self.home, ignore_errors=True)
 
     def _make_home(self) -> None:
-        owner = self.home / _OWNER_FILE
-        if owner.exists():
-            return
-        # The state folder first: sweep_orphans takes a home whose state folder is
-        # missing for an orphan.
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(FileExistsError):
-            SERVICE_HOMES.mkdir(parents=True)
-            SERVICE_HOMES.chmod(0o755)  # ours: made now, whatever the umask
-        self.home.mkdir(mode=0o755, exist_ok=True)
-        self.home.chmod(0o755)
-        owner.write_text(str(self.state_dir.resolve()) + "\n")
+        with _make_home_lock:  # servers start in threads; one mark per state folder
+            owner = self.home / _OWNER_FILE
+            if owner.exists():
+                if _stale(self.home, self.state_dir):
+                    shutil.rmtree(self.home, ignore_errors=True)
+                else:
+                    _mark(self.home, self.state_dir)  # a home made before marks existed
+                    return
+            # The state folder first: sweep_orphans takes a home whose state folder is
+            # missing for an orphan.
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileExistsError):
+                SERVICE_HOMES.mkdir(parents=True)
+                SERVICE_HOMES.chmod(0o755)  # ours: made now, whatever the umask
+            self.home.mkdir(mode=0o755, exist_ok=True)
+            self.home.chmod(0o755)
+            _mark(self.home, self.state_dir)
+            owner.write_text(str(self.state_dir.resolve()) + "\n")
+
+
+def _read_mark(folder: Path) -> str | None:
+    try:
+        return (folder / _MARK_FILE).read_text().strip() or None
+    except OSError:
+        return None
+
+
+def _stale(home: Path, state_dir: Path) -> bool:
+    """The home belongs to an earlier state folder at this path: it holds a mark the
+    state folder does not (a home from before marks existed, with none, is adopted)."""
+    mark = _read_mark(home)
+    return mark is not None and mark != _read_mark(state_dir)
+
+
+def _mark(home: Path, state_dir: Path) -> None:
+    """Give the state folder a mark if it has none, and its home the same one."""
+    mark = _read_mark(state_dir)
+    if mark is None:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        mark = secrets.token_hex(16)
+        (state_dir / _MARK_FILE).write_text(mark + "\n")
+    if _read_mark(home) != mark:
+        (home / _MARK_FILE).write_text(mark + "\n")
 
 
 def sweep_orphans() -> list[Path]:
-    """Remove the servers' folders whose state folder no longer exists; return them."""
+    """Remove the servers' folders whose state folder no longer exists, or was made
+    anew since; return them."""
     removed: list[Path] = []
     if os.geteuid() != 0 or not SERVICE_HOMES.is_dir():
         return removed
@@ -166,7 +205,7 @@ def sweep_orphans() -> list[Path]:
             state_dir = Path((home / _OWNER_FILE).read_text().strip())
         except OSError:
             continue
-        if not state_dir.exists():
+        if not state_dir.exists() or _stale(home, state_dir):
             shutil.rmtree(home, ignore_errors=True)
             removed.append(home)
     return removed

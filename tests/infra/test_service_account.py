@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import shutil
 import stat
 import subprocess
 from pathlib import Path
@@ -79,7 +80,7 @@ def test_sweep_removes_the_folders_of_state_folders_that_are_gone_and_only_those
     try:
         kept.server_dir("redis")
         gone.server_dir("redis")
-        gone_state.rmdir()
+        shutil.rmtree(gone_state)
 
         removed = sweep_orphans()
 
@@ -90,3 +91,30 @@ def test_sweep_removes_the_folders_of_state_folders_that_are_gone_and_only_those
     finally:
         kept.purge()
         gone.purge()
+
+
+def test_a_state_folder_removed_and_made_again_at_the_same_path_starts_empty(
+    tmp_path: Path,
+) -> None:
+    """`rm -rf .state` then `up`: the old servers' data (a database, OpenBao's store whose
+    unseal keys were in the removed folder) must not be taken for the new folder's."""
+    state = tmp_path / "state"
+    account = ServiceAccount.for_state(state)
+    try:
+        (account.server_dir("openbao") / "data").write_text("sealed with keys now lost")
+        kept = account.server_dir("openbao")  # the same folder, asked again: kept
+        assert (kept / "data").exists()
+
+        shutil.rmtree(state)
+        state.mkdir()  # made again, as a new `up` does, before anything is swept
+        fresh = account.server_dir("openbao")
+        assert fresh == account.home / "openbao"
+        assert not (fresh / "data").exists()
+
+        (fresh / "data").write_text("new")
+        shutil.rmtree(state)
+        state.mkdir()
+        assert account.home in sweep_orphans()  # the sweep at `up` finds it too
+        assert not account.home.exists()
+    finally:
+        account.purge()
