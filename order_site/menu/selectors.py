@@ -142,7 +142,9 @@ def _pricing_load(version: object) -> PricingMenu:
     )
 
 
-def pricing_menu(*, product_ids: set[int], option_ids: set[int]) -> PricingMenu:
+def pricing_menu(
+    *, product_ids: set[int], option_ids: set[int], recheck: bool = False
+) -> PricingMenu:
     """The menu placements price from, without a database query while it is current.
 
     A copy is kept per process and used while it is younger than
@@ -152,13 +154,14 @@ def pricing_menu(*, product_ids: set[int], option_ids: set[int]) -> PricingMenu:
     per process, so a write elsewhere reaches this process's prices within a second
     (a write in this process at once); placements pay no Redis round trip meanwhile;
     a copy lacking a requested id is read again. The version is read before the rows,
-    so a write committing meanwhile makes the next call read again.
+    so a write committing meanwhile makes the next call read again. `recheck` looks the
+    version up now, whenever it was last seen (a placement about to be refused asks).
     """
     global _pricing
     current = _pricing
     now = time.monotonic()
     if current is not None and current.serves(product_ids, option_ids, now):
-        if now - current.checked < _version_check_interval():
+        if not recheck and now - current.checked < _version_check_interval():
             return current  # the version was current a moment ago: no Redis round trip
         version = _pricing_version()
         if current.version == version:

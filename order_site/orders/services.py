@@ -108,16 +108,24 @@ def _price_lines(lines: Sequence[LineRequest]) -> _PricedRequest:
         product_ids={line.product_id for line in lines},
         option_ids={oid for line in lines for oid in line.option_ids},
     )
+    cart = [
+        CartLine(line.product_id, line.quantity, line.variation_id, line.option_ids)
+        for line in lines
+    ]
     try:
-        checked = cart_check(
-            lines=[
-                CartLine(line.product_id, line.quantity, line.variation_id, line.option_ids)
-                for line in lines
-            ],
-            catalogue=menu.catalogue,
+        checked = cart_check(lines=cart, catalogue=menu.catalogue)
+    except CartInvalid:
+        # The copy may be up to a second behind a menu change made elsewhere (oat milk
+        # back on sale, already shown to the customer): ask the version before refusing.
+        fresh = pricing_menu(
+            product_ids={line.product_id for line in lines},
+            option_ids={oid for line in lines for oid in line.option_ids},
+            recheck=True,
         )
-    except CartInvalid as err:
-        raise InvalidInput(err.detail, errors=err.errors) from None
+        try:
+            checked = cart_check(lines=cart, catalogue=fresh.catalogue)
+        except CartInvalid as err:
+            raise InvalidInput(err.detail, errors=err.errors) from None
     order_lines = [
         OrderLine(
             product_id=line.product.id,

@@ -11,9 +11,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from order_site.menu import services as menu_services
+from order_site.menu.models import Option
 from order_site.menu.selectors import PRICING_VERSION_KEY, pricing_menu, pricing_menu_forget
 from order_site.orders.models import Order
-from tests.order.conftest import donut_line, latte_line, product
+from tests.order.conftest import donut_line, latte_line, option, product
 
 pytestmark = pytest.mark.django_db
 
@@ -93,3 +94,36 @@ def test_an_id_missing_from_the_copy_makes_it_read_again(menu, client_for, custo
 
     assert response.status_code == 400
     assert response.json()["errors"] == {"lines[0].product_id": ["Unknown product 1000000000000."]}
+
+
+def test_an_option_back_on_sale_elsewhere_is_not_refused_by_a_copy_checked_a_moment_ago(
+    menu, client_for, customer, settings
+):
+    """Another process puts oat milk back on sale; the customer sees it at once (live
+    menu) and pays: this process checked the version under a second ago, but asks
+    again before refusing, so the order goes through."""
+    settings.MENU_PRICING_VERSION_CHECK_SECONDS = 3600  # no regular look-up in this test
+    client = client_for(customer)
+    line = latte_line(1)
+    oat = option("Milk", "Oat")
+    Option.objects.filter(id=oat.id).update(is_available=False)  # no signal: as elsewhere
+    cache.set(PRICING_VERSION_KEY, f"sold-out-elsewhere-{uuid.uuid4()}", None)
+    pricing_menu_forget()
+    refused = client.post(
+        "/api/orders/",
+        {"payment_method": "pm_card_visa", "lines": [line]},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="a",
+    )
+    assert refused.status_code == 400, refused.json()
+
+    Option.objects.filter(id=oat.id).update(is_available=True)
+    cache.set(PRICING_VERSION_KEY, f"back-on-elsewhere-{uuid.uuid4()}", None)
+    placed = client.post(
+        "/api/orders/",
+        {"payment_method": "pm_card_visa", "lines": [line]},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="b",
+    )
+
+    assert placed.status_code == 201, placed.json()
