@@ -157,7 +157,8 @@ def order_place(
     (422). Raises InvalidInput naming the field for lines the menu cannot serve or a
     `payment_method` that is not a provider token; nothing is written then. On
     success the order is `pending_payment`, its `order.placed` event is in the outbox
-    and the charge is requested.
+    and the charge is requested. `write` writes the rows (`placement.py`): in one
+    statement by default, or `placement_write_plain`, the same rows through the ORM.
     """
     # No look-up first: the unique (customer, key) constraint decides. A retry fails
     # the insert below (waiting for the first placement to commit) and replays it.
