@@ -61,9 +61,18 @@ def lint() -> list[str]:
         ("import contracts", [str(BIN / "lint-imports")]),
     ]
     for name, cmd in checks:
-        if _run(cmd) != 0:
+        if _run(cmd, env=_lint_env() if name == "import contracts" else None) != 0:
             failures.append(name)
     return failures
+
+
+def _lint_env() -> dict[str, str]:
+    """The environment with the web client's source folder on PYTHONPATH: import-linter
+    finds `coffeeshop_client` (a root package of the contracts) only there."""
+    env = dict(os.environ)
+    src = str(REPO_ROOT / "wasm_client" / "src")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
+    return env
 
 
 def django_checks(stack: Stack) -> list[str]:

@@ -16,11 +16,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from oauth2_provider.models import AccessToken, Grant, RefreshToken
 
 from identity_site.accounts.models import Role, User
 from identity_site.accounts.selectors import user_from_uidb64, user_roles
 from identity_site.accounts.tokens import LinkState, email_verification_tokens
-from identity_site.oauth.services import user_tokens_revoke
 from identity_site.outbox.services import outbox_event_record
 from shared.problems import Conflict, InvalidInput
 
@@ -217,3 +217,19 @@ def user_email_verify(*, uidb64: str, token: str) -> User:
     user.email_verified = True
     user.save(update_fields=["email_verified"])
     return user
+
+
+@transaction.atomic
+def user_tokens_revoke(*, user_id: int) -> None:
+    """Revoke every access and refresh token of the user, and their unused codes, in the
+    caller's transaction (deactivation or a role change: `user_save_changed`).
+
+    The tokens are django-oauth-toolkit's rows, written here through the library rather
+    than through `identity_site.oauth`, which reads users and so sits above this app.
+    Deleting the access tokens evicts their cached introspection answers; a refresh
+    token is marked revoked (the library's way), so presenting it later fails.
+    """
+    Grant.objects.filter(user_id=user_id).delete()
+    for refresh in RefreshToken.objects.filter(user_id=user_id, revoked__isnull=True):
+        refresh.revoke()
+    AccessToken.objects.filter(user_id=user_id).delete()

@@ -11,7 +11,6 @@ from django.utils import timezone
 from oauth2_provider.models import (
     AccessToken,
     Application,
-    Grant,
     RefreshToken,
     refresh_token_expire_timedelta,
 )
@@ -138,17 +137,3 @@ def code_replay_revoke(*, application: Application, code: str) -> bool:
         RefreshToken.revoke_family(redemption.token_family)
     AccessToken.objects.filter(token_checksum=redemption.access_token_checksum).delete()
     return True
-
-
-@transaction.atomic
-def user_tokens_revoke(*, user_id: int) -> None:
-    """Revoke every access and refresh token of the user, and their unused codes.
-
-    Called when a user is deactivated or their role changes, in the same transaction.
-    Deleting the access tokens evicts their cached introspection answers; a refresh
-    token is marked revoked (the library's way), so presenting it later fails.
-    """
-    Grant.objects.filter(user_id=user_id).delete()
-    for refresh in RefreshToken.objects.filter(user_id=user_id, revoked__isnull=True):
-        refresh.revoke()
-    AccessToken.objects.filter(user_id=user_id).delete()

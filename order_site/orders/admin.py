@@ -2,14 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
 
+from order_site.order_payments.admin import orders_refund_in_full
 from order_site.orders.models import Order, OrderLine, OrderStatusChange
-from shared.pricing import format_money
-from shared.problems import DomainError
 
 
 class OrderLineInline(admin.TabularInline):
@@ -42,7 +40,10 @@ class OrderAdmin(admin.ModelAdmin):
     @admin.action(description="Refund in full (with a reason)", permissions=["refund"])
     def refund(self, request: HttpRequest, queryset: QuerySet[Order]) -> HttpResponse | None:
         return orders_refund_in_full(
-            self, request, orders=list(queryset), selected=[order.pk for order in queryset]
+            self,
+            request,
+            order_ids=[order.pk for order in queryset],
+            selected=[order.pk for order in queryset],
         )
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -50,57 +51,3 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
-
-
-def orders_refund_in_full(
-    model_admin: admin.ModelAdmin[Any],
-    request: HttpRequest,
-    *,
-    orders: list[Order],
-    selected: list[int],
-) -> HttpResponse | None:
-    """The Refund admin action (on orders, and on payments for their orders): ask for a
-    reason, then request each order's full refund through the payments service, once;
-    an order refunded before is reported, not refunded again. `selected` are the rows
-    ticked on the list the action runs from, posted back with the reason."""
-    from order_site.payments.models import Refund
-    from order_site.payments.services import payment_refund_request, refund_key
-
-    reason = request.POST.get("reason", "").strip()[:255]
-    if "apply" not in request.POST or not reason:
-        if "apply" in request.POST:
-            model_admin.message_user(request, "Give a reason for the refund.", messages.ERROR)
-        return TemplateResponse(
-            request,
-            "admin/orders/refund.html",
-            {
-                **model_admin.admin_site.each_context(request),
-                "orders": orders,
-                "selected": selected,
-            },
-        )
-    for order in orders:
-        # The order's full refund (one per order); after a manager's part refunds it
-        # refunds what is left.
-        earlier = Refund.objects.filter(idempotency_key=refund_key(order.id)).first()
-        if earlier is not None:
-            model_admin.message_user(
-                request,
-                f"Order {order.id} was already refunded (refund {earlier.id}, "
-                f"{earlier.status}); nothing done.",
-                messages.WARNING,
-            )
-            continue
-        try:
-            refund = payment_refund_request(order_id=order.id, amount=None, reason=reason)
-        except DomainError as exc:
-            model_admin.message_user(request, f"Order {order.id}: {exc.detail}", messages.ERROR)
-            continue
-        amount = format_money(refund.amount, order.currency)
-        model_admin.log_change(request, order, f"Refunded in full ({amount}): {reason}")
-        model_admin.message_user(
-            request,
-            f"Order {order.id}: refund of {amount} requested.",
-            messages.SUCCESS,
-        )
-    return None

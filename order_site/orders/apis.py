@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from order_site.order_payments import services as order_payments
 from order_site.orders import selectors, services
 from order_site.orders.models import QUEUE_STATUSES
 from order_site.orders.serializers import (
@@ -144,7 +145,7 @@ class OrderCancelApi(APIView):
         serializer = CancelInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         principal = _principal(request)
-        order = services.order_cancel(
+        order = order_payments.order_cancel(
             order_id=_id(order_id), actor=principal, reason=serializer.validated_data["reason"]
         )
         return Response(render_order(order))
@@ -240,7 +241,7 @@ class OrderQueueApi(APIView):
 
 
 class RejectInputSerializer(serializers.Serializer):
-    # Length and blankness are checked by `order_reject` (1..200 after trimming).
+    # Length and blankness are checked by `order_mark_rejected` (1..200 after trimming).
     reason = serializers.CharField(trim_whitespace=False, allow_blank=True)
 
 
@@ -257,7 +258,7 @@ class OrderRejectApi(APIView):
     def post(self, request: Request, order_id: int) -> Response:
         serializer = RejectInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        order = services.order_reject(
+        order = order_payments.order_reject(
             order_id=_id(order_id),
             actor=_principal(request),
             reason=serializer.validated_data["reason"],
@@ -364,7 +365,7 @@ class OrderRefundApi(APIView):
         key = idempotency_key_check(request.headers.get("Idempotency-Key"))
         body = request.data if isinstance(request.data, dict) else {}
         # The service checks amount and reason, naming each wrong one.
-        refund = services.order_refund(
+        refund = order_payments.order_refund(
             order_id=_id(order_id),
             actor=_principal(request),
             amount=body.get("amount"),

@@ -11,6 +11,8 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from order_site.orders.models import QUEUE_STATUSES, Order, OrderStatus
+from order_site.payments.models import Payment, PaymentStatus, Refund
+from order_site.users.models import Customer
 from order_site.users.principals import Principal
 from shared.problems import InvalidInput, NotFound
 
@@ -139,9 +141,6 @@ class SearchPage:
 
 def _findings(orders: list[Order]) -> list[OrderFinding]:
     """Payments, refunds and people of many orders in three queries, not three per order."""
-    from order_site.payments.models import Payment, PaymentStatus, Refund
-    from order_site.users.models import Customer
-
     ids = [order.id for order in orders]
     payments: dict[int, Payment] = {}
     # The successful charge wins over an earlier failed or cancelled one.
@@ -187,8 +186,6 @@ def orders_search(
     unless `day` is given), customer e-mail (exact, case-insensitive, through Order's
     copy of users), the shop day it was placed. Keyset pages on (created_at, id): pass a
     page's `next_cursor` back as `after` (`queue_cursor_parse`)."""
-    from order_site.users.models import Customer
-
     orders = Order.objects.all()
     if number:
         orders = orders.filter(number=number.strip().upper())

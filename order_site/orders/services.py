@@ -1,7 +1,12 @@
-"""Writes of the order domain: placing, advancing, cancelling, and payment outcomes.
+"""Writes of the order domain: placing, advancing, and the order's side of cancels,
+rejects and payment outcomes.
 
 Every change locks the order row (`select_for_update`), records the transition
-(who, when) and writes its event to the outbox in the same transaction.
+(who, when) and writes its event to the outbox in the same transaction. What also
+moves money — a charge's outcome, a cancel or reject that refunds, a manager's refund —
+runs in `order_site.order_payments`, which calls the `order_mark_…` functions here
+inside its own transaction; this module asks the payments app only to write a new
+order's charge and to cancel an expired order's untried one.
 """
 
 from __future__ import annotations
@@ -31,6 +36,9 @@ from order_site.orders.numbers import pickup_number_next
 from order_site.orders.placement import PlacementWriter, Render, placement_write
 from order_site.orders.selectors import order_cancellable_until
 from order_site.outbox.services import outbox_record
+from order_site.payments.models import Payment, PaymentStatus
+from order_site.payments.selectors import refunded_total
+from order_site.payments.services import payment_cancel
 from order_site.users.principals import Principal
 from shared.cart import CartInvalid, CartLine, cart_check
 from shared.db import rows_insert_together
@@ -203,7 +211,8 @@ def _emit(order: Order, event_type: str, **extra: Any) -> None:
     )
 
 
-def _locked(order_id: int) -> Order:
+def order_locked(*, order_id: int) -> Order:
+    """The order, its row locked until the caller's transaction ends. Raises NotFound."""
     order = Order.objects.select_for_update().filter(id=order_id).first()
     if order is None:
         raise NotFound(f"No order {order_id}.")
@@ -263,7 +272,7 @@ def order_advance(*, order_id: int, to_status: str, actor: Principal) -> Order:
             f"{to_status} is not a queue step.",
             errors={"status": [f"Must be one of {', '.join(ADVANCE_TARGETS)}."]},
         )
-    order = _locked(order_id)
+    order = order_locked(order_id=order_id)
     _transition(
         order,
         to_status,
@@ -288,15 +297,18 @@ CANCEL_LOCK_WAIT_MS = 2000
 
 
 @transaction.atomic
-def order_cancel(*, order_id: int, actor: Principal, reason: str = "") -> Order:
-    """Cancel an order.
+def order_mark_cancelled(
+    *, order_id: int, actor: Principal, reason: str = ""
+) -> tuple[Order, bool]:
+    """The order's side of a cancel (`order_payments.services.order_cancel` adds the
+    refund of a paid order, in the same transaction).
 
     Its customer may cancel while it is `pending_payment` (its charge then never
     runs: `payment_charge` checks the order under its lock), and a paid (`placed`)
     order within `ORDER_CANCEL_WINDOW_SECONDS` of paying, until a barista starts it;
-    a manager may cancel while `pending_payment` or `placed`. Cancelling a paid order
-    requests its full refund, once (the refund's key derives from the order). Raises
-    NotFound for someone else's order, CancelWindowClosed (409) after the window,
+    a manager may cancel while `pending_payment` or `placed`. Returns the order and
+    whether it was paid (`placed`), which is when its refund is due (the event says
+    so too). Raises NotFound for someone else's order, CancelWindowClosed (409) after the window,
     PaymentInProgress (409) while its charge is at the provider for more than
     CANCEL_LOCK_WAIT_MS, or IllegalTransition (409) once preparation started or it is
     already cancelled; nothing changes then.
@@ -306,7 +318,7 @@ def order_cancel(*, order_id: int, actor: Principal, reason: str = "") -> Order:
     with connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL lock_timeout = '{CANCEL_LOCK_WAIT_MS}ms'")
     try:
-        order = _locked(order_id)
+        order = order_locked(order_id=order_id)
     except OperationalError:
         raise PaymentInProgress(
             "The payment for this order is being taken right now. Try again in a few seconds."
@@ -345,9 +357,7 @@ def order_cancel(*, order_id: int, actor: Principal, reason: str = "") -> Order:
             },
         ),
     )
-    if was_paid:
-        _request_refund(order, reason=reason or "cancelled", actor_id=actor.user_id)
-    return order
+    return order, was_paid
 
 
 REJECT_FROM = (OrderStatus.PLACED, OrderStatus.IN_PREPARATION)
@@ -355,11 +365,11 @@ REASON_MAX = 200
 
 
 @transaction.atomic
-def order_reject(*, order_id: int, actor: Principal, reason: str) -> Order:
-    """A barista or manager turns a paid order down (`placed` or `in_preparation` →
-    `rejected`), saying why ("out of oat milk"); the customer is refunded in full, once
-    (the refund's key derives from the order), and told why (the event carries the
-    reason: e-mail and live update).
+def order_mark_rejected(*, order_id: int, actor: Principal, reason: str) -> Order:
+    """The order's side of a reject (`order_payments.services.order_reject` adds the
+    full refund, in the same transaction): a barista or manager turns a paid order down
+    (`placed` or `in_preparation` → `rejected`), saying why ("out of oat milk"); the
+    customer is told why (the event carries the reason: e-mail and live update).
 
     Raises Forbidden (403) for non-staff, InvalidInput (400) for a reason that is
     blank or longer than REASON_MAX, NotFound, or IllegalTransition (409) from any
@@ -373,7 +383,7 @@ def order_reject(*, order_id: int, actor: Principal, reason: str) -> Order:
             "Say why the order is rejected (1 to 200 characters).",
             errors={"reason": [f"Must be 1 to {REASON_MAX} characters."]},
         )
-    order = _locked(order_id)
+    order = order_locked(order_id=order_id)
     if order.status not in REJECT_FROM:
         raise IllegalTransition(
             f"An order that is {order.status} cannot be rejected.",
@@ -396,7 +406,6 @@ def order_reject(*, order_id: int, actor: Principal, reason: str) -> Order:
             },
         ),
     )
-    _request_refund(order, reason=reason, actor_id=actor.user_id)
     return order
 
 
@@ -474,8 +483,6 @@ def orders_unpaid_expire(*, older_than: timedelta, limit: int = SWEEP_BATCH) -> 
     charge is running right now (its row locked) is skipped until the next run, so the
     sweep never waits on the provider.
     """
-    from order_site.payments.models import Payment, PaymentStatus
-
     cutoff = timezone.now() - older_than
     minutes = int(older_than.total_seconds() // 60)
     note = f"not paid within {minutes} minutes"
@@ -502,9 +509,7 @@ def orders_unpaid_expire(*, older_than: timedelta, limit: int = SWEEP_BATCH) -> 
                 continue
             for payment in payments:
                 if payment.status == PaymentStatus.REQUESTED and payment.attempts == 0:
-                    payment.status = PaymentStatus.CANCELLED
-                    payment.completed_at = timezone.now()
-                    payment.save(update_fields=["status", "completed_at", "updated_at"])
+                    payment_cancel(payment)
             expired += 1
     if expired:
         logger.info("orders: %d unpaid orders expired", expired)
@@ -518,71 +523,16 @@ def _duration(seconds: int) -> str:
     return f"{seconds} second" + ("s" if seconds != 1 else "")
 
 
-def _request_refund(order: Order, *, reason: str = "", actor_id: int | None = None) -> None:
-    """The order's full refund: whatever of its charge a manager has not refunded yet
-    (nothing when that is all of it)."""
-    from order_site.payments.services import NothingToRefund, payment_refund_request
-
-    try:
-        payment_refund_request(order_id=order.id, amount=None, reason=reason, requested_by=actor_id)
-    except NothingToRefund:
-        logger.info("order %s: already refunded in full by a manager", order.id)
-
-
-@transaction.atomic
-def order_refund(
-    *,
-    order_id: int,
-    actor: Principal,
-    amount: Any,
-    reason: Any,
-    idempotency_key: str,
-) -> Any:
-    """A manager refunds all or part of a paid order, saying why; returns the Refund.
-
-    Each request is idempotent by the caller's `idempotency_key`: a retry with the same
-    key, amount and reason returns the same refund; the same key with another body
-    raises RefundKeyReused (422). Refunds together never exceed the charge (the
-    payment's row lock, and a database check). The provider is asked after commit;
-    when it confirms, the order gets an `order.refunded` event with the amount (and is
-    marked refunded once its refunds reach the total). Raises Forbidden (403) for
-    anyone but a manager, InvalidInput (400) naming `amount` (not a whole number
-    1..what is left) or `reason` (blank or over REASON_MAX), NotFound, Conflict (409)
-    for an order never paid or already refunded in full; nothing is written then.
-    """
-    from order_site.payments.services import payment_refund_request
-
-    if not actor.is_manager:
-        raise Forbidden("Only managers may refund orders.")
-    errors: dict[str, list[str]] = {}
-    if isinstance(amount, bool) or not isinstance(amount, int) or amount < 1:
-        errors["amount"] = ["A whole number of the smallest currency unit, at least 1."]
-    text = " ".join(reason.split()) if isinstance(reason, str) else ""
-    if not 1 <= len(text) <= REASON_MAX:
-        errors["reason"] = [f"Say why the order is refunded: 1 to {REASON_MAX} characters."]
-    if errors:
-        raise InvalidInput("The refund cannot be made as asked.", errors=errors)
-    # The order first, then its payment: the order in which cancel and reject lock them.
-    order = _locked(order_id)
-    return payment_refund_request(
-        order_id=order.id,
-        amount=amount,
-        reason=text,
-        requested_by=actor.user_id,
-        key=idempotency_key,
-        fingerprint=request_fingerprint({"amount": amount, "reason": text}),
-    )
-
-
-# ---- payment outcomes (called by order_site.payments) ----------------------------------
+# ---- the order's side of payment outcomes (called by order_site.order_payments) ---------
 
 
 def order_chargeable(*, order_id: int) -> bool:
     """Whether the order's charge may run: locks the order (inside the caller's
     transaction, held until it commits) and answers False once it is cancelled or
-    gone. `payment_charge` asks this before calling the provider, so a cancel that
-    committed first stops the charge, and a cancel that comes later waits for it.
-    An expired order (never paid in time) is not chargeable either."""
+    gone. `order_payments.charges.payment_charge` asks this before calling the
+    provider, so a cancel that committed first stops the charge, and a cancel that
+    comes later waits for it. An expired order (never paid in time) is not chargeable
+    either."""
     order = Order.objects.select_for_update().filter(id=order_id).first()
     return order is not None and order.status not in (OrderStatus.CANCELLED, OrderStatus.EXPIRED)
 
@@ -591,9 +541,10 @@ def order_chargeable(*, order_id: int) -> bool:
 def order_mark_paid(*, order_id: int, payment_reference: str) -> Order:
     """pending_payment → placed, emitting `order.paid`. Idempotent: any later state is
     returned unchanged. A payment that lands after the order was cancelled or expired
-    (a charge already at the provider when the order expired) is recorded and
-    refunded in full. Raises NotFound."""
-    order = _locked(order_id)
+    (a charge already at the provider when the order expired) is recorded on the order,
+    which stays as it is: the caller (`order_payments.charges`) refunds it. Raises
+    NotFound."""
+    order = order_locked(order_id=order_id)
     if order.status == OrderStatus.PENDING_PAYMENT:
         order.payment_reference = payment_reference
         order.paid_at = timezone.now()
@@ -613,7 +564,6 @@ def order_mark_paid(*, order_id: int, payment_reference: str) -> Order:
         order.payment_reference = payment_reference
         order.save(update_fields=["payment_reference", "updated_at"])
         logger.warning("order %s was paid after it was %s: refunding", order.id, order.status)
-        _request_refund(order, reason=f"paid after it was {order.status}")
     return order
 
 
@@ -621,7 +571,7 @@ def order_mark_paid(*, order_id: int, payment_reference: str) -> Order:
 def order_mark_payment_failed(*, order_id: int, reason: str) -> Order:
     """pending_payment → payment_failed, emitting `order.payment_failed`. Idempotent:
     any other state is returned unchanged. Raises NotFound."""
-    order = _locked(order_id)
+    order = order_locked(order_id=order_id)
     if order.status == OrderStatus.PENDING_PAYMENT:
         order.failure_reason = reason[:255]
         _transition(
@@ -647,20 +597,14 @@ def order_mark_refunded(
     `amount`, the `refunded_total` so far and whether that is `full`); the order is
     marked refunded once its refunds reach its total. `amount` None is a full refund
     (then idempotent: a second call changes nothing). A part refund's event is written
-    once per refund because `payment_refund` calls this once, under the refund's lock.
-    Raises NotFound."""
-    from order_site.payments.models import PaymentStatus, Refund
-
-    order = _locked(order_id)  # the refunds' sum is read after this lock: no race
+    once per refund because `order_payments.refunds.payment_refund` calls this once,
+    under the refund's lock. Raises NotFound."""
+    order = order_locked(order_id=order_id)  # the refunds' sum is read after this lock: no race
     if amount is None:
-        amount = refunded_total = order.total
+        amount = total = order.total
     else:
-        refunded_total = sum(
-            Refund.objects.filter(order_id=order_id, status=PaymentStatus.SUCCEEDED).values_list(
-                "amount", flat=True
-            )
-        )
-    full = refunded_total >= order.total
+        total = refunded_total(order_id=order_id)
+    full = total >= order.total
     if full and order.refund_reference:
         return order
     if full:
@@ -672,7 +616,7 @@ def order_mark_refunded(
         "order.refunded",
         refund_reference=refund_reference,
         amount=amount,
-        refunded_total=refunded_total,
+        refunded_total=total,
         full=full,
         reason=reason,
     )

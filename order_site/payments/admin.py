@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
+from order_site.order_payments.admin import orders_refund_in_full
 from order_site.payments.models import Payment, Refund
 
 
@@ -46,13 +47,10 @@ class PaymentAdmin(ReadOnlyAdmin):
     @admin.action(description="Refund the order in full (with a reason)", permissions=["refund"])
     def refund(self, request: HttpRequest, queryset: QuerySet[Payment]) -> HttpResponse | None:
         """The orders list's Refund action, for the orders of the ticked payments."""
-        from order_site.orders.admin import orders_refund_in_full
-        from order_site.orders.models import Order
-
         return orders_refund_in_full(
             self,
             request,
-            orders=list(Order.objects.filter(id__in=queryset.values("order_id"))),
+            order_ids=list(queryset.values_list("order_id", flat=True)),
             selected=[payment.pk for payment in queryset],
         )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from order_site.payments.models import Payment, Refund
+from order_site.payments.models import Payment, PaymentStatus, Refund
 
 
 def payment_for_order(*, order_id: int) -> Payment | None:
@@ -12,3 +12,12 @@ def payment_for_order(*, order_id: int) -> Payment | None:
 
 def refunds_for_order(*, order_id: int) -> list[Refund]:
     return list(Refund.objects.filter(order_id=order_id).order_by("created_at", "id"))
+
+
+def refunded_total(*, order_id: int) -> int:
+    """What the provider has confirmed refunding of an order so far (succeeded refunds)."""
+    return sum(
+        Refund.objects.filter(order_id=order_id, status=PaymentStatus.SUCCEEDED).values_list(
+            "amount", flat=True
+        )
+    )

@@ -1,19 +1,16 @@
 """Writes of payments: requesting charges and refunds, and carrying them out at the provider.
 
-Flow: `order_place` writes the payment (`payment_new`) with the order, in one
-statement; once committed, Order's relay process queues its task
-(`payments_dispatch`, polling requested payments not queued yet); then
-`payment_charge_task` runs `payment_charge`, which locks the payment,
-calls the provider with the idempotency key derived from the order, and records
-the answer together with the order's transition (`order_mark_paid` or
-`order_mark_payment_failed`) in one transaction. A task that runs twice, runs
-concurrently with a duplicate, or is re-delivered after its worker died finds the
-payment final and does nothing, or repeats the provider call with the same key,
-which the provider answers from its idempotency record: one charge per order.
+This app knows the provider and its own rows, never the order they are for:
+`order_site.order_payments` runs each step below together with the order's side
+(`payment_charge`: lock the payment, check the order, `payment_attempt`, mark the
+order paid or failed, in one transaction) and queues the tasks.
 
-Before it calls the provider, `payment_charge` locks the order too and charges
-nothing for an order cancelled meanwhile (the payment becomes `cancelled`): a
-customer who cancels while the payment waits is never charged and refunded.
+`order_place` writes the payment (`payment_new`) with the order, in one statement;
+once committed, Order's relay process claims it (`payments_undispatched_claim`) and
+queues its charge. A charge that runs twice, runs concurrently with a duplicate, or is
+re-delivered after its worker died finds the payment final and does nothing, or
+repeats the provider call with the same idempotency key, which the provider answers
+from its idempotency record: one charge per order.
 
 Card data never reaches us (docs/decisions.md "Card data"): the browser exchanges
 the card for the provider's token (`pm_…`), the payment keeps that token, and the
@@ -29,9 +26,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Callable
 from datetime import timedelta
-from types import ModuleType
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -56,27 +51,6 @@ def charge_key(order_id: int) -> str:
 
 def refund_key(order_id: int) -> str:
     return f"order-{order_id}-refund"
-
-
-def _orders() -> ModuleType | None:
-    """The order services (imported lazily: payments must not need orders at import)."""
-    try:
-        from order_site.orders import services
-    except ModuleNotFoundError as err:
-        if err.name not in ("order_site.orders", "order_site.orders.services"):
-            raise
-        logger.error("order_site.orders is not installed: order not told about its payment")
-        return None
-    return services
-
-
-def _on_commit_delay(task_name: str, object_id: int) -> Callable[[], None]:
-    def queue() -> None:
-        from order_site.payments import tasks
-
-        getattr(tasks, task_name).delay(object_id)
-
-    return queue
 
 
 def payment_new(
@@ -152,97 +126,76 @@ def payment_request(
     return existing
 
 
-def payment_charge(*, payment_id: int, provider: PaymentProvider | None = None) -> Payment:
-    """Charge a requested payment at the provider, once; record the outcome and tell the order.
-
-    Final payments are returned unchanged. The order is locked first: when it was
-    cancelled before its charge, the provider is not called and the payment becomes
-    `cancelled`. On success the payment is `succeeded` and the order paid; on a
-    decline the payment is `failed` with the provider's code and reason and the
-    order's payment failed. Raises NotFound for an unknown payment,
-    Unavailable when the provider can't be reached (the attempt is recorded, the
-    payment stays `requested`) and ProviderRejected when it refuses the request.
-    """
-    error: Exception | None = None
-    with transaction.atomic():
-        # The row lock serialises duplicate tasks: the second waits, then sees a final state.
-        payment = Payment.objects.select_for_update().filter(pk=payment_id).first()
-        if payment is None:
-            raise NotFound(f"No payment {payment_id}.")
-        if payment.status != PaymentStatus.REQUESTED:
-            return payment
-        orders = _orders()
-        # The order's row lock, held through the provider call: a cancel waits for the
-        # charge's outcome, and a charge after a committed cancel sees it. Only a payment
-        # never tried is dropped: after an attempt whose answer was lost the provider may
-        # have charged, so the call is repeated with its key (the provider replays it)
-        # and a charge that lands on a cancelled order is refunded (`order_mark_paid`).
-        if (
-            orders is not None
-            and payment.attempts == 0
-            and not orders.order_chargeable(order_id=payment.order_id)
-        ):
-            payment.status = PaymentStatus.CANCELLED
-            payment.completed_at = timezone.now()
-            payment.save(update_fields=["status", "completed_at", "updated_at"])
-            logger.info(
-                "payment %s: order %s was cancelled; not charged", payment.id, payment.order_id
-            )
-            return payment
-        payment.attempts += 1
-        try:
-            result = (provider or payment_provider()).charge(
-                amount=payment.amount,
-                currency=payment.currency,
-                payment_method=payment.payment_token,
-                idempotency_key=payment.idempotency_key,
-                metadata={"order_id": str(payment.order_id), "payment_id": str(payment.id)},
-            )
-        except (Unavailable, ProviderRejected) as exc:
-            payment.last_error = str(getattr(exc, "detail", exc))[:255]
-            if isinstance(exc, Unavailable) and exc.extra.get("reason"):
-                payment.last_error = f"{exc.detail}: {exc.extra['reason']}"[:255]
-            payment.save(update_fields=["attempts", "last_error", "updated_at"])
-            error = exc
-        else:
-            payment.provider_reference = result.reference
-            payment.card_brand = result.card_brand[:16]
-            payment.card_last4 = result.card_last4 if CARD_LAST4.match(result.card_last4) else ""
-            payment.completed_at = timezone.now()
-            payment.last_error = ""
-            if result.succeeded:
-                payment.status = PaymentStatus.SUCCEEDED
-            else:
-                payment.status = PaymentStatus.FAILED
-                payment.failure_code = result.failure_code[:64]
-                payment.failure_reason = result.failure_reason[:255]
-            payment.save(
-                update_fields=[
-                    "attempts",
-                    "provider_reference",
-                    "card_brand",
-                    "card_last4",
-                    "completed_at",
-                    "last_error",
-                    "status",
-                    "failure_code",
-                    "failure_reason",
-                    "updated_at",
-                ]
-            )
-            if orders is not None and result.succeeded:
-                orders.order_mark_paid(
-                    order_id=payment.order_id, payment_reference=result.reference
-                )
-            elif orders is not None:
-                orders.order_mark_payment_failed(
-                    order_id=payment.order_id, reason=payment.failure_reason
-                )
-    if error is not None:
-        logger.warning("payment %s: attempt %d failed: %s", payment_id, payment.attempts, error)
-        raise error
-    logger.info("payment %s of order %s: %s", payment.id, payment.order_id, payment.status)
+def payment_locked(*, payment_id: int) -> Payment:
+    """The payment, its row locked until the caller's transaction ends: duplicate charge
+    tasks are serialised by it (the second waits, then finds a final state). Raises
+    NotFound."""
+    payment = Payment.objects.select_for_update().filter(pk=payment_id).first()
+    if payment is None:
+        raise NotFound(f"No payment {payment_id}.")
     return payment
+
+
+def payment_cancel(payment: Payment) -> None:
+    """A locked payment never to be charged (its order was cancelled or expired first):
+    `cancelled`, the provider not asked."""
+    payment.status = PaymentStatus.CANCELLED
+    payment.completed_at = timezone.now()
+    payment.save(update_fields=["status", "completed_at", "updated_at"])
+
+
+def payment_attempt(
+    payment: Payment, *, provider: PaymentProvider | None = None
+) -> Unavailable | ProviderRejected | None:
+    """Ask the provider for a locked, requested payment's charge and record the answer.
+
+    On an answer the payment is final: `succeeded`, or `failed` with the provider's
+    code and reason. When the provider can't be reached (Unavailable) or refuses the
+    request (ProviderRejected) the attempt is recorded, the payment stays `requested`,
+    and the error is returned, not raised, so the caller's transaction keeps the record:
+    the caller raises it once committed.
+    """
+    payment.attempts += 1
+    try:
+        result = (provider or payment_provider()).charge(
+            amount=payment.amount,
+            currency=payment.currency,
+            payment_method=payment.payment_token,
+            idempotency_key=payment.idempotency_key,
+            metadata={"order_id": str(payment.order_id), "payment_id": str(payment.id)},
+        )
+    except (Unavailable, ProviderRejected) as exc:
+        payment.last_error = str(getattr(exc, "detail", exc))[:255]
+        if isinstance(exc, Unavailable) and exc.extra.get("reason"):
+            payment.last_error = f"{exc.detail}: {exc.extra['reason']}"[:255]
+        payment.save(update_fields=["attempts", "last_error", "updated_at"])
+        return exc
+    payment.provider_reference = result.reference
+    payment.card_brand = result.card_brand[:16]
+    payment.card_last4 = result.card_last4 if CARD_LAST4.match(result.card_last4) else ""
+    payment.completed_at = timezone.now()
+    payment.last_error = ""
+    if result.succeeded:
+        payment.status = PaymentStatus.SUCCEEDED
+    else:
+        payment.status = PaymentStatus.FAILED
+        payment.failure_code = result.failure_code[:64]
+        payment.failure_reason = result.failure_reason[:255]
+    payment.save(
+        update_fields=[
+            "attempts",
+            "provider_reference",
+            "card_brand",
+            "card_last4",
+            "completed_at",
+            "last_error",
+            "status",
+            "failure_code",
+            "failure_reason",
+            "updated_at",
+        ]
+    )
+    return None
 
 
 class RefundKeyReused(DomainError):
@@ -271,8 +224,9 @@ def payment_refund_request(
     requested_by: int | None = None,
     key: str | None = None,
     fingerprint: str = "",
-) -> Refund:
-    """Record a refund of an order's successful charge and queue it after commit.
+) -> tuple[Refund, bool]:
+    """Record a refund of an order's successful charge; returns it and whether it is new
+    (the caller queues a new one's task once committed: `order_payments.refunds`).
 
     `amount` None asks for whatever is left (the full refund of a cancel or reject).
     Without `key` the refund is the order's full refund, one per order (its key derives
@@ -307,7 +261,7 @@ def payment_refund_request(
                 )
             if key is None and amount is not None and existing.amount != amount:
                 raise Conflict(f"Order {order_id} already has a refund of another amount.")
-            return existing
+            return existing, False
         left = payment.amount - payment.refunded_amount
         if amount is None:
             amount = left
@@ -331,123 +285,88 @@ def payment_refund_request(
             request_fingerprint=fingerprint if key is not None else "",
         )
         Payment.objects.filter(pk=payment.pk).update(refunded_amount=F("refunded_amount") + amount)
-        transaction.on_commit(_on_commit_delay("payment_refund_task", refund.id))
+    return refund, True
+
+
+def refund_locked(*, refund_id: int) -> Refund:
+    """The refund (with its payment), its row locked until the caller's transaction
+    ends. Raises NotFound."""
+    refund = (
+        Refund.objects.select_for_update().select_related("payment").filter(pk=refund_id).first()
+    )
+    if refund is None:
+        raise NotFound(f"No refund {refund_id}.")
     return refund
 
 
-def payment_refund(*, refund_id: int, provider: PaymentProvider | None = None) -> Refund:
-    """Refund at the provider, once; on success tell the order (`order_mark_refunded`:
-    its `order.refunded` event, and the order refunded once its refunds reach the total).
-
-    Final refunds are returned unchanged. Raises NotFound, Unavailable (attempt
-    recorded, refund stays `requested`) or ProviderRejected.
-    """
-    error: Exception | None = None
-    with transaction.atomic():
-        refund = (
-            Refund.objects.select_for_update()
-            .select_related("payment")
-            .filter(pk=refund_id)
-            .first()
+def refund_attempt(
+    refund: Refund, *, provider: PaymentProvider | None = None
+) -> Unavailable | ProviderRejected | None:
+    """Ask the provider for a locked, requested refund and record the answer: `succeeded`
+    with the provider's reference, or `failed` (its amount no longer counted against the
+    charge, so it may be asked for again). When the provider can't be reached or refuses
+    the request the attempt is recorded, the refund stays `requested` and the error is
+    returned for the caller to raise once committed (as `payment_attempt`)."""
+    refund.attempts += 1
+    try:
+        result = (provider or payment_provider()).refund(
+            payment_reference=refund.payment.provider_reference,
+            amount=refund.amount,
+            idempotency_key=refund.idempotency_key,
+            metadata={"order_id": str(refund.order_id), "refund_id": str(refund.id)},
         )
-        if refund is None:
-            raise NotFound(f"No refund {refund_id}.")
-        if refund.status != PaymentStatus.REQUESTED:
-            return refund
-        refund.attempts += 1
-        try:
-            result = (provider or payment_provider()).refund(
-                payment_reference=refund.payment.provider_reference,
-                amount=refund.amount,
-                idempotency_key=refund.idempotency_key,
-                metadata={"order_id": str(refund.order_id), "refund_id": str(refund.id)},
-            )
-        except (Unavailable, ProviderRejected) as exc:
-            refund.last_error = str(getattr(exc, "detail", exc))[:255]
-            refund.save(update_fields=["attempts", "last_error", "updated_at"])
-            error = exc
-        else:
-            refund.completed_at = timezone.now()
-            refund.last_error = ""
-            if result.succeeded:
-                refund.status = PaymentStatus.SUCCEEDED
-                refund.provider_reference = result.reference
-            else:
-                refund.status = PaymentStatus.FAILED
-                refund.failure_reason = result.failure_reason[:255]
-                logger.error("refund %s refused by the provider: %s", refund.id, result)
-                # Refused: its amount is not refunded, so it may be asked for again.
-                Payment.objects.filter(pk=refund.payment_id).update(
-                    refunded_amount=F("refunded_amount") - refund.amount
-                )
-            refund.save()
-            orders = _orders()
-            if orders is not None and result.succeeded:
-                orders.order_mark_refunded(
-                    order_id=refund.order_id,
-                    refund_reference=result.reference,
-                    amount=refund.amount,
-                    reason=refund.reason,
-                )
-    if error is not None:
-        logger.warning("refund %s: attempt %d failed: %s", refund_id, refund.attempts, error)
-        raise error
-    return refund
+    except (Unavailable, ProviderRejected) as exc:
+        refund.last_error = str(getattr(exc, "detail", exc))[:255]
+        refund.save(update_fields=["attempts", "last_error", "updated_at"])
+        return exc
+    refund.completed_at = timezone.now()
+    refund.last_error = ""
+    if result.succeeded:
+        refund.status = PaymentStatus.SUCCEEDED
+        refund.provider_reference = result.reference
+    else:
+        refund.status = PaymentStatus.FAILED
+        refund.failure_reason = result.failure_reason[:255]
+        logger.error("refund %s refused by the provider: %s", refund.id, result)
+        # Refused: its amount is not refunded, so it may be asked for again.
+        Payment.objects.filter(pk=refund.payment_id).update(
+            refunded_amount=F("refunded_amount") - refund.amount
+        )
+    refund.save()
+    return None
 
 
 DISPATCH_BATCH = 200
 
 
-def payments_dispatch(*, limit: int = DISPATCH_BATCH) -> int:
-    """Queue the charge task of requested payments not queued yet, oldest first, at most
-    `limit`; returns how many. Run in a loop by Order's relay process.
-
-    The payment row, written in the order's own transaction, is the durable request
-    for its task: a crash anywhere between placement and Celery loses nothing, where
-    an on-commit publish from the request would be lost with its process. The tasks
-    are published while this transaction holds the rows' locks: a task that starts
-    before the commit waits for it (`payment_charge` locks its row), and if the commit
-    fails the payments stay unqueued and are published again. A duplicate task is
-    harmless: the charge is idempotent.
-    """
-    from order_site.payments.tasks import payment_charges_queue
-
-    with transaction.atomic():
-        ids = list(
-            Payment.objects.select_for_update(skip_locked=True)
-            .filter(status=PaymentStatus.REQUESTED, queued_at__isnull=True)
-            .order_by("id")
-            .values_list("id", flat=True)[:limit]
-        )
-        if not ids:
-            return 0
+def payments_undispatched_claim(*, limit: int = DISPATCH_BATCH) -> list[int]:
+    """Inside the caller's transaction: the ids of requested payments whose charge is not
+    queued yet, oldest first, at most `limit`, locked (others' rows skipped) and marked
+    queued. The caller publishes their tasks before it commits
+    (`order_payments.dispatcher`); if the commit fails they stay unqueued."""
+    ids = list(
+        Payment.objects.select_for_update(skip_locked=True)
+        .filter(status=PaymentStatus.REQUESTED, queued_at__isnull=True)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    if ids:
         Payment.objects.filter(id__in=ids).update(queued_at=timezone.now())
-        payment_charges_queue(ids)
-    return len(ids)
+    return ids
 
 
-def payments_requeue_stale(*, older_than: timedelta = timedelta(minutes=15)) -> tuple[int, int]:
-    """Queue again every charge and refund still `requested` and untouched for `older_than`.
-
-    For payments whose task was lost or gave up (its retries exhausted while the
-    provider was down): the tasks are idempotent, so queueing one that is in fact
-    still retrying costs a skipped run, never a second charge. Charges go back to the
-    dispatcher (`queued_at` cleared); refunds are queued after commit. Returns
-    (payments, refunds) queued. Order's relay process runs it every minute; `manage.py
-    payments_requeue` runs it by hand.
-    """
+def payments_stale_release(*, older_than: timedelta) -> tuple[int, list[int]]:
+    """Inside the caller's transaction: every charge and refund still `requested` and
+    untouched for `older_than`. Charges go back to the dispatcher (`queued_at` cleared);
+    the refunds' ids are returned for the caller to queue. Returns (charges released,
+    refund ids)."""
     cutoff = timezone.now() - older_than
-    with transaction.atomic():
-        payments = Payment.objects.filter(
-            status=PaymentStatus.REQUESTED, updated_at__lt=cutoff
-        ).update(queued_at=None)
-        refund_ids = list(
-            Refund.objects.filter(status=PaymentStatus.REQUESTED, updated_at__lt=cutoff)
-            .order_by("id")
-            .values_list("id", flat=True)
-        )
-        for refund_id in refund_ids:
-            transaction.on_commit(_on_commit_delay("payment_refund_task", refund_id))
-    if payments or refund_ids:
-        logger.warning("requeued %d payments, %d refunds", payments, len(refund_ids))
-    return payments, len(refund_ids)
+    payments = Payment.objects.filter(status=PaymentStatus.REQUESTED, updated_at__lt=cutoff).update(
+        queued_at=None
+    )
+    refund_ids = list(
+        Refund.objects.filter(status=PaymentStatus.REQUESTED, updated_at__lt=cutoff)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    return payments, refund_ids

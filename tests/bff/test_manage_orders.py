@@ -139,7 +139,7 @@ def test_a_manager_finds_an_order_by_email_and_refunds_part_of_it_once(
         "from django.utils import timezone; "
         "from order_site.users.models import Customer; "
         "from order_site.payments.models import Payment; "
-        "from order_site.payments.services import payment_charge; "
+        "from order_site.order_payments.charges import payment_charge; "
         f"Customer.objects.create(id={customer_id}, email='{email}', name='Ada', "
         "source_event_at=timezone.now()); "
         f"payment_charge(payment_id=Payment.objects.get(order_id={order_id}).id)",

@@ -25,6 +25,7 @@ from devstack.browser import CHROMIUM_ARGS, ensure_chromium
 from devstack.cli import demo_password
 from devstack.servers.smtp import read_messages
 from devstack.stack import Stack
+from tests.e2e.chromium import app_sign_in
 
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.")
 TOKEN_WORDS = ("access_token", "refresh_token", "id_token")
@@ -105,10 +106,7 @@ def bff(system: dict[str, Any]) -> str:
 
 
 def _sign_in(page: Page, email: str, password: str) -> None:
-    page.get_by_test_id("sign-in").first.click()
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
+    app_sign_in(page, email=email, password=password)
 
 
 def test_a_new_customer_orders_and_sees_ready_live_while_a_barista_serves(

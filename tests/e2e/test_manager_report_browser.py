@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from devstack.browser import CHROMIUM_ARGS, ensure_chromium
 from devstack.cli import demo_password
 from devstack.stack import Stack
+from tests.e2e.chromium import app_sign_in
 
 SHOTS = (
     Path(os.environ["COFFEESHOP_SCREENSHOTS"]) if os.environ.get("COFFEESHOP_SCREENSHOTS") else None
@@ -53,10 +54,7 @@ def _shot(page: Page, name: str) -> None:
 
 def _sign_in(page: Page, bff: str, email: str, password: str) -> None:
     page.goto(bff + "/")
-    page.get_by_test_id("sign-in").first.click()
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
+    app_sign_in(page, email=email, password=password)
     expect(page.get_by_test_id("user-name")).to_be_visible(timeout=60_000)
 
 

@@ -19,6 +19,7 @@ from devstack.browser import CHROMIUM_ARGS, ensure_chromium
 from devstack.cli import demo_password
 from devstack.stack import Stack
 from tests.e2e.browserless import browser_client, sign_in
+from tests.e2e.chromium import app_sign_in
 
 # The first test also waits for `up` (minutes on a busy machine).
 pytestmark = pytest.mark.timeout(900)
@@ -83,10 +84,7 @@ class Console:
 
 
 def _sign_in(page: Page, email: str, password: str) -> None:
-    page.get_by_test_id("sign-in").first.click()
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
+    app_sign_in(page, email=email, password=password)
 
 
 def _stored_cart(page: Page) -> list[Any]:

@@ -10,6 +10,8 @@ from rest_framework.test import APIClient
 
 from order_site.menu.models import Option, Product, Variation
 from order_site.menu.services import menu_seed
+from order_site.order_payments.charges import payment_charge
+from order_site.payments.models import Payment
 from order_site.users.principals import Principal
 
 CUSTOMER_ID = 1001
@@ -69,19 +71,8 @@ def client_for() -> Callable[[Principal | None], APIClient]:
 
 
 def pay(order_id: int) -> None:
-    """Pay for an order: through the payments app and the sandbox provider when the app
-    is installed, else by the payment outcome Order exposes to it."""
-    from django.apps import apps
-
-    if apps.is_installed("order_site.payments"):
-        from order_site.payments.models import Payment
-        from order_site.payments.services import payment_charge
-
-        payment_charge(payment_id=Payment.objects.get(order_id=order_id).id)
-    else:
-        from order_site.orders.services import order_mark_paid
-
-        order_mark_paid(order_id=order_id, payment_reference=f"pi_{order_id}")
+    """Pay for an order placed through the API: its charge, at the sandbox provider."""
+    payment_charge(payment_id=Payment.objects.get(order_id=order_id).id)
 
 
 def latte_line(quantity: int = 1) -> dict[str, Any]:

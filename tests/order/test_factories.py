@@ -1,6 +1,7 @@
 """The Order suite's factories keep the invariants placement keeps: a factory-built
 order is priced line for line as `order_place` prices it, its total is the sum of its
-lines, its history walks legal transitions, and a paid one has a unique pickup number."""
+lines, its history walks legal transitions, and a paid one has a unique pickup number;
+a factory charge is the payment row placement writes for its order."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from django.db import IntegrityError, transaction
 
 from order_site.orders import services
 from order_site.orders.models import TRANSITIONS, Order, OrderLine, OrderStatus
+from order_site.payments.services import payment_new
 from tests.order.factories.menu import OptionFactory, OptionGroupFactory, VariationFactory
 from tests.order.factories.orders import OrderFactory, OrderLineFactory
+from tests.order.factories.payments import PaymentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -146,3 +149,27 @@ def test_the_database_refuses_a_line_the_factory_was_told_to_get_wrong(wrong):
         OrderLineFactory(order=order, **wrong)
 
     assert OrderLine.objects.filter(order=order).count() == 1
+
+
+PAYMENT_FIELDS = ("order_id", "amount", "currency", "idempotency_key", "payment_token", "status")
+
+
+def test_a_factory_charge_is_the_row_placement_writes_for_its_order():
+    order = OrderFactory(currency="EUR", total=450)
+    service_payment = payment_new(
+        order_id=order.id, amount=order.total, currency="eur", payment_method="pm_card_visa"
+    )
+
+    factory_payment = PaymentFactory(order=order)
+
+    assert [getattr(factory_payment, f) for f in PAYMENT_FIELDS] == [
+        getattr(service_payment, f) for f in PAYMENT_FIELDS
+    ]
+    assert [getattr(factory_payment, f) for f in PAYMENT_FIELDS] == [
+        order.id,
+        450,
+        "EUR",
+        f"order-{order.id}-charge",
+        "pm_card_visa",
+        "requested",
+    ]

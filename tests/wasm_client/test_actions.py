@@ -16,7 +16,7 @@ from coffeeshop_client.app import ACTIONS
 from tests.wasm_client.conftest import SRC
 from tests.wasm_client.test_app import make
 
-PACKAGE = SRC / "coffeeshop_client"
+VIEWS = SRC / "coffeeshop_client" / "views"
 
 
 def _constant(node: ast.AST | None) -> str | None:
@@ -24,14 +24,15 @@ def _constant(node: ast.AST | None) -> str | None:
 
 
 def actions_in_views() -> dict[str, list[str]]:
-    """Each literal action the views render → where ("file.py:line")."""
+    """Each literal action the views package renders → where ("file.py:line")."""
     found: dict[str, list[str]] = {}
 
     def add(value: str | None, path: Path, node: ast.AST) -> None:
         if value is not None:
-            found.setdefault(value, []).append(f"{path.name}:{getattr(node, 'lineno', 0)}")
+            where = path.relative_to(VIEWS).as_posix()
+            found.setdefault(value, []).append(f"{where}:{getattr(node, 'lineno', 0)}")
 
-    for path in sorted(PACKAGE.glob("*.py")):
+    for path in sorted(VIEWS.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Dict):  # h("form", {"data_action": "checkout", …})
                 for key, value in zip(node.keys, node.values, strict=True):

@@ -55,6 +55,18 @@ def test_compressible_files_are_pre_gzipped_and_zips_are_not(built):
     assert not (dist / (manifest["app_archive"] + ".gz")).exists()
 
 
+def test_app_archive_holds_every_module_of_the_client_subpackages_included(built):
+    dist, manifest = built
+    src = REPO_ROOT / "wasm_client" / "src"
+    modules = {p.relative_to(src).as_posix() for p in (src / "coffeeshop_client").rglob("*.py")}
+
+    with zipfile.ZipFile(dist / manifest["app_archive"]) as zf:
+        names = set(zf.namelist())
+
+    assert "coffeeshop_client/views/components.py" in modules
+    assert sorted(modules - names) == []
+
+
 def test_app_archive_holds_the_client_and_the_shared_price_module(built):
     dist, manifest = built
 

@@ -10,7 +10,7 @@ import json
 import pytest
 from coffeeshop_client.api import ApiClient
 from coffeeshop_client.app import App
-from coffeeshop_client.menu_manager import pence_parse
+from coffeeshop_client.prices import pence_parse
 
 from tests.wasm_client.fakes import MENU, FakeBff, FakePlatform
 

@@ -26,7 +26,7 @@ INSTALLED_APPS = [
     "oauth2_provider",
 ]
 MIDDLEWARE = [
-    "identity_site.accounts.middleware.SecurityHeadersMiddleware",
+    "identity_site.config.middleware.SecurityHeadersMiddleware",
     *common.MIDDLEWARE,
 ]
 ROOT_URLCONF = "identity_site.config.urls"
@@ -55,7 +55,7 @@ TRUSTED_PROXIES = trusted_proxies_parse(env.str("TRUSTED_PROXIES", default=""))
 
 # Identity's pages run no script at all and take styles only from our stylesheet (no
 # inline style or script anywhere). `form-action` is added per answer from the registered
-# clients' redirect URIs (identity_site/accounts/middleware.py).
+# clients' redirect URIs (identity_site/config/middleware.py).
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; object-src 'none'; "
     "base-uri 'none'; frame-ancestors 'none'"

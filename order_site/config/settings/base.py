@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "order_site.users",
     "order_site.notifications",
     "order_site.payments",
+    "order_site.order_payments",
     "shared.admin_oidc",
 ]
 ROOT_URLCONF = "order_site.config.urls"

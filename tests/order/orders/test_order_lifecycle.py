@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from order_site.order_payments.charges import payment_charge
 from order_site.orders import services
 from order_site.orders.models import Order, OrderStatusChange
 from order_site.outbox.models import OutboxEvent
@@ -359,15 +360,17 @@ def test_payment_landing_after_cancellation_is_recorded_and_the_order_stays_canc
 ):
     client_for(customer).post(f"/api/orders/{pending_order.id}/cancel/", {}, format="json")
 
-    # (A charge whose first answer was lost, repeated after the cancel.)
-    Payment.objects.filter(order_id=pending_order.id).update(
-        status="succeeded", provider_reference="pi_late"
-    )
-    services.order_mark_paid(order_id=pending_order.id, payment_reference="pi_late")
+    # A charge whose first answer was lost, repeated after the cancel (with its key).
+    Payment.objects.filter(order_id=pending_order.id).update(attempts=1)
+    payment = payment_charge(payment_id=Payment.objects.get(order_id=pending_order.id).id)
 
     pending_order.refresh_from_db()
+    assert payment.status == "succeeded"
     assert pending_order.status == "cancelled"
-    assert pending_order.payment_reference == "pi_late"
+    assert pending_order.payment_reference == payment.provider_reference
+    assert [r.amount for r in Refund.objects.filter(order_id=pending_order.id)] == [
+        pending_order.total
+    ]
     assert [e.event_type for e in OutboxEvent.objects.order_by("id")] == [
         "order.placed",
         "order.cancelled",

@@ -10,10 +10,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from order_site.orders import services
+from order_site.order_payments import services
+from order_site.order_payments.refunds import payment_refund
 from order_site.orders.models import Order
 from order_site.payments.models import Refund
-from order_site.payments.services import payment_refund
 from order_site.users.principals import Principal
 from shared.problems import TYPE_BASE
 from tests.order.conftest import donut_line, latte_line, pay

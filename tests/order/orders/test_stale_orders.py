@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from order_site.orders import services
+from order_site.order_payments.charges import payment_charge
 from order_site.orders.models import TRANSITIONS, Order, OrderStatusChange
 from order_site.orders.tasks import orders_not_collected_sweep_task, orders_unpaid_expire_task
 from order_site.outbox.models import OutboxEvent
@@ -255,12 +255,9 @@ def test_an_expired_order_whose_charge_was_already_tried_keeps_its_payment_for_t
     assert order.status == "expired"
     assert Payment.objects.get(order_id=order.id).status == "requested"
     # The retry then finds it charged after all: recorded and refunded in full.
-    Payment.objects.filter(order_id=order.id).update(
-        status="succeeded", provider_reference="pi_late"
-    )
-    services.order_mark_paid(order_id=order.id, payment_reference="pi_late")
+    payment = payment_charge(payment_id=Payment.objects.get(order_id=order.id).id)
     order.refresh_from_db()
-    assert (order.status, order.payment_reference) == ("expired", "pi_late")
+    assert (order.status, order.payment_reference) == ("expired", payment.provider_reference)
     assert [r.amount for r in Refund.objects.filter(order_id=order.id)] == [500]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,7 +9,9 @@ import httpx
 import pytest
 from django.conf import settings
 
+from order_site.orders.models import Order
 from order_site.payments.providers import payment_breaker
+from tests.order.factories.orders import OrderFactory
 
 
 @pytest.fixture
@@ -38,19 +39,11 @@ def calm_provider(provider_api: httpx.Client, settings: Any) -> Iterator[None]:
 
 @pytest.fixture
 def make_order(db: Any) -> Any:
-    """An order waiting for its payment (the Order app's model, written directly)."""
-    from order_site.orders.models import Order
+    """An order waiting for its payment: one line at `total`, in euros (the factory's,
+    lines and status history included)."""
 
     def make(total: int = 450) -> Order:
-        return Order.objects.create(
-            customer_id=1001,
-            total=total,
-            currency="EUR",
-            idempotency_key=str(uuid.uuid4()),
-            request_fingerprint="payments-test",
-            response_status=201,
-            response_body={},
-        )
+        return OrderFactory(total=total, currency="EUR")
 
     return make
 

@@ -10,8 +10,8 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.test import Client
 
+from order_site.order_payments.refunds import payment_refund_task, refund_request
 from order_site.payments.models import Refund
-from order_site.payments.tasks import payment_refund_task
 from shared.admin_oidc.views import admin_user_sync
 from tests.order.payments.test_payment_request_and_refund import paid_order
 
@@ -127,10 +127,8 @@ def test_the_payments_list_refunds_the_payments_order_once_too(
 def test_after_a_part_refund_the_admin_action_refunds_what_is_left_with_its_reason(
     make_order: Any,
 ) -> None:
-    from order_site.payments.services import payment_refund_request
-
     order, _ = paid_order(make_order, total=450)
-    part = payment_refund_request(
+    part = refund_request(
         order_id=order.id, amount=100, reason="Cold", requested_by=7, key="part-1"
     )
     manager = _signed_in(["manager"])

@@ -11,10 +11,10 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from order_site.order_payments.refunds import payment_refund
 from order_site.orders.models import Order
 from order_site.outbox.models import OutboxEvent
 from order_site.payments.models import Payment, Refund
-from order_site.payments.services import payment_refund
 from tests.order.conftest import BARISTA_ID, MANAGER_ID, donut_line, pay
 
 pytestmark = pytest.mark.django_db

@@ -9,11 +9,11 @@ import httpx
 import pytest
 from django.db import connection
 
+from order_site.order_payments.charges import payment_charge, payment_charge_task
 from order_site.payments.models import Payment
-from order_site.payments.services import payment_charge, payment_request
-from order_site.payments.tasks import payment_charge_task
 from shared.http import DownstreamUnavailable
 from shared.resilience import CircuitOpen
+from tests.order.factories.payments import PaymentFactory
 from tests.order.payments.conftest import provider_charges, provider_stats
 
 pytestmark = pytest.mark.django_db
@@ -24,9 +24,7 @@ PROCESSING_ERROR = "pm_card_chargeDeclinedProcessingError"
 
 
 def requested(order: Any, card: str = "pm_card_visa") -> Payment:
-    return payment_request(
-        order_id=order.id, amount=order.total, currency=order.currency, payment_method=card
-    )
+    return PaymentFactory(order=order, payment_token=card)
 
 
 def test_charge_with_the_good_test_card_succeeds_and_marks_the_order_paid(

@@ -10,13 +10,15 @@ import httpx
 import pytest
 from django.db import connection
 
+from order_site.order_payments.charges import payment_charge_task
+from order_site.order_payments.refunds import payment_refund_task
+from order_site.order_payments.services import order_cancel
 from order_site.orders.models import Order
-from order_site.orders.services import PaymentInProgress, order_cancel
+from order_site.orders.services import PaymentInProgress
 from order_site.payments.models import Payment, Refund
-from order_site.payments.services import payment_request
-from order_site.payments.tasks import payment_charge_task, payment_refund_task
 from order_site.users.principals import Principal
 from tests.order.conftest import donut_line
+from tests.order.factories.payments import PaymentFactory
 from tests.order.payments.conftest import provider_charges, provider_stats
 
 pytestmark = pytest.mark.django_db
@@ -114,9 +116,7 @@ def test_a_charge_whose_answer_was_lost_is_repeated_after_a_cancel_and_refunded_
     make_order: Any, provider_api: httpx.Client
 ) -> None:
     order = make_order(total=500)
-    payment = payment_request(
-        order_id=order.id, amount=500, currency="EUR", payment_method="pm_card_visa"
-    )
+    payment = PaymentFactory(order=order)
     # The first attempt reached the provider, but its answer never came back.
     provider_api.post(
         "/v1/payment_intents",
@@ -148,9 +148,7 @@ def test_a_cancel_during_the_charge_waits_for_it_and_then_refunds_it_once(
     make_order: Any, provider_api: httpx.Client
 ) -> None:
     order = make_order(total=500)
-    payment = payment_request(
-        order_id=order.id, amount=500, currency="EUR", payment_method="pm_card_visa"
-    )
+    payment = PaymentFactory(order=order)
     provider_api.post("/sandbox/config", json={"latency_ms": 800})
     outcome: dict[str, Any] = {}
 
@@ -188,9 +186,7 @@ def test_a_cancel_while_the_charge_is_slow_at_the_provider_is_409_and_changes_no
     make_order: Any, provider_api: httpx.Client
 ) -> None:
     order = make_order(total=500)
-    payment = payment_request(
-        order_id=order.id, amount=500, currency="EUR", payment_method="pm_card_visa"
-    )
+    payment = PaymentFactory(order=order)
     provider_api.post("/sandbox/config", json={"latency_ms": 4000})
 
     def charge() -> None:

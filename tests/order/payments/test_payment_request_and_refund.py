@@ -1,5 +1,5 @@
 """Requesting a charge or a refund: one per order; a charge is queued by the dispatcher,
-a refund after the order's commit."""
+a refund (`order_payments.refunds.refund_request`) after the caller's commit."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from typing import Any
 import httpx
 import pytest
 
+from order_site.order_payments.charges import payment_charge_task
+from order_site.order_payments.refunds import payment_refund_task, refund_request
 from order_site.payments.models import Payment, Refund
-from order_site.payments.services import payment_refund_request, payment_request
-from order_site.payments.tasks import payment_charge_task, payment_refund_task
+from order_site.payments.services import payment_request
 from shared.problems import Conflict, InvalidInput
+from tests.order.factories.payments import PaymentFactory
 from tests.order.payments.conftest import provider_stats
 
 pytestmark = pytest.mark.django_db
@@ -114,9 +116,7 @@ def test_a_card_number_as_payment_method_is_refused_without_repeating_it(
 
 def paid_order(make_order: Any, total: int = 450) -> tuple[Any, Payment]:
     order = make_order(total=total)
-    payment = payment_request(
-        order_id=order.id, amount=total, currency="EUR", payment_method="pm_card_visa"
-    )
+    payment = PaymentFactory(order=order)
     payment_charge_task.apply(args=[payment.id]).get()
     payment.refresh_from_db()
     order.refresh_from_db()
@@ -129,7 +129,7 @@ def test_refund_of_a_paid_order_is_refunded_once_at_the_provider_and_marks_the_o
     order, payment = paid_order(make_order, total=450)
 
     with django_capture_on_commit_callbacks() as callbacks:
-        refund = payment_refund_request(order_id=order.id, amount=450)
+        refund = refund_request(order_id=order.id, amount=450)
     result = payment_refund_task.apply(args=[refund.id])
     payment_refund_task.apply(args=[refund.id])
 
@@ -150,9 +150,9 @@ def test_refund_of_a_paid_order_is_refunded_once_at_the_provider_and_marks_the_o
 
 def test_refund_request_twice_returns_the_same_refund(make_order: Any) -> None:
     order, _ = paid_order(make_order)
-    first = payment_refund_request(order_id=order.id, amount=450)
+    first = refund_request(order_id=order.id, amount=450)
 
-    again = payment_refund_request(order_id=order.id, amount=450)
+    again = refund_request(order_id=order.id, amount=450)
 
     assert again.id == first.id
     assert Refund.objects.filter(order_id=order.id).count() == 1
@@ -168,7 +168,7 @@ def test_refund_of_an_order_without_a_successful_payment_is_a_conflict_and_write
     before = provider_stats(provider_api)
 
     with pytest.raises(Conflict):
-        payment_refund_request(order_id=order.id, amount=450)
+        refund_request(order_id=order.id, amount=450)
 
     assert Refund.objects.count() == 0
     assert provider_stats(provider_api)["writes"] == before["writes"]
@@ -178,6 +178,6 @@ def test_refund_larger_than_the_charge_is_refused_and_writes_nothing(make_order:
     order, _ = paid_order(make_order, total=450)
 
     with pytest.raises(InvalidInput):
-        payment_refund_request(order_id=order.id, amount=451)
+        refund_request(order_id=order.id, amount=451)
 
     assert Refund.objects.count() == 0

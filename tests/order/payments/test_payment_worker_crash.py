@@ -19,8 +19,9 @@ from django.db import connection
 from devstack.base import REPO_ROOT, stop_pid, tail
 from devstack.stack import Stack
 from order_site.config.celery import app
+from order_site.order_payments.dispatcher import payments_dispatch
 from order_site.payments.models import Payment
-from order_site.payments.services import payment_request, payments_dispatch
+from tests.order.factories.payments import PaymentFactory
 from tests.order.payments.conftest import provider_charges, provider_stats
 
 # The restarted worker looks for deliveries left unacknowledged by a dead worker at once
@@ -91,9 +92,7 @@ def test_worker_killed_during_a_charge_and_restarted_charges_exactly_once(
     first = start_worker(300, log)
     order = make_order(total=650)
     # Queued for real: the dispatcher publishes the task of the committed payment.
-    payment = payment_request(
-        order_id=order.id, amount=650, currency="EUR", payment_method="pm_card_visa"
-    )
+    payment = PaymentFactory(order=order)
     assert payments_dispatch() == 1
 
     wait_for(

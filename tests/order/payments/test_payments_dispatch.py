@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 
 from order_site.config.celery import app
-from order_site.payments.dispatcher import payments_dispatch_loop
-from order_site.payments.models import Payment
-from order_site.payments.services import payment_request, payments_dispatch
-from order_site.payments.tasks import (
+from order_site.order_payments.charges import (
     CHARGE_BATCH,
     payment_charge_batch_task,
     payment_charge_task,
 )
+from order_site.order_payments.dispatcher import payments_dispatch, payments_dispatch_loop
+from order_site.payments.models import Payment
+from tests.order.factories.payments import PaymentFactory
 from tests.order.payments.conftest import provider_charges
 
 
@@ -26,12 +26,7 @@ def empty_broker() -> None:
 
 @pytest.mark.django_db
 def test_each_requested_payment_is_queued_once(make_order: Any) -> None:
-    payments = [
-        payment_request(
-            order_id=make_order().id, amount=450, currency="EUR", payment_method="pm_card_visa"
-        )
-        for _ in range(3)
-    ]
+    payments = [PaymentFactory(order=make_order()) for _ in range(3)]
 
     first, again = payments_dispatch(), payments_dispatch()
 
@@ -46,12 +41,7 @@ def test_each_requested_payment_is_queued_once(make_order: Any) -> None:
 def test_a_batch_takes_the_oldest_first_and_leaves_the_rest_for_the_next_round(
     make_order: Any,
 ) -> None:
-    ids = [
-        payment_request(
-            order_id=make_order().id, amount=450, currency="EUR", payment_method="pm_card_visa"
-        ).id
-        for _ in range(3)
-    ]
+    ids = [PaymentFactory(order=make_order()).id for _ in range(3)]
 
     assert payments_dispatch(limit=2) == 2
     assert [p.id for p in Payment.objects.filter(queued_at__isnull=True)] == ids[2:]
@@ -60,9 +50,7 @@ def test_a_batch_takes_the_oldest_first_and_leaves_the_rest_for_the_next_round(
 
 @pytest.mark.django_db
 def test_a_payment_no_longer_requested_is_not_queued(make_order: Any) -> None:
-    payment = payment_request(
-        order_id=make_order().id, amount=450, currency="EUR", payment_method="pm_card_visa"
-    )
+    payment = PaymentFactory(order=make_order())
     payment_charge_task.apply(args=[payment.id])  # charged by someone else's task
 
     assert payments_dispatch() == 0
@@ -73,14 +61,12 @@ def test_a_payment_no_longer_requested_is_not_queued(make_order: Any) -> None:
 def test_when_publishing_fails_the_payment_stays_unqueued_for_the_next_round(
     make_order: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    payment = payment_request(
-        order_id=make_order().id, amount=450, currency="EUR", payment_method="pm_card_visa"
-    )
+    payment = PaymentFactory(order=make_order())
 
     def broker_down(ids: list[int]) -> None:
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr("order_site.payments.tasks.payment_charges_queue", broker_down)
+    monkeypatch.setattr("order_site.order_payments.dispatcher.payment_charges_queue", broker_down)
     with pytest.raises(ConnectionError):
         payments_dispatch()
     monkeypatch.undo()
@@ -95,9 +81,7 @@ def test_the_loop_queues_a_placement_committed_while_it_runs(make_order: Any) ->
     loop = threading.Thread(target=payments_dispatch_loop, kwargs={"should_stop": stop.is_set})
     loop.start()
     try:
-        payment = payment_request(
-            order_id=make_order().id, amount=450, currency="EUR", payment_method="pm_card_visa"
-        )
+        payment = PaymentFactory(order=make_order())
         for _ in range(100):
             if Payment.objects.get(id=payment.id).queued_at is not None:
                 break
@@ -113,9 +97,7 @@ def test_the_loop_queues_a_placement_committed_while_it_runs(make_order: Any) ->
 @pytest.mark.django_db
 def test_many_charges_go_a_batch_to_a_message(make_order: Any) -> None:
     for _ in range(CHARGE_BATCH + 1):
-        payment_request(
-            order_id=make_order().id, amount=450, currency="EUR", payment_method="pm_card_visa"
-        )
+        PaymentFactory(order=make_order())
 
     assert payments_dispatch() == CHARGE_BATCH + 1
     assert app.control.purge() == 2
@@ -125,12 +107,7 @@ def test_many_charges_go_a_batch_to_a_message(make_order: Any) -> None:
 def test_a_batch_charges_each_payment_once_and_skips_what_is_missing_or_done(
     make_order: Any, provider_api: Any
 ) -> None:
-    first, second = (
-        payment_request(
-            order_id=make_order().id, amount=450, currency="EUR", payment_method="pm_card_visa"
-        )
-        for _ in range(2)
-    )
+    first, second = (PaymentFactory(order=make_order()) for _ in range(2))
     payment_charge_task.apply(args=[first.id])  # already charged
 
     outcome = payment_charge_batch_task.apply(args=[[first.id, second.id, 10**12]]).get()
@@ -145,9 +122,7 @@ def test_a_batch_charges_each_payment_once_and_skips_what_is_missing_or_done(
 def test_a_charge_the_batch_cannot_finish_goes_on_as_its_own_task(
     make_order: Any, provider_api: Any
 ) -> None:
-    payment = payment_request(
-        order_id=make_order().id, amount=450, currency="EUR", payment_method="pm_card_visa"
-    )
+    payment = PaymentFactory(order=make_order())
     provider_api.post("/sandbox/config", json={"failure_rate": 1})
 
     outcome = payment_charge_batch_task.apply(args=[[payment.id]]).get()

@@ -9,14 +9,11 @@ import pytest
 from django.utils import timezone
 
 from order_site.config.celery import app
+from order_site.order_payments.charges import payment_charge_task
+from order_site.order_payments.dispatcher import payments_dispatch, payments_requeue_stale
+from order_site.order_payments.refunds import refund_request
 from order_site.payments.models import Payment, Refund
-from order_site.payments.services import (
-    payment_refund_request,
-    payment_request,
-    payments_dispatch,
-    payments_requeue_stale,
-)
-from order_site.payments.tasks import payment_charge_task
+from tests.order.factories.payments import PaymentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -24,15 +21,9 @@ pytestmark = pytest.mark.django_db
 def test_only_payments_requested_for_longer_than_the_limit_go_back_to_the_dispatcher(
     make_order: Any,
 ) -> None:
-    stale = payment_request(
-        order_id=make_order().id, amount=450, currency="EUR", payment_method="pm_card_visa"
-    )
-    fresh = payment_request(
-        order_id=make_order().id, amount=450, currency="EUR", payment_method="pm_card_visa"
-    )
-    done = payment_request(
-        order_id=make_order().id, amount=450, currency="EUR", payment_method="pm_card_visa"
-    )
+    stale = PaymentFactory(order=make_order())
+    fresh = PaymentFactory(order=make_order())
+    done = PaymentFactory(order=make_order())
     app.control.purge()
     assert payments_dispatch() == 3
     app.control.purge()  # the three tasks: say they were lost
@@ -54,11 +45,9 @@ def test_a_refund_requested_for_longer_than_the_limit_is_queued_again(
     make_order: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     order = make_order()
-    payment = payment_request(
-        order_id=order.id, amount=450, currency="EUR", payment_method="pm_card_visa"
-    )
+    payment = PaymentFactory(order=order)
     payment_charge_task.apply(args=[payment.id])
-    refund = payment_refund_request(order_id=order.id, amount=450)
+    refund = refund_request(order_id=order.id, amount=450)
     an_hour_ago = timezone.now() - timedelta(hours=1)
     Refund.objects.filter(id=refund.id).update(updated_at=an_hour_ago)
     Payment.objects.filter(id=payment.id).update(updated_at=an_hour_ago)

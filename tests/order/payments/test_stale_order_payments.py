@@ -10,10 +10,11 @@ import httpx
 import pytest
 from django.utils import timezone
 
+from order_site.order_payments.charges import payment_charge_task
+from order_site.order_payments.refunds import payment_refund_task
 from order_site.orders.models import Order
 from order_site.orders.services import orders_unpaid_expire
 from order_site.payments.models import Payment, Refund
-from order_site.payments.tasks import payment_charge_task, payment_refund_task
 from tests.order.conftest import donut_line
 from tests.order.payments.conftest import provider_charges, provider_stats
 

@@ -28,9 +28,12 @@ if str(SRC) not in sys.path:
     sys.path.insert(0, str(SRC))
 
 from coffeeshop_client import customize, prices, router, views  # noqa: E402
-from coffeeshop_client.app import State  # noqa: E402
 from coffeeshop_client.cart import Cart  # noqa: E402
 from coffeeshop_client.models import Menu, Product  # noqa: E402
+from coffeeshop_client.state import State  # noqa: E402
+from coffeeshop_client.views.cart import cart_rows  # noqa: E402
+from coffeeshop_client.views.components import money  # noqa: E402
+from coffeeshop_client.views.menu import card_price  # noqa: E402
 
 pytestmark = pytest.mark.django_db
 
@@ -73,12 +76,12 @@ def shown(menu: Menu, selection: customize.Selection) -> tuple[int, int]:
     state = State(menu=menu, session_loaded=True, route=router.parse(f"#/product/{product.id}"))
     state.selection = selection
     page = views.page(state)
-    live = f'data-testid="live-price" aria-live="polite">{views.money(priced[1], "GBP")}<'
+    live = f'data-testid="live-price" aria-live="polite">{money(priced[1], "GBP")}<'
     assert live in page
     state.cart = Cart().add(
         selection.product_id, selection.variation_id, selection.option_ids, selection.quantity
     )
-    rows, total = views.cart_rows(state)
+    rows, total = cart_rows(state)
     assert (rows[0][3], total) == (priced[1], priced[1])
     return priced
 
@@ -128,7 +131,7 @@ def test_the_menu_card_price_is_what_order_charges_for_the_card_s_add(menu, clie
     for product in (p for c in bff_menu.categories for p in c.products):
         selection = customize.default_selection(product)
 
-        card = views.card_price(product, bff_menu.currency)
+        card = card_price(product, bff_menu.currency)
 
         assert customize.problems(product, selection) == []
         assert (card, card) == charged(client, selection, f"card-{product.id}"), product.name

@@ -1,6 +1,6 @@
 """The app's controller: state, and what each user action does to it.
 
-Plain Python: everything the browser does is behind `Platform` (render, announce,
+Plain Python: everything the browser does is behind `Platform` (platform.py: render, announce,
 storage, timers, the event stream) and `ApiClient` (fetch), so the whole flow runs
 on CPython in tests with fakes. `browser.py` provides the real ones.
 """
@@ -14,16 +14,17 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any
 
 from coffeeshop_client import card as cards
-from coffeeshop_client import customize, payments, prices, report, router, statuses, views
+from coffeeshop_client import customize, payments, prices, router, statuses, views
 from coffeeshop_client.api import ApiClient, ApiError, NetworkError, describe_error
 from coffeeshop_client.cart import Cart
 from coffeeshop_client.customize import Selection
-from coffeeshop_client.manage_orders import OrdersDeskActions
-from coffeeshop_client.menu_manager import pence_parse
+from coffeeshop_client.manager_actions import OrdersDeskActions, ReportActions
 from coffeeshop_client.models import Menu, Order, QueueColumn, Session
+from coffeeshop_client.platform import Platform, Stream
+from coffeeshop_client.prices import pence_parse
 from coffeeshop_client.state import Problem, State
 
 TIMES = "\u00d7"
@@ -39,39 +40,7 @@ STREAM_ERRORS_BEFORE_POLLING = 3
 POLLS_BEFORE_STREAM_RETRY = 20
 
 
-class Stream(Protocol):
-    def close(self) -> None: ...
-
-
-class Platform(Protocol):
-    """What the controller needs from the browser (see browser.BrowserPlatform)."""
-
-    def render(self, nav_html: str, view_html: str, *, focus_heading: bool) -> None: ...
-
-    def announce(self, text: str) -> None: ...
-
-    def navigate(self, fragment: str) -> None: ...
-
-    def current_fragment(self) -> str: ...
-
-    def load(self, key: str) -> str | None: ...
-
-    def save(self, key: str, value: str) -> None: ...
-
-    def new_key(self) -> str: ...
-
-    async def sleep(self, seconds: float) -> None: ...
-
-    def open_stream(
-        self,
-        url: str,
-        on_event: Callable[[str], None],
-        on_error: Callable[[bool], None],
-        on_open: Callable[[], None],
-    ) -> Stream: ...
-
-
-class App(OrdersDeskActions):
+class App(OrdersDeskActions, ReportActions):
     def __init__(self, api: ApiClient, platform: Platform) -> None:
         self.api = api
         self.platform = platform
@@ -213,7 +182,7 @@ class App(OrdersDeskActions):
         elif route.name == "manage_menu" and self.state.session.is_manager:
             await self.reload_menu()
         elif route.name in REPORT_ROUTES and self.state.session.is_manager:
-            await report.load(self, route.params.get("date"))
+            await self.load_report(route.params.get("date"))
         elif route.name == "manage_order" and self.state.session.is_manager:
             await self.load_managed_order(route.params.get("id", ""))
         elif route.name in ("cart", "checkout") and not prices.local_pricing_available():
@@ -763,7 +732,7 @@ class App(OrdersDeskActions):
         self.platform.announce(f"Order {order.pickup} rejected and refunded: {reason}")
         self.render()
 
-    # ---- the manager's menu page (menu_manager.py) ---------------------------
+    # ---- the manager's menu page (views/manage_menu.py) ----------------------
 
     async def reload_menu(self) -> None:
         """Fetch the menu again, quietly (the old one stays on a failure)."""
@@ -819,14 +788,6 @@ class App(OrdersDeskActions):
         if item == "product" and "description" in data:
             changes["description"] = data["description"].strip()
         await self._menu_item_update(item, item_id, changes)
-
-    # ---- the manager's day report (report.py) ---------------------------------
-
-    async def do_report_day(self, data: dict[str, str]) -> None:
-        report.show_day(self, data)
-
-    async def do_report_refresh(self, data: dict[str, str]) -> None:
-        await report.load(self, self.state.report_day)
 
     async def do_dismiss(self, data: dict[str, str]) -> None:
         self.state.problem = None

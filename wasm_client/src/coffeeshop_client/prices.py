@@ -4,6 +4,7 @@ The build copies `shared/pricing.py` into the app archive, so the client shows t
 total the Order service will charge without a round trip. When that module is
 absent (an older checkout), `local_pricing_available()` is False and the app asks
 the BFF (`POST /api/cart/price`) instead; nothing here re-implements its sums.
+Also here: amounts as a manager types them in pounds (`pence_parse`, `pounds`).
 """
 
 from __future__ import annotations
@@ -88,3 +89,30 @@ def price_line(
     except _pricing.PricingError:
         return None
     return priced.unit_price, priced.line_total
+
+
+# ---- amounts a manager types (the menu and refund forms) ----------------------------
+
+MAX_PENCE = 100_000  # the BFF's bound: £1,000
+
+
+def pence_parse(text: str, *, allow_negative: bool = False) -> int | None:
+    """ "4.20", "£4.2", "4" → 420; None for anything else (or a negative, unless allowed)."""
+    cleaned = text.strip().removeprefix("£").strip()
+    negative = allow_negative and cleaned.startswith("-")
+    cleaned = cleaned.removeprefix("-") if negative else cleaned
+    pounds, _, pennies = cleaned.partition(".")
+    if not pounds.isdigit() and not (pounds == "" and pennies):
+        return None
+    if pennies and (not pennies.isdigit() or len(pennies) > 2):
+        return None
+    amount = int(pounds or "0") * 100 + int((pennies + "00")[:2] if pennies else "0")
+    if amount > MAX_PENCE:
+        return None
+    return -amount if negative else amount
+
+
+def pounds(amount: int) -> str:
+    """420 → "4.20" (the text a price field starts with)."""
+    sign = "-" if amount < 0 else ""
+    return f"{sign}{abs(amount) // 100}.{abs(amount) % 100:02d}"

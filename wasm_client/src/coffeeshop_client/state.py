@@ -1,5 +1,5 @@
 """What the web client knows and shows: one `State` the controller (app.py) changes
-and the views (views.py and the page modules) render, and the error banner's `Problem`."""
+and the views (the `views` package) render, and the error banner's `Problem`."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """`manage.py run_outbox_relay`: publish the outbox to Kafka until stopped (SIGTERM/SIGINT).
 
 Beside it, in a thread, the payment dispatcher hands requested charges to Celery
-(`order_site.payments.dispatcher`; `--no-payments` leaves it out): both move what a
+(`order_site.order_payments.dispatcher`; `--no-payments` leaves it out): both move what a
 committed transaction asked for out of PostgreSQL. Sent rows are purged by Celery beat
 (`order_site.outbox.tasks`), not here.
 """
@@ -16,13 +16,13 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from order_site.order_payments.dispatcher import payments_dispatch_loop
 from order_site.outbox.services import (
     RELAY_BATCH_SIZE,
     RELAY_IDLE_SECONDS,
     outbox_claim_batch,
     outbox_mark_sent,
 )
-from order_site.payments.dispatcher import payments_dispatch_loop
 from shared.events import kafka_producer, run_relay
 
 

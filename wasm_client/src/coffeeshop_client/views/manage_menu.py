@@ -1,47 +1,20 @@
 """The manager's "Menu" page (`#/manage/menu`): mark a product, variation or option sold
 out or back, and change prices and descriptions (`PATCH /api/manage/...`).
 
-A pure view like the others (tested on CPython). Each item is one <form
-data-action="menu-edit">, carrying its kind and id, with a price field in pounds (and
-a description for a product); its "Sold out" / "Back on" button is a
-`data-action="menu-availability"` click. An option group shared by several products
-(Milk) is listed once.
+Each item is one <form data-action="menu-edit">, carrying its kind and id, with a
+price field in pounds (and a description for a product); its "Sold out" / "Back on"
+button is a `data-action="menu-availability"` click. An option group shared by
+several products (Milk) is listed once.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from coffeeshop_client import prices
 from coffeeshop_client.html import Markup, fragment, h
 from coffeeshop_client.models import Choice, OptionGroup, Product
-
-if TYPE_CHECKING:
-    from coffeeshop_client.state import State
-
-MAX_PENCE = 100_000  # the BFF's bound: £1,000
-
-
-def pence_parse(text: str, *, allow_negative: bool = False) -> int | None:
-    """ "4.20", "£4.2", "4" → 420; None for anything else (or a negative, unless allowed)."""
-    cleaned = text.strip().removeprefix("£").strip()
-    negative = allow_negative and cleaned.startswith("-")
-    cleaned = cleaned.removeprefix("-") if negative else cleaned
-    pounds, _, pennies = cleaned.partition(".")
-    if not pounds.isdigit() and not (pounds == "" and pennies):
-        return None
-    if pennies and (not pennies.isdigit() or len(pennies) > 2):
-        return None
-    amount = int(pounds or "0") * 100 + int((pennies + "00")[:2] if pennies else "0")
-    if amount > MAX_PENCE:
-        return None
-    return -amount if negative else amount
-
-
-def pounds(amount: int) -> str:
-    """420 → "4.20" (the text a price field starts with)."""
-    sign = "-" if amount < 0 else ""
-    return f"{sign}{abs(amount) // 100}.{abs(amount) % 100:02d}"
+from coffeeshop_client.prices import pounds
+from coffeeshop_client.state import State
+from coffeeshop_client.views.components import managers_only
 
 
 def _availability(state: State, item: str, item_id: int, available: bool, name: str) -> Markup:
@@ -198,10 +171,9 @@ def _groups(state: State) -> list[OptionGroup]:
 
 def page(state: State) -> Markup:
     title = h("h1", {"tabindex": "-1", "data_testid": "manage-menu-heading"}, "Menu")
-    if not state.session.is_manager:
-        if state.session_loaded:
-            return fragment(title, h("p", None, "Changing the menu is for managers."))
-        return fragment(title, h("p", {"class_": "loading", "role": "status"}, "Loading…"))
+    refused = managers_only(state, title, "Changing the menu")
+    if refused is not None:
+        return refused
     if state.menu is None:
         return fragment(title, h("p", {"class_": "loading", "role": "status"}, "Loading…"))
     currency = state.menu.currency

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from order_site.payments.services import payments_requeue_stale
+from order_site.order_payments.dispatcher import payments_requeue_stale
 
 
 class Command(BaseCommand):

@@ -1,0 +1,42 @@
+"""What the controller needs from the page it runs in: `Platform` (browser.py's
+`BrowserPlatform` in the browser, a fake in the tests) and the live-update `Stream`.
+
+Its own module so the controller's parts (app.py, manager_actions.py) share one
+definition and nothing that app.py imports has to import app.py back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+
+class Stream(Protocol):
+    def close(self) -> None: ...
+
+
+class Platform(Protocol):
+    """What the controller needs from the browser (see browser.BrowserPlatform)."""
+
+    def render(self, nav_html: str, view_html: str, *, focus_heading: bool) -> None: ...
+
+    def announce(self, text: str) -> None: ...
+
+    def navigate(self, fragment: str) -> None: ...
+
+    def current_fragment(self) -> str: ...
+
+    def load(self, key: str) -> str | None: ...
+
+    def save(self, key: str, value: str) -> None: ...
+
+    def new_key(self) -> str: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+    def open_stream(
+        self,
+        url: str,
+        on_event: Callable[[str], None],
+        on_error: Callable[[bool], None],
+        on_open: Callable[[], None],
+    ) -> Stream: ...

@@ -1,0 +1,112 @@
+"""The menu (`#/`): the products by category, each with its price and a quick "Add",
+and the customer's orders still in progress on top."""
+
+from __future__ import annotations
+
+from coffeeshop_client import allergens, customize, prices, router, statuses
+from coffeeshop_client.html import Markup, fragment, h
+from coffeeshop_client.models import Product
+from coffeeshop_client.state import State
+from coffeeshop_client.views.components import button, heading, loading, money, status_badge
+
+
+def menu_page(state: State) -> Markup:
+    if state.menu is None:
+        return fragment(heading("Menu"), loading("Loading the menu…") if state.loading else "")
+    currency = state.menu.currency
+    sections = [
+        h(
+            "section",
+            {"class_": "category", "aria_labelledby": f"cat-{cat.id}"},
+            h("h2", {"id": f"cat-{cat.id}"}, cat.name),
+            h("ul", {"class_": "products"}, [product_card(p, currency) for p in cat.products]),
+        )
+        for cat in state.menu.categories
+    ]
+    if not sections:
+        sections = [h("p", None, "The menu is empty right now.")]
+    return fragment(heading("Menu"), active_orders(state), sections)
+
+
+def active_orders(state: State) -> Markup:
+    """A customer's orders still in progress, on top of the menu: where is my coffee?"""
+    live = [
+        state.orders[i]
+        for i in state.order_ids
+        if i in state.orders and statuses.is_live(state.orders[i].status)
+    ][:3]
+    if not live:
+        return Markup("")
+    return h(
+        "ul",
+        {"class_": "active-orders", "aria_label": "Your orders in progress"},
+        [
+            h(
+                "li",
+                {"class_": "active-order", "data_testid": "active-order", "data_order_id": o.id},
+                h("a", {"href": router.href("order", id=o.id)}, f"Order {o.pickup}"),
+                " ",
+                status_badge(o.status),
+            )
+            for o in live
+        ],
+    )
+
+
+def card_price(product: Product, currency: str) -> int:
+    """The price of what the card's "Add" puts in the cart (the default choice): the
+    price shown is the price charged."""
+    selection = customize.default_selection(product)
+    priced = prices.price_line(
+        product, selection.variation_id, selection.option_ids, selection.quantity, currency
+    )
+    return priced[0] if priced else product.base_price
+
+
+def product_card(product: Product, currency: str) -> Markup:
+    sold_out = not product.is_available
+    return h(
+        "li",
+        {
+            "class_": "product" + (" is-sold-out" if sold_out else ""),
+            "data_testid": "menu-item",
+            "data_product_id": product.id,
+            "data_product_name": product.name,
+        },
+        h("h3", None, product.name),
+        h("p", {"class_": "description"}, product.description) if product.description else None,
+        h("p", {"class_": "allergens"}, allergens.product_line(product))
+        if product.allergens
+        else None,
+        h(
+            "div",
+            {"class_": "product-foot"},
+            h(
+                "span",
+                {"class_": "price", "data_testid": "menu-price"},
+                money(card_price(product, currency), currency),
+            ),
+            h("span", {"class_": "sold-out"}, "Sold out")
+            if sold_out
+            else fragment(
+                h(
+                    "a",
+                    {
+                        "class_": "btn btn-quiet",
+                        "href": router.href("product", id=product.id),
+                        "aria_label": f"Customise {product.name}",
+                        "data_testid": "customise",
+                    },
+                    "Customise",
+                ),
+                button(
+                    "Add",
+                    "quick-add",
+                    id=f"quick-add-{product.id}",
+                    testid="quick-add",
+                    product=product.id,
+                    aria_label=f"Add {product.name} to cart",
+                ),
+            ),
+        ),
+    )
