@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import transaction
 
@@ -10,6 +10,8 @@ from order_site.menu.models import Category, Option, OptionGroup, Product, Varia
 from order_site.outbox.services import outbox_record
 from shared.events import ORDER_EVENTS_TOPIC
 from shared.problems import InvalidInput, NotFound
+
+ChoiceRow = TypeVar("ChoiceRow", Variation, Option)
 
 MENU_CHANGED = "menu.changed"
 MENU_EVENT_KEY = "menu"  # one key: every menu event on one partition, in order
@@ -252,27 +254,34 @@ def product_update(*, product_id: int, changes: dict[str, Any]) -> Product:
     return product
 
 
+def _choice_update(
+    model: type[ChoiceRow], item: str, row_id: int, changes: dict[str, int | bool | None]
+) -> ChoiceRow:
+    """Lock a variation or an option, set the fields given (None: unchanged), save them
+    and record the menu change; raises NotFound."""
+    row = model.objects.select_for_update().filter(id=row_id).first()
+    if row is None:
+        raise NotFound(f"No {item} {row_id}.")
+    fields = [name for name, value in changes.items() if value is not None]
+    for name in fields:
+        setattr(row, name, changes[name])
+    if fields:
+        row.save(update_fields=fields)
+        menu_change_record(item=item, item_id=row.id, fields=fields)
+    return row
+
+
 @transaction.atomic
 def variation_update(
     *, variation_id: int, price_delta: int | None = None, is_available: bool | None = None
 ) -> Variation:
     """Change a variation's price delta or availability; raises NotFound."""
-    variation = Variation.objects.select_for_update().filter(id=variation_id).first()
-    if variation is None:
-        raise NotFound(f"No variation {variation_id}.")
-    if price_delta is not None:
-        variation.price_delta = price_delta
-    if is_available is not None:
-        variation.is_available = is_available
-    fields = [
-        name
-        for name, value in (("price_delta", price_delta), ("is_available", is_available))
-        if value is not None
-    ]
-    if fields:
-        variation.save(update_fields=fields)
-        menu_change_record(item="variation", item_id=variation.id, fields=fields)
-    return variation
+    return _choice_update(
+        Variation,
+        "variation",
+        variation_id,
+        {"price_delta": price_delta, "is_available": is_available},
+    )
 
 
 @transaction.atomic
@@ -280,19 +289,6 @@ def option_update(
     *, option_id: int, price_delta: int | None = None, is_available: bool | None = None
 ) -> Option:
     """Change an option's price delta or availability; raises NotFound."""
-    option = Option.objects.select_for_update().filter(id=option_id).first()
-    if option is None:
-        raise NotFound(f"No option {option_id}.")
-    if price_delta is not None:
-        option.price_delta = price_delta
-    if is_available is not None:
-        option.is_available = is_available
-    fields = [
-        name
-        for name, value in (("price_delta", price_delta), ("is_available", is_available))
-        if value is not None
-    ]
-    if fields:
-        option.save(update_fields=fields)
-        menu_change_record(item="option", item_id=option.id, fields=fields)
-    return option
+    return _choice_update(
+        Option, "option", option_id, {"price_delta": price_delta, "is_available": is_available}
+    )

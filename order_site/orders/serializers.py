@@ -12,6 +12,7 @@ from order_site.orders.selectors import order_cancellable_until
 from order_site.orders.services import ADVANCE_TARGETS
 from order_site.payments.services import PAYMENT_TOKEN, PAYMENT_TOKEN_HELP
 from shared.cart import EMPTY_MESSAGE, LINES_CAP_MESSAGE, MAX_LINES, MAX_OPTIONS, errors_flatten
+from shared.fast_serializers import reader, renderer
 from shared.pricing import MAX_QUANTITY, MIN_QUANTITY
 
 MAX_ID = 2**63 - 1
@@ -64,70 +65,27 @@ class PlaceOrderInputSerializer(serializers.Serializer):
     )
 
 
-LINE_KEYS = frozenset(LineInputSerializer._declared_fields)
-PLACE_KEYS = frozenset(PlaceOrderInputSerializer._declared_fields)
+# The placement's body is checked by a reader compiled from the serializer (shared/
+# fast_serializers.py): a canonical body directly, anything else by DRF itself.
+_place_order_input_canonical = reader(PlaceOrderInputSerializer())
 
 
 def place_order_input(data: Any) -> dict[str, Any]:
     """The validated body of a placement, as `PlaceOrderInputSerializer` gives it.
 
-    A body in the serializer's own canonical form (JSON integers, no unknown keys, no
-    whitespace to trim) is checked here directly: a nested DRF serializer copies its
-    whole field tree on every call, a large part of a placement's cost. Anything else —
-    every error, every value DRF would coerce — goes to the serializer, which stays
-    the one judge of what is wrong and how it is told (`tests/order/orders/
-    test_place_input.py` holds the two to the same answers); its errors are named flat
-    (`lines[0].quantity`), in the words the BFF's preview uses (shared/cart.py).
+    A body in the serializer's canonical form (JSON integers, no unknown keys, no
+    whitespace to trim) is checked by the reader compiled from it; anything else,
+    every error included, by the serializer, which names the fields flat
+    (`lines[0].quantity`) in the words the BFF's preview uses (shared/cart.py). Raises
+    ValidationError.
     """
     fast = _place_order_input_canonical(data)
     if fast is not None:
         return fast
     serializer = PlaceOrderInputSerializer(data=data)
     if not serializer.is_valid():
-        # Named as the BFF's price preview names them (`lines[0].quantity`).
         raise serializers.ValidationError(errors_flatten(serializer.errors))
     return dict(serializer.validated_data)
-
-
-def _id(value: Any) -> bool:
-    return type(value) is int and 1 <= value <= MAX_ID
-
-
-def _place_order_input_canonical(data: Any) -> dict[str, Any] | None:
-    """The validated body when `data` is canonical and valid, else None (ask DRF)."""
-    if type(data) is not dict or not data.keys() <= PLACE_KEYS:
-        return None
-    raw_lines = data.get("lines")
-    if type(raw_lines) is not list or not 1 <= len(raw_lines) <= MAX_LINES:
-        return None
-    lines = []
-    for line in raw_lines:
-        if type(line) is not dict or not line.keys() <= LINE_KEYS:
-            return None
-        product_id, quantity = line.get("product_id"), line.get("quantity")
-        variation_id, option_ids = line.get("variation_id"), line.get("option_ids", [])
-        if not (
-            _id(product_id)
-            and type(quantity) is int
-            and MIN_QUANTITY <= quantity <= MAX_QUANTITY
-            and (variation_id is None or _id(variation_id))
-            and type(option_ids) is list
-            and len(option_ids) <= MAX_OPTIONS
-            and all(_id(option_id) for option_id in option_ids)
-        ):
-            return None
-        lines.append(
-            {
-                "product_id": product_id,
-                "variation_id": variation_id,
-                "option_ids": list(option_ids),
-                "quantity": quantity,
-            }
-        )
-    method = data.get("payment_method")
-    if type(method) is not str or not PAYMENT_TOKEN.match(method):
-        return None  # missing or not a token: DRF names the field
-    return {"lines": lines, "payment_method": method}
 
 
 class CancelInputSerializer(serializers.Serializer):
@@ -218,64 +176,15 @@ class OrderSerializer(serializers.ModelSerializer):
 _DATETIME = serializers.DateTimeField(default_timezone=UTC)
 
 
+_render_order = renderer(OrderSerializer())
+
+
 def render_order(order: Order) -> dict[str, Any]:
-    """The order as the API shows it, as plain JSON data (stored for idempotent replay).
-
-    The same data as `OrderSerializer(order).data` (a test holds them equal), built by
-    hand: it runs on every placement, where building the nested DRF serializer per
-    call cost more than the rest of the rendering. Reads `order.lines` and
-    `order.status_changes` (prefetched, or one query each).
+    """The order as the API shows it (`OrderSerializer`, through the renderer compiled
+    from it: it runs on every placement), as plain JSON data, stored for idempotent
+    replay. Reads `order.lines` and `order.status_changes` (prefetched, or one query each).
     """
-    return {
-        "id": order.id,
-        "number": order.number or None,
-        "customer_id": order.customer_id,
-        "status": str(order.status),
-        "total": order.total,
-        "currency": order.currency,
-        "created_at": _DATETIME.to_representation(order.created_at),
-        "updated_at": _DATETIME.to_representation(order.updated_at),
-        "lines": [
-            {
-                "id": line.id,
-                "product_id": line.product_id,
-                "product_name": line.product_name,
-                "variation_id": line.variation_id,
-                "variation_name": line.variation_name,
-                "options": [
-                    {
-                        "id": int(option["id"]),
-                        "group": str(option["group"]),
-                        "name": str(option["name"]),
-                        "price_delta": int(option["price_delta"]),
-                    }
-                    for option in line.options
-                ],
-                "quantity": line.quantity,
-                "unit_price": line.unit_price,
-                "line_total": line.line_total,
-            }
-            for line in order.lines.all()
-        ],
-        "history": [
-            {
-                "from_status": change.from_status,
-                "to_status": str(change.to_status),
-                "actor_id": change.actor_id,
-                "at": _DATETIME.to_representation(change.at),
-                "note": change.note,
-            }
-            for change in order.status_changes.all()
-        ],
-        "refunded": bool(order.refund_reference),
-        "failure_reason": order.failure_reason or None,
-        "cancellable_until": _until(order),
-    }
-
-
-def _until(order: Order) -> str | None:
-    until = order_cancellable_until(order)
-    return _DATETIME.to_representation(until) if until else None
+    return _render_order(order)
 
 
 # ---- a manager's view of an order (issue 11) ---------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -24,6 +24,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from order_site.menu.selectors import pricing_menu
+from order_site.orders.events import order_event_new, order_event_payload
 from order_site.orders.models import (
     TRANSITIONS,
     Order,
@@ -32,23 +33,19 @@ from order_site.orders.models import (
     OrderStatusChange,
 )
 from order_site.orders.numbers import pickup_number_next
+from order_site.orders.placement import PlacementWriter, Render, placement_write
 from order_site.orders.selectors import order_cancellable_until
-from order_site.outbox.models import OutboxEvent
-from order_site.outbox.services import outbox_event_new, outbox_record
+from order_site.outbox.services import outbox_record
 from order_site.payments.models import Payment, PaymentStatus
 from order_site.payments.selectors import refunded_total
-from order_site.payments.services import payment_cancel, payment_new
+from order_site.payments.services import payment_cancel
 from order_site.users.principals import Principal
-from shared.cart import LINES_CAP_MESSAGE, MAX_LINES, CartInvalid, CartLine, cart_check
-from shared.db import KeyBlocks, rows_insert_together, rows_stamp
+from shared.cart import CartInvalid, CartLine, cart_check
+from shared.db import rows_insert_together
 from shared.events import ORDER_EVENTS_TOPIC
 from shared.problems import Conflict, DomainError, InvalidInput, NotFound
 
 logger = logging.getLogger("coffeeshop.order.orders")
-
-# Keys of the rows a placement writes, reserved a block at a time: a placement is then
-# one statement (rows_insert_together), with a key round trip once per 64 orders.
-_keys = KeyBlocks(block=64)
 
 
 class IdempotencyKeyReused(DomainError):
@@ -102,8 +99,6 @@ def _price_lines(lines: Sequence[LineRequest]) -> _PricedRequest:
     """Check every line against the menu and price it with the validator the BFF's
     price preview uses (`shared.cart`); raises InvalidInput naming each offending
     field (`lines[0].product_id` …) with the same words as the preview."""
-    if len(lines) > MAX_LINES:  # before the menu is even read
-        raise InvalidInput(LINES_CAP_MESSAGE, errors={"lines": [LINES_CAP_MESSAGE]})
     menu = pricing_menu(
         product_ids={line.product_id for line in lines},
         option_ids={oid for line in lines for oid in line.option_ids},
@@ -166,8 +161,9 @@ def order_place(
     idempotency_key: str,
     fingerprint: str,
     lines: Sequence[LineRequest],
-    render: Callable[[Order], dict[str, Any]],
+    render: Render,
     payment_method: str,
+    write: PlacementWriter = placement_write,
 ) -> PlacementResult:
     """Place an order once per (customer, idempotency key).
 
@@ -177,7 +173,8 @@ def order_place(
     (422). Raises InvalidInput naming the field for lines the menu cannot serve or a
     `payment_method` that is not a provider token; nothing is written then. On
     success the order is `pending_payment`, its `order.placed` event is in the outbox
-    and the charge is requested.
+    and the charge is requested. `write` writes the rows (`placement.py`): in one
+    statement by default, or `placement_write_plain`, the same rows through the ORM.
     """
     # No look-up first: the unique (customer, key) constraint decides. A retry fails
     # the insert below (waiting for the first placement to commit) and replays it.
@@ -189,13 +186,7 @@ def order_place(
         if existing is None:
             raise
         return _replay(existing, fingerprint)
-    # Every row of the placement is new, so all of them go to PostgreSQL in one
-    # statement (shared.db): keys first (from this process's block), so the answer can
-    # be rendered and stored with the order, then order, lines, history, event and
-    # charge together — all or none.
-    keys = _keys.take({Order: 1, OrderLine: len(priced.lines), Payment: 1})
     order = Order(
-        id=keys[Order][0],
         customer_id=customer_id,
         status=OrderStatus.PENDING_PAYMENT,
         total=priced.total,
@@ -204,37 +195,8 @@ def order_place(
         request_fingerprint=fingerprint,
         response_status=201,
     )
-    for order_line, line_id in zip(priced.lines, keys[OrderLine], strict=True):
-        order_line.id = line_id
-        order_line.order = order
-    change = OrderStatusChange(
-        order=order, from_status="", to_status=order.status, actor_id=customer_id
-    )
-    rows_stamp([order, change])
-    # Render from the rows about to be written instead of reading them back.
-    order._prefetched_objects_cache = {  # type: ignore[attr-defined]
-        "lines": priced.lines,
-        "status_changes": [change],
-    }
-    body = render(order)
-    order.response_body = body
-    payment = payment_new(
-        order_id=order.id,
-        amount=order.total,
-        currency=order.currency,
-        payment_method=payment_method,
-    )
-    payment.id = keys[Payment][0]
     try:
-        rows_insert_together(
-            [
-                order,
-                *priced.lines,
-                change,
-                _event(order, "order.placed", lines=len(priced.lines)),
-                payment,
-            ]
-        )
+        body = write(order, priced.lines, payment_method=payment_method, render=render)
     except IntegrityError:
         # Another request with this key won the race; its transaction has committed.
         existing = _find_placement(customer_id, idempotency_key)
@@ -248,33 +210,12 @@ def order_place(
 # ---- transitions -------------------------------------------------------------------------
 
 
-def _event(order: Order, event_type: str, **extra: Any) -> OutboxEvent:
-    """The order's event, to be written with its change (`rows_insert_together`)."""
-    return outbox_event_new(
-        topic=ORDER_EVENTS_TOPIC,
-        key=str(order.id),
-        event_type=event_type,
-        payload=_event_payload(order, extra),
-    )
-
-
-def _event_payload(order: Order, extra: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "order_id": order.id,
-        "customer_id": order.customer_id,
-        "status": order.status,
-        "total": order.total,
-        "currency": order.currency,
-        **extra,
-    }
-
-
 def _emit(order: Order, event_type: str, **extra: Any) -> None:
     outbox_record(
         topic=ORDER_EVENTS_TOPIC,
         key=str(order.id),
         event_type=event_type,
-        payload=_event_payload(order, extra),
+        payload=order_event_payload(order, extra),
     )
 
 
@@ -317,7 +258,7 @@ def _transition(
     ]
     if event is not None:
         event_type, extra = event
-        rows.append(_event(order, event_type, **extra))
+        rows.append(order_event_new(order, event_type, **extra))
     rows_insert_together(rows)
     return from_status
 

@@ -14,7 +14,8 @@ from django.utils import timezone
 from order_site.orders import services
 from order_site.orders.models import Order, OrderStatus
 from order_site.orders.numbers import pickup_number_format
-from tests.order.conftest import CUSTOMER_ID, donut_line
+from tests.order.conftest import donut_line
+from tests.order.factories.orders import OrderRowFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -22,19 +23,7 @@ pytestmark = pytest.mark.django_db
 def backlog(count: int, status: str = OrderStatus.PLACED, *, hours_ago: int = 3) -> list[int]:
     """`count` paid orders of `status`, made an hour or more before now, oldest first."""
     start = timezone.now() - timedelta(hours=hours_ago)
-    orders = Order.objects.bulk_create(
-        Order(
-            customer_id=CUSTOMER_ID,
-            status=status,
-            total=250,
-            currency="GBP",
-            idempotency_key=f"backlog-{status}-{n}",
-            request_fingerprint="f",
-            response_status=201,
-            response_body={},
-        )
-        for n in range(count)
-    )
+    orders = Order.objects.bulk_create(OrderRowFactory.build_batch(count, status=status))
     ids = [order.id for order in orders]
     with connection.cursor() as cursor:  # auto_now_add ignores a value given on create
         cursor.execute(

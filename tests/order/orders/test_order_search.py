@@ -11,8 +11,8 @@ import pytest
 from django.utils import timezone
 
 from order_site.orders.models import Order
-from order_site.users.models import Customer
 from tests.order.conftest import CUSTOMER_ID, OTHER_CUSTOMER_ID, donut_line, pay
+from tests.order.factories.users import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,9 +20,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def orders(menu: None, client_for: Any, customer: Any, other_customer: Any) -> list[Order]:
     """Three paid orders: two of Ada (ada@x.test), one of Bo; oldest first."""
-    now = timezone.now()
-    Customer.objects.create(id=CUSTOMER_ID, email="Ada@X.test", name="Ada", source_event_at=now)
-    Customer.objects.create(id=OTHER_CUSTOMER_ID, email="bo@x.test", name="Bo", source_event_at=now)
+    CustomerFactory(id=CUSTOMER_ID, email="Ada@X.test", name="Ada")
+    CustomerFactory(id=OTHER_CUSTOMER_ID, email="bo@x.test", name="Bo")
     made = []
     for who, key in ((customer, "1"), (other_customer, "2"), (customer, "3")):
         response = client_for(who).post(

@@ -1,5 +1,6 @@
-"""The placement body's check: a canonical body is checked directly, everything else by
-the DRF serializer, and the two never disagree (order_site/orders/serializers.py)."""
+"""The placement body's check: a canonical body by the reader compiled from the DRF
+serializer (shared/fast_serializers.py), everything else by the serializer itself, and
+the two never disagree (order_site/orders/serializers.py)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,18 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 from order_site.orders.serializers import (
     MAX_ID,
+    LineInputSerializer,
     PlaceOrderInputSerializer,
     _place_order_input_canonical,
     place_order_input,
 )
 from shared.cart import MAX_LINES
+from shared.fast_serializers import reader
 from shared.pricing import MAX_QUANTITY, MIN_QUANTITY
 
 
@@ -169,3 +173,25 @@ def test_a_body_without_a_payment_token_is_refused_naming_payment_method(
 
     assert raised.value.detail == {"payment_method": [message]}  # type: ignore[comparison-overlap]
     assert "4242" not in str(raised.value.detail)
+
+
+def test_the_reader_follows_the_serializers_declaration():
+    class TwoLinesAtMost(PlaceOrderInputSerializer):
+        lines = serializers.ListField(child=LineInputSerializer(), min_length=1, max_length=2)
+
+    read = reader(TwoLinesAtMost())
+    line = {"product_id": 3, "quantity": 1}
+
+    assert read({"lines": [line] * 2, "payment_method": "pm_card_visa"}) == {
+        "lines": [{"product_id": 3, "variation_id": None, "option_ids": [], "quantity": 1}] * 2,
+        "payment_method": "pm_card_visa",
+    }
+    assert read({"lines": [line] * 3, "payment_method": "pm_card_visa"}) is None
+
+
+def test_a_field_the_reader_cannot_check_is_refused_when_it_is_compiled():
+    class WithADay(serializers.Serializer):
+        day = serializers.DateField()
+
+    with pytest.raises(TypeError, match="day"):
+        reader(WithADay())

@@ -1,21 +1,27 @@
-"""How a placement is written: one statement for every row (shared/db.py), all or none."""
+"""How a placement is written (order_site/orders/placement.py): one statement for every
+row (shared/db.py), all or none, and the same rows as the plain ORM would write."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from typing import Any
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Model
 from django.db.models.functions import Now
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from order_site.orders import placement, services
 from order_site.orders.models import Order, OrderLine, OrderStatusChange
+from order_site.orders.serializers import render_order
 from order_site.outbox.models import OutboxEvent
 from order_site.payments.models import Payment
 from shared.db import KeyBlocks, ids_reserve, rows_insert_together
-from tests.order.conftest import donut_line, latte_line
+from tests.order.conftest import CUSTOMER_ID, donut_line, latte_line
+from tests.order.factories.orders import OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +40,12 @@ def new_order(key: str | None = None) -> Order:
     )
 
 
-def test_a_placement_takes_one_statement_and_writes_every_row(menu, client_for, customer):
+def test_a_placement_takes_one_statement_and_writes_every_row(
+    menu, client_for, customer, monkeypatch
+):
+    # A fresh key block, taken by the first placement: what earlier tests left of the
+    # process's block must not decide whether the second needs a key round trip.
+    monkeypatch.setattr(placement, "_keys", KeyBlocks(block=64))
     client = client_for(customer)
     client.post(
         "/api/orders/",
@@ -76,22 +87,22 @@ def test_reserved_keys_are_new_and_distinct():
 
 
 def test_when_one_row_is_refused_none_is_written(menu):
-    taken = Payment.objects.create(
-        order_id=1, amount=450, currency="EUR", payment_token="pm_x", idempotency_key="taken"
-    )
+    taken = OrderFactory(idempotency_key="taken")
     order = new_order()
     change = OrderStatusChange(order=order, to_status=order.status)
-    clash = Payment(
-        order_id=order.id, amount=450, currency="EUR", payment_token="pm_x", idempotency_key="taken"
-    )
+    clash = Payment(order_id=order.id, amount=450, currency="EUR", payment_token="pm_x")
+    clash.idempotency_key = "charge"
+    again = Payment(order_id=order.id, amount=450, currency="EUR", payment_token="pm_x")
+    again.idempotency_key = "charge"  # the same key twice: the unique constraint refuses
 
     with pytest.raises(IntegrityError):
-        rows_insert_together([order, change, clash])
+        rows_insert_together([order, change, clash, again])
 
     # The caller's transaction (the test's) is still usable, and nothing was written.
     assert not Order.objects.filter(id=order.id).exists()
     assert not OrderStatusChange.objects.filter(order_id=order.id).exists()
-    assert list(Payment.objects.values_list("id", flat=True)) == [taken.id]
+    assert not Payment.objects.exists()
+    assert list(Order.objects.values_list("id", flat=True)) == [taken.id]
 
 
 def test_a_second_order_with_the_same_key_is_refused_by_the_unique_key():
@@ -182,3 +193,86 @@ def test_a_value_that_is_an_sql_expression_is_written_by_djangos_compiler(menu):
     stored = OrderStatusChange.objects.get(order_id=order.id)
     assert stored.at is not None
     assert abs((timezone.now() - stored.at).total_seconds()) < 60
+
+
+# ---- the fast path against the plain ORM -------------------------------------------------
+
+# Columns and JSON keys whose values differ between any two writes by nature: the
+# clock's readings and the event's fresh UUID. Everything else must be equal.
+VARIES = {"created_at", "updated_at", "at", "occurred_at", "event_id"}
+TABLES: tuple[type[Model], ...] = (Order, OrderLine, OrderStatusChange, OutboxEvent, Payment)
+
+
+class _Undo(Exception):
+    """Rolls a write back once its rows are read."""
+
+
+def _steady(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: "<varies>" if k in VARIES else _steady(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_steady(v) for v in value]
+    return value
+
+
+def _sequences_at(start: dict[type[Model], int]) -> None:
+    """Each table's key sequence back to `start`: both writes get the same keys."""
+    with connection.cursor() as cursor:
+        for model, value in start.items():
+            cursor.execute(
+                "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", [model._meta.db_table, value]
+            )
+
+
+def _placed(write: placement.PlacementWriter, start: dict[type[Model], int]) -> dict[str, Any]:
+    """Every row a placement wrote with `write`, read back, and then undone."""
+    _sequences_at(start)
+    placement._keys = KeyBlocks(block=64)  # the fast path's keys from `start` too
+    rows: dict[str, Any] = {}
+    with contextlib.suppress(_Undo), transaction.atomic():
+        result = services.order_place(
+            customer_id=CUSTOMER_ID,
+            idempotency_key="row-for-row",
+            fingerprint="f",
+            lines=[
+                services.LineRequest(
+                    product_id=line["product_id"],
+                    quantity=line["quantity"],
+                    variation_id=line["variation_id"],
+                    option_ids=tuple(line.get("option_ids", ())),
+                )
+                for line in (latte_line(2), donut_line(1))
+            ],
+            render=render_order,
+            payment_method="pm_card_visa",
+            write=write,
+        )
+        order = Order.objects.get(id=result.order.id)
+        assert order.response_body == result.body == render_order(order)  # as read back
+        rows = {
+            "orders": list(Order.objects.filter(id=order.id).values()),
+            "lines": list(OrderLine.objects.filter(order=order).order_by("id").values()),
+            "history": list(OrderStatusChange.objects.filter(order=order).values()),
+            "outbox": list(OutboxEvent.objects.filter(key=str(order.id)).values()),
+            "payments": list(Payment.objects.filter(order_id=order.id).values()),
+        }
+        raise _Undo
+    return rows
+
+
+def test_the_fast_placement_writes_the_rows_the_plain_orm_writes(menu, monkeypatch):
+    monkeypatch.setattr(placement, "_keys", placement._keys)  # restored afterwards
+    with connection.cursor() as cursor:
+        start: dict[type[Model], int] = {}
+        for model in TABLES:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [model._meta.db_table]
+            )
+            start[model] = cursor.fetchone()[0] + 1000
+
+    plain = _placed(placement.placement_write_plain, start)
+    fast = _placed(placement.placement_write, start)
+
+    assert [len(plain[table]) for table in plain] == [1, 2, 1, 1, 1]
+    assert plain["lines"][0]["options"] == fast["lines"][0]["options"] != []
+    assert _steady(fast) == _steady(plain)
