@@ -193,10 +193,28 @@ def test_the_database_refuses_a_pickup_number_twice_on_one_day(menu):
 
 @pytest.mark.parametrize(
     ("sequence", "number"),
-    [(1, "A-001"), (42, "A-042"), (999, "A-999"), (1000, "B-001"), (8 * 999 + 1, "J-001")],
+    [
+        (1, "A-001"),
+        (42, "A-042"),
+        (999, "A-999"),
+        (1000, "B-001"),
+        (8 * 999 + 1, "J-001"),
+        (24 * 999, "Z-999"),
+        (24 * 999 + 1, "AA-001"),
+        (25 * 999 + 1, "AB-001"),
+        (48 * 999 + 1, "BA-001"),
+    ],
 )
 def test_pickup_numbers_count_up_per_letter_skipping_i_and_o(sequence, number):
     assert pickup_number_format(sequence) == number
+
+
+def test_pickup_numbers_never_repeat_within_a_day_even_past_z_999():
+    """A repeat breaks the day's unique constraint, and with it every later payment."""
+    sequences = range(1, 700 * 999, 997)  # a stride that visits every letter prefix
+    formatted = [pickup_number_format(n) for n in sequences]
+    assert len(set(formatted)) == len(formatted)
+    assert max(len(n) for n in formatted) <= 8  # Order.number's max_length
 
 
 @pytest.mark.django_db(transaction=True)
