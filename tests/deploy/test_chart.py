@@ -17,6 +17,8 @@ KUBE_VERSION = ("-kubernetes-version", "1.37.0")
 pytestmark = pytest.mark.timeout(2400)
 
 SITES = ("identity", "order", "bff")
+# The Dapr app ids of local Dapr mode, which the Dapr documents name.
+APP_IDS = {"coffeeshop-worker": "order-worker"}
 WORKERS = (
     "worker",
     "order-beat",
@@ -107,7 +109,7 @@ def test_every_part_is_a_deployment_with_a_dapr_sidecar_and_locked_down_containe
         pod = deployment["spec"]["template"]
         annotations = pod["metadata"]["annotations"]
         assert annotations["dapr.io/enabled"] == "true"
-        assert annotations["dapr.io/app-id"] == name
+        assert annotations["dapr.io/app-id"] == APP_IDS.get(name, name.removeprefix("coffeeshop-"))
         assert annotations["dapr.io/config"] == "coffeeshop"
         assert annotations["dapr.io/app-token-secret"] == "coffeeshop-dapr-app-token"
         spec = pod["spec"]
@@ -195,11 +197,12 @@ def test_no_secret_value_is_rendered_into_an_environment(render) -> None:
 
 
 def test_dapr_documents_render_with_the_release_values(render, chart_with_dapr_documents) -> None:
-    objects = render(None, "vault.addr=https://vault.test:8200", chart=chart_with_dapr_documents)
+    objects = render(None, "vault.address=https://vault.test:8200", chart=chart_with_dapr_documents)
     components = by_kind(objects, "Component")
     assert components, "files/dapr/ rendered no Component"
     rendered = json.dumps(components)
     assert "{{" not in rendered
+    assert "https://vault.test:8200" in rendered
     assert by_kind(objects, "Configuration")
 
 
@@ -212,7 +215,7 @@ def test_the_chart_without_dapr_documents_renders_none(render) -> None:
 @pytest.mark.parametrize(
     ("setting", "message"),
     [
-        ("vault.addr=vault-without-scheme", "/vault/addr"),
+        ("vault.address=vault-without-scheme", "/vault/address"),
         ("mesh=istio", "/mesh"),
         ("podSecurityContext.runAsNonRoot=false", "/podSecurityContext/runAsNonRoot"),
         ("sites.order.port=80", "/sites/order/port"),

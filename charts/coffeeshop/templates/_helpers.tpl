@@ -22,9 +22,11 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
 {{- end -}}
 
-{{/* The Dapr app id of a part: stable across releases in one namespace. */}}
+{{/* The Dapr app id of a part: the same as in local Dapr mode (bff, order, identity,
+order-worker, …), which the Dapr documents' scopes and targets name. One release per
+namespace, then. */}}
 {{- define "coffeeshop.appId" -}}
-{{- include "coffeeshop.fullname" . -}}
+{{- default .part .appId -}}
 {{- end -}}
 
 {{- define "coffeeshop.image" -}}
@@ -44,6 +46,7 @@ cluster). No secret here: the sites read theirs from Vault. */}}
 {{- $root := .root -}}
 {{- $v := $root.Values -}}
 {{- $site := .site -}}
+{{- $mesh := default $v.mesh .mesh -}}
 - name: DJANGO_SETTINGS_MODULE
   value: {{ printf "%s_site.config.settings.production" $site }}
 - name: DATABASE_URL
@@ -53,7 +56,7 @@ cluster). No secret here: the sites read theirs from Vault. */}}
 - name: KAFKA_BOOTSTRAP_SERVERS
   value: {{ $v.kafka.bootstrapServers | quote }}
 - name: VAULT_ADDR
-  value: {{ $v.vault.addr | quote }}
+  value: {{ $v.vault.address | quote }}
 - name: VAULT_ROLE_ID_FILE
   value: {{ printf "/var/run/secrets/coffeeshop/%s-role-id" $site }}
 - name: VAULT_SECRET_ID_FILE
@@ -71,14 +74,17 @@ cluster). No secret here: the sites read theirs from Vault. */}}
 - name: TRUSTED_PROXIES
   value: {{ $v.trustedProxies | quote }}
 - name: MESH
-  value: {{ $v.mesh | quote }}
+  value: {{ $mesh | quote }}
+{{- if and $v.dapr.enabled (eq $mesh "dapr") }}
+# The tokens between app and sidecar, as files (shared/mesh.py).
+- name: DAPR_API_TOKEN_FILE
+  value: /var/run/secrets/dapr-tokens/api/token
+- name: APP_API_TOKEN_FILE
+  value: /var/run/secrets/dapr-tokens/app/token
+{{- end }}
 {{- range $other := list "identity" "order" "bff" }}
 - name: {{ printf "%s_URL" (upper $other) }}
   value: {{ include "coffeeshop.siteUrl" (dict "root" $root "site" $other) | quote }}
-{{- if $v.dapr.enabled }}
-- name: {{ printf "%s_APP_ID" (upper $other) }}
-  value: {{ include "coffeeshop.appId" (dict "root" $root "part" $other) | quote }}
-{{- end }}
 {{- end }}
 - name: BFF_PUBLIC_URL
   value: {{ $v.publicUrl | quote }}
@@ -148,6 +154,7 @@ dapr.io/sidecar-memory-request: {{ $v.dapr.sidecar.memoryRequest | quote }}
 dapr.io/sidecar-cpu-limit: {{ $v.dapr.sidecar.cpuLimit | quote }}
 dapr.io/sidecar-memory-limit: {{ $v.dapr.sidecar.memoryLimit | quote }}
 dapr.io/sidecar-seccomp-profile-type: RuntimeDefault
+dapr.io/volume-mounts: {{ printf "dapr-vault-token:%s" (dir $v.dapr.vaultTokenPath) | quote }}
 {{- end }}
 {{- end -}}
 
@@ -166,6 +173,25 @@ dapr.io/sidecar-seccomp-profile-type: RuntimeDefault
     items:
       - {key: {{ printf "%s-role-id" .site }}, path: {{ printf "%s-role-id" .site }}}
       - {key: {{ printf "%s-secret-id" .site }}, path: {{ printf "%s-secret-id" .site }}}
+{{- if .root.Values.dapr.enabled }}
+- name: dapr-api-token
+  secret:
+    secretName: {{ .root.Values.dapr.apiTokenSecret }}
+    defaultMode: 0440
+- name: dapr-app-token
+  secret:
+    secretName: {{ .root.Values.dapr.appTokenSecret }}
+    defaultMode: 0440
+{{- if .appId }}
+# Mounted into the sidecar only (dapr.io/volume-mounts): its secret store's Vault token.
+- name: dapr-vault-token
+  secret:
+    secretName: {{ printf "%s%s" .root.Values.dapr.vaultTokenSecretPrefix .appId }}
+    defaultMode: 0440
+    items:
+      - {key: token, path: {{ base .root.Values.dapr.vaultTokenPath }}}
+{{- end }}
+{{- end }}
 {{- end -}}
 
 {{- define "coffeeshop.volumeMounts" -}}
@@ -176,6 +202,14 @@ dapr.io/sidecar-seccomp-profile-type: RuntimeDefault
 - name: approle
   mountPath: /var/run/secrets/coffeeshop
   readOnly: true
+{{- if .Values.dapr.enabled }}
+- name: dapr-api-token
+  mountPath: /var/run/secrets/dapr-tokens/api
+  readOnly: true
+- name: dapr-app-token
+  mountPath: /var/run/secrets/dapr-tokens/app
+  readOnly: true
+{{- end }}
 {{- end -}}
 
 {{/* The pod settings every part shares. */}}
