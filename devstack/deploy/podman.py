@@ -18,10 +18,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from devstack import prerequisites
-from devstack.base import REPO_ROOT
+from devstack.deploy.cache import machine_cache
 
 PODMAN_PACKAGES = ("podman", "buildah", "runc", "skopeo", "mmdebstrap", "uidmap")
-CACHE = REPO_ROOT / ".cache" / "containers"
+CACHE = machine_cache() / "containers"
 
 CONTAINERS_CONF = """\
 # Written by devstack/deploy/podman.py for this project only (CONTAINERS_CONF).

@@ -28,10 +28,10 @@ from typing import Any
 
 import yaml
 
-from devstack.base import REPO_ROOT
+from devstack.deploy.cache import machine_cache
 from devstack.gotools import DAPR_VERSION, GoToolError
 
-SCHEMAS = REPO_ROOT / ".cache" / "schemas"
+SCHEMAS = machine_cache() / "schemas"
 KUBERNETES_VALIDATE = "kubernetes-validate==1.37.0"
 KUBERNETES_VALIDATE_SHA256 = "85136d018a27b50ec7fc049d902bfa5193f5976807e6c0f408e3ab6fe078cad9"
 # The API version the schemas describe (and the one kube-apiserver is built at).

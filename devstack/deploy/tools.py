@@ -26,7 +26,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from devstack.gotools import BIN_DIR, GoTool, GoToolError, ensure
+from devstack.deploy.cache import cached_binary
+from devstack.gotools import BIN_DIR, GoTool, GoToolError, binary_path, ensure
 
 HELM = GoTool(name="helm", module="helm.sh/helm/v4", version="v4.3.2", package="./cmd/helm")
 KUBECONFORM = GoTool(
@@ -58,18 +59,20 @@ _STAGING_REPLACE = re.compile(
 
 
 def helm(say: Callable[[str], None] = print) -> Path:
-    return ensure(HELM, say=say)
+    return cached_binary(binary_path(HELM), lambda: ensure(HELM, say=say))
 
 
 def kubeconform(say: Callable[[str], None] = print) -> Path:
-    return ensure(KUBECONFORM, say=say)
+    return cached_binary(binary_path(KUBECONFORM), lambda: ensure(KUBECONFORM, say=say))
 
 
 def kube_apiserver(say: Callable[[str], None] = print, bin_dir: Path = BIN_DIR) -> Path:
-    """kube-apiserver at KUBERNETES_VERSION, built on first need (≈ 6 min on 2 cores)."""
+    """kube-apiserver at KUBERNETES_VERSION, built on first need (≈ 6 min on 2 idle cores)."""
     target = bin_dir / f"kube-apiserver-{KUBERNETES_VERSION}"
-    if _usable(target):
-        return target
+    return cached_binary(target, lambda: _build_kube_apiserver(target, say))
+
+
+def _build_kube_apiserver(target: Path, say: Callable[[str], None]) -> Path:
     go = _go_binary("kube-apiserver")
     say(f"building kube-apiserver {KUBERNETES_VERSION} from k8s.io/kubernetes (once; minutes)…")
     with tempfile.TemporaryDirectory(prefix="gotool-kube-apiserver-") as scratch:
@@ -104,10 +107,12 @@ def kube_apiserver(say: Callable[[str], None] = print, bin_dir: Path = BIN_DIR) 
 
 
 def etcd(say: Callable[[str], None] = print, bin_dir: Path = BIN_DIR) -> Path:
-    """etcd at ETCD_VERSION from a main module calling etcdmain.Main (≈ 20 s)."""
+    """etcd at ETCD_VERSION from a main module calling etcdmain.Main (≈ 20 s idle)."""
     target = bin_dir / f"etcd-{ETCD_VERSION}"
-    if _usable(target):
-        return target
+    return cached_binary(target, lambda: _build_etcd(target, say))
+
+
+def _build_etcd(target: Path, say: Callable[[str], None]) -> Path:
     go = _go_binary("etcd")
     say(f"building etcd {ETCD_VERSION} (once)…")
     with tempfile.TemporaryDirectory(prefix="gotool-etcd-") as scratch:
@@ -128,10 +133,6 @@ def rewrite_staging_replaces(gomod: str, kubernetes_version: str) -> str:
     Kubernetes v1.37.2 publishes its staging modules as v0.37.2."""
     staging_version = "v0." + kubernetes_version.removeprefix("v").split(".", 1)[1]
     return _STAGING_REPLACE.sub(rf"\1\2 => \2 {staging_version}", gomod)
-
-
-def _usable(path: Path) -> bool:
-    return path.is_file() and os.access(path, os.X_OK)
 
 
 def _go_binary(tool: str) -> str:
