@@ -37,6 +37,7 @@ KUBECONFORM = GoTool(
     package="./cmd/kubeconform",
 )
 KUBERNETES_VERSION = "v1.37.2"
+PACKAGE = "./cmd/kube-apiserver"
 ETCD_VERSION = "v3.7.3"
 BUILD_TIMEOUT_SECONDS = 3600
 
@@ -97,7 +98,7 @@ def _build_kube_apiserver(target: Path, say: Callable[[str], None]) -> Path:
         output = work / "kube-apiserver"
         _go(
             go,
-            ["build", "-trimpath", "-ldflags=-s -w", "-o", str(output), "./cmd/kube-apiserver"],
+            ["build", "-trimpath", f"-ldflags={_version_ldflags()}", "-o", str(output), PACKAGE],
             source,
             mod_mod=True,
         )
@@ -126,6 +127,22 @@ def _build_etcd(target: Path, say: Callable[[str], None]) -> Path:
         _install(output, target)
     say(f"built {target}")
     return target
+
+
+def _version_ldflags() -> str:
+    """What the release build stamps in (hack/lib/version.sh): without it the server says
+    v0.0.0-master, and helm refuses a chart's kubeVersion against that."""
+    major, minor = KUBERNETES_VERSION.removeprefix("v").split(".")[:2]
+    package = "k8s.io/component-base/version"
+    return " ".join(
+        [
+            "-s -w",
+            f"-X {package}.gitVersion={KUBERNETES_VERSION}",
+            f"-X {package}.gitMajor={major}",
+            f"-X {package}.gitMinor={minor}",
+            f"-X {package}.gitTreeState=clean",
+        ]
+    )
 
 
 def rewrite_staging_replaces(gomod: str, kubernetes_version: str) -> str:
