@@ -20,8 +20,10 @@ from pathlib import Path
 from devstack import prerequisites
 from devstack.deploy.cache import machine_cache
 
-PODMAN_PACKAGES = ("podman", "buildah", "runc", "skopeo", "mmdebstrap", "uidmap")
+# catatonit: the init of the pause container every `podman kube play` pod starts with.
+PODMAN_PACKAGES = ("podman", "buildah", "runc", "skopeo", "mmdebstrap", "uidmap", "catatonit")
 CACHE = machine_cache() / "containers"
+CATATONIT_DIRS = ("/usr/bin", "/usr/libexec/podman")
 
 CONTAINERS_CONF = """\
 # Written by devstack/deploy/podman.py for this project only (CONTAINERS_CONF).
@@ -52,6 +54,8 @@ def ensure_podman(log: Callable[[str], None] = print) -> str:
     """Path to podman, installing Debian's podman, buildah, runc, skopeo and mmdebstrap as
     root when missing. Raises PodmanError naming what to install otherwise."""
     missing = [p for p in ("podman", "runc", "mmdebstrap") if shutil.which(p) is None]
+    if not any(Path(d, "catatonit").exists() for d in CATATONIT_DIRS):
+        missing.append("catatonit")
     if missing:
         prerequisites.apt_install(PODMAN_PACKAGES, log)
     podman = shutil.which("podman")
