@@ -14,6 +14,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -165,6 +166,38 @@ def project_version() -> str:
 
 def image_ref(role: str, tag: str) -> str:
     return f"{IMAGE_PREFIX}{role}:{tag}"
+
+
+def build_daprd_image(*, log: Callable[[str], None] = print) -> str:
+    """`localhost/coffeeshop-daprd:<dapr version>` from docker/Containerfile.daprd and the
+    daprd binary devstack.gotools builds (taken from the machine's cache when there)."""
+    from devstack.deploy.cache import cached_binary
+    from devstack.gotools import DAPR_VERSION, DAPRD, binary_path, ensure
+
+    ensure_podman(log)
+    base = os.environ.get("BASE_IMAGE") or ensure_local_base(log)
+    ref = f"{IMAGE_PREFIX}daprd:{DAPR_VERSION}"
+    if image_exists(ref):
+        return ref
+    binary = cached_binary(binary_path(DAPRD), lambda: ensure(DAPRD, say=log))
+    log(f"building {ref} on {base}")
+    with tempfile.TemporaryDirectory(prefix="daprd-image-") as context:
+        shutil.copy2(binary, Path(context) / "daprd")
+        podman(
+            "build",
+            "--file",
+            str(REPO_ROOT / "docker" / "Containerfile.daprd"),
+            "--format=docker",
+            "--pull=never" if base.startswith("localhost/") else "--pull=missing",
+            "--build-arg",
+            f"BASE_IMAGE={base}",
+            "--build-arg",
+            f"VERSION={DAPR_VERSION}",
+            "--tag",
+            ref,
+            context,
+        )
+    return ref
 
 
 def build_images(

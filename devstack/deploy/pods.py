@@ -129,3 +129,76 @@ def pod_from(obj: dict[str, Any], *, name: str, folder: Path, approle: Path) -> 
 def write_pod(pod: dict[str, Any], path: Path) -> Path:
     path.write_text(yaml.safe_dump(pod, sort_keys=False))
     return path
+
+
+SIDECAR_CONFIG = {
+    "apiVersion": "dapr.io/v1alpha1",
+    "kind": "Configuration",
+    "metadata": {"name": "coffeeshop"},
+    "spec": {
+        # No mDNS multicast here: the sidecars find each other in one SQLite file.
+        "nameResolution": {
+            "component": "sqlite",
+            "version": "v1",
+            "configuration": {
+                "connectionString": "/dapr/name-resolution.db",
+                "updateInterval": "2s",
+            },
+        },
+        "mtls": {"enabled": False},
+    },
+}
+
+
+def dapr_folder(folder: Path) -> Path:
+    """The sidecars' shared folder: their configuration, an empty resources folder and
+    the name-resolution database, writable by the pods' user."""
+    (folder / "resources").mkdir(parents=True, exist_ok=True)
+    (folder / "config.yaml").write_text(yaml.safe_dump(SIDECAR_CONFIG, sort_keys=False))
+    for path in (folder, folder / "resources", folder / "config.yaml"):
+        os.chown(path, UID, UID)
+    return folder
+
+
+def add_sidecar(
+    pod: dict[str, Any],
+    *,
+    image: str,
+    app_id: str,
+    app_port: int | None,
+    ports: dict[str, int],
+    folder: Path,
+) -> dict[str, Any]:
+    """The daprd container Dapr's injector would add (its image built from
+    docker/Containerfile.daprd), on loopback ports, with the pod's security context."""
+    args = [
+        "--mode", "standalone",
+        "--app-id", app_id,
+        "--dapr-listen-addresses", HOST,
+        "--dapr-http-port", str(ports["http"]),
+        "--dapr-grpc-port", str(ports["grpc"]),
+        "--dapr-internal-grpc-port", str(ports["internal"]),
+        "--dapr-internal-grpc-listen-address", HOST,
+        "--metrics-port", str(ports["metrics"]),
+        "--metrics-listen-address", HOST,
+        "--resources-path", "/dapr/resources",
+        "--config", "/dapr/config.yaml",
+        "--log-level", "info",
+    ]  # fmt: skip
+    if app_port is not None:
+        args += ["--app-port", str(app_port), "--app-channel-address", HOST]
+        args += ["--app-protocol", "http"]
+    app = pod["spec"]["containers"][0]
+    pod["spec"]["containers"].append(
+        {
+            "name": "daprd",
+            "image": image,
+            "args": args,
+            "securityContext": copy.deepcopy(app["securityContext"]),
+            "volumeMounts": [{"name": "dapr", "mountPath": "/dapr"}],
+        }
+    )
+    pod["spec"]["volumes"].append(
+        {"name": "dapr", "hostPath": {"path": str(folder), "type": "Directory"}}
+    )
+    return pod
