@@ -257,6 +257,31 @@ def cmd_rotate_signing_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_images(args: argparse.Namespace) -> int:
+    """Build every image of docker/Containerfile with podman (devstack/deploy/images.py)."""
+    from devstack.deploy.images import ROLES, ImageError, build_images
+    from devstack.deploy.podman import PodmanError
+
+    began = time.monotonic()
+    try:
+        built = build_images(
+            tuple(args.role) or ROLES,
+            base_image=args.base_image,
+            save_dir=args.save,
+            log=lambda message: progress("images", message),
+        )
+    except (ImageError, PodmanError) as err:
+        print(f"\nERROR {err}\n", file=sys.stderr)
+        return 1
+    print()
+    width = max(len(image.ref) for image in built)
+    for image in built:
+        size = image.size_bytes / 1e6
+        print(f"{image.ref:<{width}}  {size:6.0f} MB  built in {image.seconds:5.1f}s")
+    print(f"\n{len(built)} images in {time.monotonic() - began:.1f}s")
+    return 0
+
+
 def cmd_test(args: argparse.Namespace) -> int:
     from devstack.testrun import run_tests
 
@@ -292,6 +317,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     rotate.add_argument("--retire-after", type=int, metavar="SECONDS")
     rotate.set_defaults(func=cmd_rotate_signing_key)
+    images = sub.add_parser(
+        "images", help="build the container images (docker/) with podman, tagged by git revision"
+    )
+    images.add_argument(
+        "role", nargs="*", default=[], help="only these (identity, order, bff, payments)"
+    )
+    images.add_argument(
+        "--base-image", help="the base to build on (default: $BASE_IMAGE, else a local one)"
+    )
+    images.add_argument("--save", type=Path, metavar="DIR", help="also save each as an OCI archive")
+    images.set_defaults(func=cmd_images)
     test = sub.add_parser("test", help="lint, type checks, import contracts and every test")
     test.add_argument("--no-lint", action="store_true")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER)

@@ -28,6 +28,8 @@ SUITES: list[tuple[str, str, str | None]] = [
     ("infra", "tests/infra", None),
     ("wasm_client", "tests/wasm_client", None),
     *[(site, f"tests/{site}", f"{site}_site.config.settings.test") for site in SITES],
+    # Images, chart, a real kube-apiserver and pods under podman (tests/deploy/README.md).
+    ("deploy", "tests/deploy", None),
     ("e2e", "tests/e2e", None),
 ]
 
