@@ -263,7 +263,7 @@ EVENTS_OPERATION = {
     "description": "My orders' status changes (staff: every order), each with an `id:`; "
     "reconnecting with `Last-Event-ID` replays what was missed, or sends `event: resync` "
     "when that is too old to replay.",
-    "tags": ["api"],
+    "tags": ["events"],
     "parameters": [
         {
             "name": "Last-Event-ID",

@@ -23,10 +23,6 @@ from bff_site.sessions.authentication import SessionUserAuthentication, SignedIn
 from shared.problems import InvalidInput
 from shared.request_input import JSONParser
 
-# The methods a BFF view may take: those it defines (no OPTIONS metadata, no HEAD), as
-# the plain views' require_GET/require_POST allowed.
-METHODS = ("get", "post", "patch")
-
 
 class SessionUserScheme(OpenApiAuthenticationExtension):
     target_class = SessionUserAuthentication
@@ -72,6 +68,9 @@ class SessionAPIView(APIView):
     permission_classes = [SignedIn]
     parser_classes = [BodyAsJSONParser]
     schema = SessionAutoSchema()
+    # Only the methods a view defines (no OPTIONS metadata, no HEAD), as the plain views'
+    # require_GET/require_POST allowed; `Allow` says the same.
+    http_method_names = ["get", "post", "patch"]
 
     @classmethod
     def as_view(cls, **initkwargs: Any) -> Any:
@@ -80,10 +79,10 @@ class SessionAPIView(APIView):
         return view
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        allowed = [m for m in METHODS if hasattr(type(self), m)]
-        if str(request.method).lower() not in allowed:
+        method = str(request.method).lower()
+        if method not in self.http_method_names or not hasattr(self, method):
             # Empty, as Django's require_* answered: ProblemDetailsMiddleware says it.
-            return HttpResponseNotAllowed([m.upper() for m in allowed])
+            return HttpResponseNotAllowed(self.allowed_methods)
         return super().dispatch(request, *args, **kwargs)
 
 

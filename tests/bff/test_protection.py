@@ -130,7 +130,7 @@ def api_routes() -> dict[str, set[str]]:
             continue
         path = "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
         view = getattr(pattern.callback, "cls", None)
-        methods = {m for m in ("get", "post", "patch") if hasattr(view, m)} if view else {"get"}
+        methods = {m for m in view.http_method_names if hasattr(view, m)} if view else {"get"}
         routes[path] = methods
     return routes
 
