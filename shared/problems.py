@@ -70,10 +70,10 @@ class Unavailable(DomainError):
     status, slug, title = 503, "service-unavailable", "Service unavailable"
 
 
-def problem(
+def problem_body(
     status: int, title: str, detail: str = "", *, slug: str | None = None, **extra: Any
-) -> JsonResponse:
-    """Build a problem-details response (RFC 9457 section 3)."""
+) -> dict[str, Any]:
+    """A problem-details document (RFC 9457 section 3)."""
     body: dict[str, Any] = {
         "type": TYPE_BASE + (slug or title.lower().replace(" ", "-")),
         "title": title,
@@ -82,6 +82,14 @@ def problem(
     if detail:
         body["detail"] = detail
     body.update(extra)
+    return body
+
+
+def problem(
+    status: int, title: str, detail: str = "", *, slug: str | None = None, **extra: Any
+) -> JsonResponse:
+    """Build a problem-details response (RFC 9457 section 3)."""
+    body = problem_body(status, title, detail, slug=slug, **extra)
     return JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
 
 
@@ -97,8 +105,9 @@ def drf_exception_handler(exc: Exception, context: dict[str, Any]) -> Any:
     if isinstance(exc, RequestDataTooBig):
         exc = BodyTooLarge.over_limit()
     if isinstance(exc, DomainError):
-        resp = from_domain_error(exc)
-        return Response(_json(resp), status=exc.status, content_type=PROBLEM_CONTENT_TYPE)
+        # The document itself, rendered once by DRF (not a JsonResponse parsed back).
+        document = problem_body(exc.status, exc.title, exc.detail, slug=exc.slug, **exc.extra)
+        return Response(document, status=exc.status, content_type=PROBLEM_CONTENT_TYPE)
     if isinstance(exc, Http404):
         exc = drf_exc.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -134,12 +143,6 @@ def drf_exception_handler(exc: Exception, context: dict[str, Any]) -> Any:
 
 def _title(exc: Any) -> str:
     return str(exc.default_detail).rstrip(".") if exc.default_detail else "Error"
-
-
-def _json(resp: JsonResponse) -> Any:
-    import json
-
-    return json.loads(resp.content)
 
 
 class ProblemDetailsMiddleware:

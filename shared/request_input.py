@@ -1,9 +1,8 @@
 """Reading what a client sends: JSON bodies and the Idempotency-Key header, one way everywhere.
 
 A malformed request gets a 4xx problem document naming what is wrong, before any
-code acts on it. The BFF's plain views read JSON bodies with `json_body_read`; DRF
-in Order and Identity with `JSONParser` (REST_FRAMEWORK's DEFAULT_PARSER_CLASSES).
-Both refuse a body that is
+code acts on it. Every site's DRF views read JSON bodies with `JSONParser`
+(REST_FRAMEWORK's DEFAULT_PARSER_CLASSES), which refuses a body that is
 
 - larger than DATA_UPLOAD_MAX_MEMORY_SIZE (413),
 - not UTF-8 (RFC 8259 section 8.1), or has an unpaired surrogate escape (which no
@@ -26,7 +25,6 @@ from collections.abc import Callable
 from typing import IO, Any
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from rest_framework import parsers
@@ -117,18 +115,6 @@ def json_parse(raw: bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
                 errors={"body": ["Unpaired surrogate in a string."]},
             ) from None
     return value
-
-
-def json_body_read(request: HttpRequest, *, empty: Any = None) -> Any:
-    """The request's JSON body (`empty` when there is none); raises BodyTooLarge or
-    MalformedBody. For plain Django views; DRF views get the same through JSONParser."""
-    try:
-        raw = request.body
-    except RequestDataTooBig:
-        raise BodyTooLarge.over_limit() from None
-    if not raw:
-        return empty
-    return json_parse(raw)
 
 
 def _charset(media_type: str | None) -> str | None:

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from typing import Any
 from urllib.parse import quote_plus, urlsplit, urlunsplit
 
 import httpx
 from django.conf import settings
 from django.core.cache import cache
-from jwcrypto import jwk, jwt
 
 from bff_site.clients.http import identity_service
+from shared import oidc
 from shared.problems import DomainError, Unavailable
 
 DISCOVERY_TTL = 300
@@ -126,40 +125,34 @@ def revoke(*, token: str, hint: str) -> None:
         )
 
 
-def _jwks() -> jwk.JWKSet:
-    raw = cache.get("oidc:jwks")
+def _key_set(fresh: bool) -> dict[str, Any]:
+    """Identity's JWKS (cached; fresh: fetched again, after a key rotation)."""
+    raw = None if fresh else cache.get("oidc:jwks")
     if raw is None:
         response = _request("GET", _server_url(discovery()["jwks_uri"]))
         if response.status_code != 200:
             raise Unavailable("identity is unavailable", service="identity")
         raw = response.text
         cache.set("oidc:jwks", raw, DISCOVERY_TTL)
-    return jwk.JWKSet.from_json(raw)
+    return dict(json.loads(raw))
 
 
-def verify_id_token(id_token: str, *, nonce: str) -> dict[str, Any]:
-    """Check the ID token's signature (JWKS), iss, aud, exp and nonce (OIDC Core §3.1.3.7)."""
-    doc = discovery()
+def verify_id_token(
+    id_token: str, *, nonce: str, access_token: str | None = None
+) -> dict[str, Any]:
+    """The ID token's claims once it passes OIDC Core 1.0 section 3.1.3.7 (shared/oidc.py:
+    signature against Identity's JWKS, iss, aud, azp, exp, iat, nonce, at_hash)."""
     try:
-        try:
-            token = jwt.JWT(jwt=id_token, key=_jwks(), algs=["RS256"])
-        except jwk.JWKeyNotFound:  # the key rotated: fetch JWKS again once
-            cache.delete("oidc:jwks")
-            token = jwt.JWT(jwt=id_token, key=_jwks(), algs=["RS256"])
-        claims: dict[str, Any] = json.loads(token.claims)
-    except Exception as exc:  # jwcrypto raises several types
-        raise InvalidIdToken("the ID token's signature is not valid") from exc
-    audience = claims.get("aud")
-    audiences = audience if isinstance(audience, list) else [audience]
-    if claims.get("iss") != doc["issuer"]:
-        raise InvalidIdToken("the ID token was issued by someone else")
-    if settings.OIDC_CLIENT_ID not in audiences:
-        raise InvalidIdToken("the ID token is not meant for this site")
-    if int(claims.get("exp", 0)) < time.time():
-        raise InvalidIdToken("the ID token has expired")
-    if claims.get("nonce") != nonce:
-        raise InvalidIdToken("the ID token's nonce does not match")
-    return claims
+        return oidc.id_token_claims(
+            id_token,
+            key_set=_key_set,
+            issuer=discovery()["issuer"],
+            client_id=settings.OIDC_CLIENT_ID,
+            nonce=nonce,
+            access_token=access_token,
+        )
+    except oidc.IdTokenRefused as exc:
+        raise InvalidIdToken(str(exc)) from exc
 
 
 def userinfo(*, access_token: str) -> dict[str, Any]:

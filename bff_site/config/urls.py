@@ -2,8 +2,10 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
+from drf_spectacular.views import SpectacularAPIView
 
-from bff_site.gateway import apis, manage_orders, menu_edits, openapi, reports
+from bff_site.gateway import apis, manage_orders, menu_edits, reports
 from bff_site.sessions import apis as auth
 from shared import site_urls
 from shared.admin_oidc.views import admin_oidc_urls
@@ -18,29 +20,45 @@ urlpatterns = [
     path("auth/callback", auth.callback, name="callback"),
     path("auth/logout", auth.logout, name="logout"),
     path("auth/signed-out", auth.signed_out, name="signed-out"),
-    path("api/session", auth.session_summary, name="session"),
-    path("api/config", apis.client_config, name="config"),
-    path("api/menu", apis.menu, name="menu"),
-    path("api/cart/price", apis.cart_price, name="cart-price"),
-    path("api/orders", apis.order_list_or_place, name="orders"),
-    path("api/orders/<int:order_id>", apis.order_detail, name="order"),
-    path("api/orders/<int:order_id>/cancel", apis.order_cancel, name="order-cancel"),
-    path("api/profile", apis.profile, name="profile"),
-    path("api/staff/queue", apis.staff_queue, name="staff-queue"),
-    path("api/staff/orders/<int:order_id>/advance", apis.staff_advance, name="staff-advance"),
-    path("api/staff/orders/<int:order_id>/reject", apis.staff_reject, name="staff-reject"),
+    path("api/session", auth.SessionApi.as_view(), name="session"),
+    path("api/config", apis.ClientConfigApi.as_view(), name="config"),
+    path("api/menu", apis.MenuApi.as_view(), name="menu"),
+    path("api/cart/price", apis.CartPriceApi.as_view(), name="cart-price"),
+    path("api/orders", apis.OrdersApi.as_view(), name="orders"),
+    path("api/orders/<int:order_id>", apis.OrderApi.as_view(), name="order"),
+    path("api/orders/<int:order_id>/cancel", apis.OrderCancelApi.as_view(), name="order-cancel"),
+    path("api/profile", apis.ProfileApi.as_view(), name="profile"),
+    path("api/staff/queue", apis.StaffQueueApi.as_view(), name="staff-queue"),
+    path(
+        "api/staff/orders/<int:order_id>/advance",
+        apis.StaffAdvanceApi.as_view(),
+        name="staff-advance",
+    ),
+    path(
+        "api/staff/orders/<int:order_id>/reject",
+        apis.StaffRejectApi.as_view(),
+        name="staff-reject",
+    ),
+    # A plain async view (DRF views are sync): a stream held open on the event loop.
     path("api/events", apis.events, name="events"),
-    path("api/manage/products/<int:product_id>", menu_edits.product_update),
-    path("api/manage/variations/<int:variation_id>", menu_edits.variation_update),
-    path("api/manage/options/<int:option_id>", menu_edits.option_update),
-    path("api/manage/report", reports.day_report, name="manage-report"),
-    path("api/manage/orders", manage_orders.orders_search, name="manage-orders"),
-    path("api/manage/orders/<int:order_id>", manage_orders.order_detail, name="manage-order"),
+    path("api/manage/products/<int:product_id>", menu_edits.ProductUpdateApi.as_view()),
+    path("api/manage/variations/<int:variation_id>", menu_edits.VariationUpdateApi.as_view()),
+    path("api/manage/options/<int:option_id>", menu_edits.OptionUpdateApi.as_view()),
+    path("api/manage/report", reports.DayReportApi.as_view(), name="manage-report"),
+    path("api/manage/orders", manage_orders.OrdersSearchApi.as_view(), name="manage-orders"),
+    path(
+        "api/manage/orders/<int:order_id>",
+        manage_orders.ManagedOrderApi.as_view(),
+        name="manage-order",
+    ),
     path(
         "api/manage/orders/<int:order_id>/refunds",
-        manage_orders.order_refund,
+        manage_orders.OrderRefundApi.as_view(),
         name="manage-order-refunds",
     ),
-    *site_urls.schema_urls(openapi.schema),
+    # Generated from the views above; JSON unless YAML is asked for.
+    *site_urls.schema_urls(
+        SpectacularAPIView.as_view(renderer_classes=[OpenApiJsonRenderer, OpenApiYamlRenderer])
+    ),
     path("", include("bff_site.web.urls")),
 ]

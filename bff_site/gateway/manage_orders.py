@@ -17,25 +17,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.http import require_GET, require_POST
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from bff_site.clients import order as order_client
-from bff_site.gateway.apis import _json_body, api
-from shared.problems import DomainError, InvalidInput
+from bff_site.gateway import serializers as shapes
+from bff_site.gateway.apis import IDEMPOTENCY_KEY
+from bff_site.sessions.apiview import SessionAPIView, json_object
+from bff_site.sessions.authentication import Manager, SignedIn, Staff, signed_in_caller
+from shared.openapi import problems
+from shared.problems import InvalidInput
 from shared.request_input import idempotency_key_check
 
 REASON_MAX = 200
 MAX_AMOUNT = 10_000_000  # far above any order; a bigger number is a typo, not a refund
-
-
-class ManagersOnly(DomainError):
-    status, slug, title = 403, "forbidden", "Forbidden"
-
-
-def _manager(user: dict[str, Any], what: str) -> None:
-    if "manager" not in user.get("roles", []):
-        raise ManagersOnly(f"Only a manager can {what}.")
 
 
 def refund_input_check(body: dict[str, Any]) -> tuple[int, str]:
@@ -53,28 +49,57 @@ def refund_input_check(body: dict[str, Any]) -> tuple[int, str]:
     return amount, text
 
 
-@require_GET
-@api(staff=True)
-def orders_search(request: HttpRequest, user: dict[str, Any]) -> HttpResponse:
-    _manager(user, "look up any order")
-    query = {k: request.GET[k] for k in order_client.SEARCH_PARAMS if request.GET.get(k)}
-    return JsonResponse(order_client.orders_search(user=user, query=query))
+class OrdersSearchApi(SessionAPIView):
+    permission_classes = [SignedIn, Staff, Manager]
+    manager_action = "look up any order"
 
-
-@require_GET
-@api(staff=True)
-def order_detail(request: HttpRequest, user: dict[str, Any], order_id: int) -> HttpResponse:
-    _manager(user, "look up any order")
-    return JsonResponse(order_client.order_manage_get(user=user, order_id=order_id))
-
-
-@require_POST
-@api(staff=True)
-def order_refund(request: HttpRequest, user: dict[str, Any], order_id: int) -> HttpResponse:
-    _manager(user, "refund an order")
-    key = idempotency_key_check(request.headers.get("Idempotency-Key"))
-    amount, reason = refund_input_check(_json_body(request))
-    answer = order_client.order_refund(
-        user=user, order_id=order_id, amount=amount, reason=reason, idempotency_key=key
+    @extend_schema(
+        operation_id="manage_orders_list",
+        summary="A manager finds any order (by pickup number, customer e-mail, shop day), "
+        "newest first",
+        parameters=[shapes.SearchQuerySerializer],
+        responses={200: shapes.OrderSearchSerializer, **problems("400", "401", "403", "503")},
     )
-    return JsonResponse(answer, status=201)
+    def get(self, request: Request) -> Response:
+        query = {k: request.GET[k] for k in order_client.SEARCH_PARAMS if request.GET.get(k)}
+        return Response(order_client.orders_search(user=signed_in_caller(request), query=query))
+
+
+class ManagedOrderApi(SessionAPIView):
+    permission_classes = [SignedIn, Staff, Manager]
+    manager_action = "look up any order"
+
+    @extend_schema(
+        summary="Any order as a manager sees it: payment, refunds, who did what",
+        responses={200: shapes.ManagedOrderSerializer, **problems("401", "403", "404", "503")},
+    )
+    def get(self, request: Request, order_id: int) -> Response:
+        user = signed_in_caller(request)
+        return Response(order_client.order_manage_get(user=user, order_id=order_id))
+
+
+class OrderRefundApi(SessionAPIView):
+    permission_classes = [SignedIn, Staff, Manager]
+    manager_action = "refund an order"
+
+    @extend_schema(
+        summary="A manager refunds all or part of a paid order with a reason "
+        "(Idempotency-Key: the same key and body give the same refund; another body 422)",
+        request=shapes.RefundRequestSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            201: shapes.RefundedOrderSerializer,
+            **problems("400", "401", "403", "404", "409", "422", "503"),
+        },
+    )
+    def post(self, request: Request, order_id: int) -> Response:
+        key = idempotency_key_check(request.headers.get("Idempotency-Key"))
+        amount, reason = refund_input_check(json_object(request))
+        answer = order_client.order_refund(
+            user=signed_in_caller(request),
+            order_id=order_id,
+            amount=amount,
+            reason=reason,
+            idempotency_key=key,
+        )
+        return Response(answer, status=201)

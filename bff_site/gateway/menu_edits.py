@@ -11,13 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.http import require_http_methods
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from bff_site.clients import order as order_client
 from bff_site.gateway import selectors
-from bff_site.gateway.apis import _json_body, api
-from shared.problems import DomainError, InvalidInput
+from bff_site.sessions.apiview import SessionAPIView, json_object
+from bff_site.sessions.authentication import Manager, SignedIn, Staff, signed_in_caller
+from shared.openapi import closed, problems
+from shared.problems import InvalidInput
 
 MAX_DESCRIPTION = 2000
 MAX_PRICE = 100_000  # pence: £1,000 is no coffee's price; a typo's likely
@@ -27,10 +32,6 @@ FIELDS = {
     "variation": ("price_delta", "is_available"),
     "option": ("price_delta", "is_available"),
 }
-
-
-class ManagersOnly(DomainError):
-    status, slug, title = 403, "forbidden", "Forbidden"
 
 
 def _check(name: str, value: Any) -> str | None:
@@ -68,28 +69,73 @@ def menu_changes_check(*, item: str, body: dict[str, Any]) -> dict[str, Any]:
     return dict(body)
 
 
-def _edit(request: HttpRequest, user: dict[str, Any], item: str, item_id: int) -> HttpResponse:
-    if "manager" not in user.get("roles", []):
-        raise ManagersOnly("Only a manager can change the menu.")
-    changes = menu_changes_check(item=item, body=_json_body(request))
-    updated = order_client.menu_item_update(user=user, item=item, item_id=item_id, changes=changes)
-    selectors.menu_invalidate()
-    return JsonResponse(updated)
+@closed
+class ProductChangesSerializer(serializers.Serializer[Any]):
+    description = serializers.CharField(max_length=MAX_DESCRIPTION, required=False)
+    base_price = serializers.IntegerField(min_value=0, max_value=MAX_PRICE, required=False)
+    is_available = serializers.BooleanField(required=False)
 
 
-@require_http_methods(["PATCH"])
-@api(staff=True)
-def product_update(request: HttpRequest, user: dict[str, Any], product_id: int) -> HttpResponse:
-    return _edit(request, user, "product", product_id)
+@closed
+class PriceChangesSerializer(serializers.Serializer[Any]):
+    """A variation's or an option's changes."""
+
+    price_delta = serializers.IntegerField(
+        min_value=-MAX_PRICE, max_value=MAX_PRICE, required=False
+    )
+    is_available = serializers.BooleanField(required=False)
 
 
-@require_http_methods(["PATCH"])
-@api(staff=True)
-def variation_update(request: HttpRequest, user: dict[str, Any], variation_id: int) -> HttpResponse:
-    return _edit(request, user, "variation", variation_id)
+ERRORS = problems("400", "401", "403", "404", "503")
 
 
-@require_http_methods(["PATCH"])
-@api(staff=True)
-def option_update(request: HttpRequest, user: dict[str, Any], option_id: int) -> HttpResponse:
-    return _edit(request, user, "option", option_id)
+class MenuItemUpdateApi(SessionAPIView):
+    """A manager changes one menu item of the kind `item`."""
+
+    item = ""
+    permission_classes = [SignedIn, Staff, Manager]
+    manager_action = "change the menu"
+
+    def update(self, request: Request, item_id: int) -> Response:
+        changes = menu_changes_check(item=self.item, body=json_object(request))
+        updated = order_client.menu_item_update(
+            user=signed_in_caller(request), item=self.item, item_id=item_id, changes=changes
+        )
+        selectors.menu_invalidate()
+        return Response(updated)
+
+
+class ProductUpdateApi(MenuItemUpdateApi):
+    item = "product"
+
+    @extend_schema(
+        summary="A manager changes a product (sold out or back, price, description)",
+        request=ProductChangesSerializer,
+        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+    )
+    def patch(self, request: Request, product_id: int) -> Response:
+        return self.update(request, product_id)
+
+
+class VariationUpdateApi(MenuItemUpdateApi):
+    item = "variation"
+
+    @extend_schema(
+        summary="A manager changes a variation (sold out or back, price)",
+        request=PriceChangesSerializer,
+        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+    )
+    def patch(self, request: Request, variation_id: int) -> Response:
+        return self.update(request, variation_id)
+
+
+class OptionUpdateApi(MenuItemUpdateApi):
+    item = "option"
+
+    @extend_schema(
+        summary="A manager changes an option (sold out or back, price)",
+        request=PriceChangesSerializer,
+        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+    )
+    def patch(self, request: Request, option_id: int) -> Response:
+        return self.update(request, option_id)

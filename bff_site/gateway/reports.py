@@ -8,24 +8,30 @@ expects to see it, and Order answers from three indexed aggregate queries.
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.http import require_GET
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from bff_site.clients import order as order_client
-from bff_site.gateway.apis import api
-from bff_site.gateway.menu_edits import ManagersOnly
+from bff_site.gateway import serializers as shapes
+from bff_site.sessions.apiview import SessionAPIView
+from bff_site.sessions.authentication import Manager, SignedIn, Staff, signed_in_caller
+from shared.openapi import problems
 
 REPORT_PARAMS = ("date", "top")
 
 
-@require_GET
-@api(staff=True)
-def day_report(request: HttpRequest, user: dict[str, Any]) -> HttpResponse:
-    if "manager" not in user.get("roles", []):
-        raise ManagersOnly("Only a manager can see the day's takings.")
-    query = {k: request.GET[k] for k in REPORT_PARAMS if k in request.GET}
-    response = JsonResponse(order_client.order_report(user=user, query=query))
-    response["Cache-Control"] = "no-store"
-    return response
+class DayReportApi(SessionAPIView):
+    permission_classes = [SignedIn, Staff, Manager]
+    manager_action = "see the day's takings"
+
+    @extend_schema(
+        summary="A manager's day report: takings, orders per hour, best sellers (not cached)",
+        parameters=[shapes.ReportQuerySerializer],
+        responses={200: shapes.DayReportSerializer, **problems("400", "401", "403", "503")},
+    )
+    def get(self, request: Request) -> Response:
+        query = {k: request.GET[k] for k in REPORT_PARAMS if k in request.GET}
+        response = Response(order_client.order_report(user=signed_in_caller(request), query=query))
+        response["Cache-Control"] = "no-store"
+        return response

@@ -1,4 +1,8 @@
-"""Sign-in, sign-out and the session summary the web client reads first."""
+"""Sign-in, sign-out and the session summary the web client reads first.
+
+The `auth/` endpoints are browser navigations (redirects to and from Identity, HTML
+pages), so they stay plain Django views; the summary is an API view like the others.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +17,14 @@ from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from bff_site.sessions import services
+from bff_site.sessions.apiview import SessionAPIView
+from bff_site.sessions.authentication import Public, caller
+from bff_site.sessions.serializers import SessionSerializer
 from bff_site.web.apps import WebConfig
 from shared.problems import DomainError, from_domain_error, problem
 
@@ -160,16 +170,20 @@ def signed_out(request: HttpRequest) -> HttpResponse:
     return _page(request, "sessions/end_session.html", {"end": end}, 200)
 
 
-@require_GET
-@_problems
-def session_summary(request: HttpRequest) -> JsonResponse:
-    user = services.session_user(session=request.session)
-    roles = (user or {}).get("roles", [])
-    return JsonResponse(
-        {
-            "authenticated": user is not None,
-            "user": user,
-            "csrf_token": get_token(request),
-            "admin_url": f"{settings.ORDER_PUBLIC_URL}/admin/" if "manager" in roles else None,
-        }
+class SessionApi(SessionAPIView):
+    permission_classes = [Public]
+
+    @extend_schema(
+        summary="Who is signed in, and the CSRF token", responses={200: SessionSerializer}
     )
+    def get(self, request: Request) -> Response:
+        user = caller(request)
+        roles = (user or {}).get("roles", [])
+        return Response(
+            {
+                "authenticated": user is not None,
+                "user": user,
+                "csrf_token": get_token(request._request),
+                "admin_url": f"{settings.ORDER_PUBLIC_URL}/admin/" if "manager" in roles else None,
+            }
+        )

@@ -5,14 +5,10 @@ The session lives in Redis; the browser holds only the `__Host-` session cookie.
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import hashlib
-import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
@@ -21,6 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from bff_site.clients import identity
 from bff_site.sessions import people
+from shared import oidc
 from shared.problems import DomainError
 
 PENDING_KEY = "oidc_pending"
@@ -42,10 +39,6 @@ class LoginFailed(DomainError):
     status, slug, title = 400, "login-failed", "Sign-in failed"
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 def callback_url() -> str:
     return settings.BFF_PUBLIC_URL.rstrip("/") + "/auth/callback"
 
@@ -64,31 +57,26 @@ def sign_in_prompt(*, session: SessionBase) -> str | None:
 
 def login_begin(*, session: SessionBase, next_url: str | None, prompt: str | None = None) -> str:
     """Remember state, nonce and PKCE verifier; answer Identity's authorization URL."""
-    state = _b64(secrets.token_bytes(24))
-    nonce = _b64(secrets.token_bytes(24))
-    verifier = _b64(secrets.token_bytes(48))  # RFC 7636 §4.1: 43..128 characters
-    challenge = _b64(hashlib.sha256(verifier.encode()).digest())
+    request = oidc.authorization_request(
+        endpoint=identity.public_url(identity.discovery()["authorization_endpoint"]),
+        client_id=settings.OIDC_CLIENT_ID,
+        redirect_uri=callback_url(),
+        scope=settings.OIDC_SCOPES,
+        prompt=prompt,
+    )
     pending: dict[str, Any] = dict(session.get(PENDING_KEY, {}))
     now = time.time()
     pending = {k: v for k, v in pending.items() if now - v["at"] < PENDING_TTL}
     while len(pending) >= MAX_PENDING:
         pending.pop(min(pending, key=lambda k: pending[k]["at"]))
-    pending[state] = {"verifier": verifier, "nonce": nonce, "next": safe_next(next_url), "at": now}
-    session[PENDING_KEY] = pending
-    params = {
-        "response_type": "code",
-        "client_id": settings.OIDC_CLIENT_ID,
-        "redirect_uri": callback_url(),
-        "scope": settings.OIDC_SCOPES,
-        "state": state,
-        "nonce": nonce,
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
+    pending[request.state] = {
+        "verifier": request.code_verifier,
+        "nonce": request.nonce,
+        "next": safe_next(next_url),
+        "at": now,
     }
-    if prompt:
-        params["prompt"] = prompt
-    endpoint = identity.public_url(identity.discovery()["authorization_endpoint"])
-    return f"{endpoint}?{urlencode(params)}"
+    session[PENDING_KEY] = pending
+    return request.url
 
 
 def login_complete(*, session: SessionBase, code: str, state: str) -> str:
@@ -104,7 +92,9 @@ def login_complete(*, session: SessionBase, code: str, state: str) -> str:
     tokens = identity.token_exchange(
         code=code, code_verifier=flow["verifier"], redirect_uri=callback_url()
     )
-    claims = identity.verify_id_token(tokens["id_token"], nonce=flow["nonce"])
+    claims = identity.verify_id_token(
+        tokens["id_token"], nonce=flow["nonce"], access_token=tokens.get("access_token")
+    )
     # A new session id after sign-in: no session fixation (OWASP ASVS V3.2.1).
     session.cycle_key()
     session.pop(PENDING_KEY, None)

@@ -3,8 +3,8 @@
 `GET /admin/oidc/start` sends the browser to Identity with a fresh state, nonce and PKCE
 challenge kept in the site's session; `GET /admin/oidc/callback` checks the state,
 exchanges the code (the site is its own confidential client: HTTP Basic with its
-secret), verifies the ID token against Identity's JWKS (signature, iss, aud, exp,
-nonce), then creates or updates the local Django user keyed by the token's `sub`
+secret), verifies the ID token against Identity's JWKS (shared/oidc.py: signature, iss,
+aud, azp, exp, iat, nonce), then creates or updates the local Django user keyed by the token's `sub`
 (`admin_user_sync`). Only managers get admin access: staff with the "managers" group
 and the permissions the site lists; anyone else is refused with a page saying so, and
 a manager who lost the role loses admin access at the next sign-in.
@@ -16,14 +16,11 @@ MANAGER_PERMISSIONS (["app_label.codename", ...] the "managers" group holds).
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 import logging
 import secrets
 import time
 from typing import Any, cast
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from django.conf import settings
@@ -36,7 +33,8 @@ from django.urls import URLPattern, path
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from jwcrypto import jwk, jwt
+
+from shared import oidc
 
 logger = logging.getLogger("coffeeshop.admin_oidc")
 
@@ -106,12 +104,6 @@ def _discovery() -> dict[str, Any]:
     return doc
 
 
-def _pkce_pair() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    digest = hashlib.sha256(verifier.encode()).digest()
-    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
 def _redirect_uri(request: HttpRequest) -> str:
     # Registered exactly at Identity (devstack/clients.py, the client catalogue).
     return request.build_absolute_uri("/admin/oidc/callback")
@@ -147,27 +139,23 @@ def _token_exchange(*, doc: dict[str, Any], code: str, verifier: str, redirect_u
 
 
 def _verified_claims(*, doc: dict[str, Any], id_token: str, nonce: str) -> dict[str, Any]:
-    """Signature against Identity's JWKS, then iss, aud, exp and nonce (OIDC Core 3.1.3.7)."""
-    failed = SignInRefused(400, "Sign-in failed", "The sign-in could not be verified.")
+    """The ID token's claims once it passes OIDC Core 1.0 section 3.1.3.7 (shared/oidc.py)."""
+
+    def key_set(fresh: bool) -> dict[str, Any]:
+        keys: dict[str, Any] = _identity_get(_server_url(doc["jwks_uri"])).json()
+        return keys
+
     try:
-        keys = jwk.JWKSet.from_json(_identity_get(_server_url(doc["jwks_uri"])).text)
-        token = jwt.JWT(jwt=id_token, key=keys, algs=["RS256"])
-        claims: dict[str, Any] = json.loads(token.claims)
-    except Exception as exc:  # jwcrypto raises several types
-        logger.warning("admin sign-in: ID token signature not valid: %s", exc)
-        raise failed from None
-    audience = claims.get("aud")
-    audiences = audience if isinstance(audience, list) else [audience]
-    if (
-        claims.get("iss") != doc["issuer"]
-        or config()["CLIENT_ID"] not in audiences
-        or int(claims.get("exp", 0)) < time.time()
-        or claims.get("nonce") != nonce
-        or not claims.get("sub")
-    ):
-        logger.warning("admin sign-in: ID token claims refused (iss/aud/exp/nonce/sub)")
-        raise failed
-    return claims
+        return oidc.id_token_claims(
+            id_token,
+            key_set=key_set,
+            issuer=doc["issuer"],
+            client_id=config()["CLIENT_ID"],
+            nonce=nonce,
+        )
+    except (oidc.IdTokenRefused, httpx.HTTPError, ValueError) as exc:
+        logger.warning("admin sign-in: ID token refused: %s", exc)
+        raise SignInRefused(400, "Sign-in failed", "The sign-in could not be verified.") from None
 
 
 # ---- the local user ------------------------------------------------------------------
@@ -246,30 +234,22 @@ def admin_oidc_start(request: HttpRequest) -> HttpResponse:
         doc = _discovery()
     except SignInRefused as error:
         return _refused(request, error)
-    verifier, challenge = _pkce_pair()
-    state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     redirect_uri = _redirect_uri(request)
+    sign_in = oidc.authorization_request(
+        endpoint=_public_url(doc["authorization_endpoint"]),
+        client_id=config()["CLIENT_ID"],
+        redirect_uri=redirect_uri,
+        scope=SCOPES,
+    )
     request.session[SESSION_KEY] = {
-        "state": state,
-        "nonce": nonce,
-        "verifier": verifier,
+        "state": sign_in.state,
+        "nonce": sign_in.nonce,
+        "verifier": sign_in.code_verifier,
         "redirect_uri": redirect_uri,
         "next": _next_path(request, request.GET.get("next")),
         "at": time.time(),
     }
-    query = urlencode(
-        {
-            "response_type": "code",
-            "client_id": config()["CLIENT_ID"],
-            "redirect_uri": redirect_uri,
-            "scope": SCOPES,
-            "state": state,
-            "nonce": nonce,
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-        }
-    )
-    return HttpResponseRedirect(f"{_public_url(doc['authorization_endpoint'])}?{query}")
+    return HttpResponseRedirect(sign_in.url)
 
 
 @never_cache

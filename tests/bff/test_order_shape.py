@@ -13,12 +13,11 @@ from django.conf import settings as django_settings
 from django.contrib.sessions.backends.cache import SessionStore
 from django.middleware.csrf import CSRF_SESSION_KEY, _get_new_csrf_string
 from django.test import Client
-from jsonschema import Draft202012Validator
 
 from bff_site.clients.http import identity_service, order_service
-from bff_site.gateway.openapi import DOCUMENT
 from bff_site.sessions.services import TOKENS_KEY, USER_KEY
 from devstack.stack import Stack
+from tests.bff.openapi_document import answer_validator
 
 
 def order_shell(stack: Stack, code: str) -> str:
@@ -56,16 +55,11 @@ def browser(downstreams: Stack, settings: Any) -> Client:
     return client
 
 
-def documented(method: str, path: str, status: int) -> Draft202012Validator:
-    """The validator of the answer the BFF's OpenAPI document promises."""
-    response = DOCUMENT["paths"][path][method]["responses"][str(status)]
-    schema = response["content"]["application/json"]["schema"]
-    return Draft202012Validator({**schema, "components": DOCUMENT["components"]})
-
-
 def assert_documented(method: str, path: str, response: Any) -> dict[str, Any]:
     body = response.json()
-    errors = [e.message for e in documented(method, path, response.status_code).iter_errors(body)]
+    errors = [
+        e.message for e in answer_validator(method, path, response.status_code).iter_errors(body)
+    ]
     assert errors == [], f"{method} {path}: {errors}"
     return dict(body)
 

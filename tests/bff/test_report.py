@@ -13,12 +13,11 @@ from django.conf import settings as django_settings
 from django.contrib.sessions.backends.cache import SessionStore
 from django.middleware.csrf import CSRF_SESSION_KEY, _get_new_csrf_string
 from django.test import Client
-from jsonschema import Draft202012Validator
 
 from bff_site.clients.http import identity_service, order_service
-from bff_site.gateway.openapi import DOCUMENT
 from devstack.stack import Stack
 from shared.problems import TYPE_BASE
+from tests.bff.openapi_document import answer_validator
 
 DAY = "2031-03-14"  # a day no other test pays orders on (Order's TIME_ZONE is UTC here)
 
@@ -93,9 +92,7 @@ def paid_on_day(stack: Stack, paid: dict[int, str]) -> None:
 
 
 def documented(body: dict[str, Any]) -> list[str]:
-    response = DOCUMENT["paths"]["/api/manage/report"]["get"]["responses"]["200"]
-    schema = response["content"]["application/json"]["schema"]
-    validator = Draft202012Validator({**schema, "components": DOCUMENT["components"]})
+    validator = answer_validator("get", "/api/manage/report", 200)
     return [error.message for error in validator.iter_errors(body)]
 
 

@@ -120,8 +120,26 @@ WHITENOISE_IMMUTABLE_FILE_TEST = (
 )
 WHITENOISE_MIMETYPES = {".wasm": "application/wasm", ".mjs": "text/javascript"}
 
+# The web client's API: DRF views that know the caller from the server-side session
+# (bff_site/sessions/authentication.py); CSRF stays with Django's middleware.
+REST_FRAMEWORK = {
+    **common.REST_FRAMEWORK,
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "bff_site.sessions.authentication.SessionUserAuthentication"
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["bff_site.sessions.authentication.SignedIn"],
+}
 SPECTACULAR_SETTINGS = {
     "TITLE": "CoffeeShop.BFF API",
+    "DESCRIPTION": "The web client's API. Authentication: the session cookie; unsafe "
+    "methods also need the session's CSRF token in X-CSRF-Token.",
     "VERSION": "1.0.0",
+    "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
+    # Enums stay inline (the order statuses are one list; the hook would name each copy).
+    "POSTPROCESSING_HOOKS": [
+        "shared.openapi.closed_components",
+        "bff_site.gateway.apis.events_documented",
+    ],
 }
