@@ -50,12 +50,15 @@ PAINT_JS = """() => {
 }"""
 
 
-def start_system(state: Path) -> tuple[dict[str, str], dict[str, int]]:
+def start_system(state: Path, mesh: str = "direct") -> tuple[dict[str, str], dict[str, int]]:
     ports = {part: free_port() for part in DEFAULT_PORTS}
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "VAULT_"))}
     env.update({port_setting(part): str(port) for part, port in ports.items()})
     env.update(
-        COFFEESHOP_STATE_DIR=str(state), BFF_RATE_SESSION="1000000", BFF_RATE_ADDRESS="1000000"
+        COFFEESHOP_STATE_DIR=str(state),
+        COFFEESHOP_MESH=mesh,
+        BFF_RATE_SESSION="1000000",
+        BFF_RATE_ADDRESS="1000000",
     )
     up = subprocess.run(
         [sys.executable, str(REPO / "manage_all.py"), "up", "--detach"],

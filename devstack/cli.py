@@ -132,7 +132,12 @@ def cmd_up(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"ERROR {err}", file=sys.stderr)
         return 2
-    config = StackConfig(state_dir=state_dir, ports=ports_from_env(), mesh=mesh)
+    config = StackConfig(
+        state_dir=state_dir,
+        ports=ports_from_env(),
+        mesh=mesh,
+        dapr_mtls=os.environ.get("COFFEESHOP_DAPR_MTLS", "1") != "0",
+    )
     if previous and previous.ports != config.ports:
         progress("stack", "ports changed since the last run; using the new ones")
     stack = Stack(config, progress)
@@ -293,7 +298,9 @@ def main(argv: list[str] | None = None) -> int:
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_status)
     logs = sub.add_parser("logs", help="show a part's log")
-    logs.add_argument("part", nargs="?", choices=[*DEFAULT_PORTS, *WORKERS, *sidecar_parts()])
+    logs.add_argument(
+        "part", nargs="?", choices=[*DEFAULT_PORTS, *WORKERS, *sidecar_parts(), "dapr-sentry"]
+    )
     logs.add_argument("-f", "--follow", action="store_true")
     logs.add_argument("-n", "--lines", type=int, default=40)
     logs.set_defaults(func=cmd_logs)

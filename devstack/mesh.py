@@ -197,10 +197,11 @@ class Sidecar:
             str(self.dir / "resources"),
             "--config",
             str(self.dir / "config.yaml"),
-            "--placement-host-address",
-            "",
-            "--scheduler-host-address",
-            "",
+            # Everything on loopback: the sidecar-to-sidecar port and the metrics too.
+            "--dapr-internal-grpc-listen-address",
+            HOST,
+            "--metrics-listen-address",
+            HOST,
             "--dapr-graceful-shutdown-seconds",
             "3",
             "--log-level",
@@ -221,6 +222,101 @@ class Sidecar:
         return argv
 
 
+SENTRY_CONFIG = """apiVersion: dapr.io/v1alpha1
+kind: Configuration
+metadata:
+  name: daprsystem
+spec:
+  mtls:
+    enabled: true
+    workloadCertTTL: 24h
+    allowedClockSkew: 15m
+"""
+
+
+class Sentry:
+    """Dapr's certificate authority (`cmd/sentry`), so sidecar-to-sidecar calls are mutual
+    TLS as on Kubernetes. It makes its own root and issuer on first start (in
+    `<state>/dapr/sentry/`); the sidecars trust that root (`DAPR_TRUST_ANCHORS`)."""
+
+    name = "dapr-sentry"
+    trust_domain = "cluster.local"  # what daprd expects of the control plane by default
+
+    def __init__(self, state_dir: Path, port: int) -> None:
+        self.state_dir = state_dir
+        self.port, self.healthz_port, self.metrics_port = port, port + 1, port + 2
+        self.dir = state_dir / "dapr" / "sentry"
+
+    @property
+    def address(self) -> str:
+        return f"{HOST}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"grpc://{self.address}"
+
+    def ports(self) -> dict[str, int]:
+        return {"grpc": self.port, "healthz": self.healthz_port, "metrics": self.metrics_port}
+
+    def process(self) -> Process:
+        return Process(
+            name=self.name,
+            pidfile=self.state_dir / "run" / f"{self.name}.pid",
+            logfile=self.state_dir / "logs" / f"{self.name}.log",
+        )
+
+    def healthy(self) -> bool:
+        try:
+            url = f"http://{HOST}:{self.healthz_port}/healthz"
+            return httpx.get(url, timeout=2).status_code in (200, 204)
+        except httpx.HTTPError:
+            return False
+
+    def trust_anchors(self) -> str:
+        return (self.dir / "ca.crt").read_text()
+
+    def start(
+        self, binary: Path, progress: Callable[[str, str], None], timeout: float = 60
+    ) -> None:
+        if self.process().alive():
+            return
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.dir.chmod(0o700)
+        (self.dir / "config.yaml").write_text(SENTRY_CONFIG)
+        progress(self.name, f"starting Sentry (mTLS certificates) on {self.address}")
+        argv = [
+            str(binary),
+            "--issuer-credentials",
+            str(self.dir),
+            "--trust-domain",
+            self.trust_domain,
+            "--config",
+            str(self.dir / "config.yaml"),
+            "--port",
+            str(self.port),
+            "--listen-address",
+            HOST,
+            "--healthz-port",
+            str(self.healthz_port),
+            "--healthz-listen-address",
+            HOST,
+            "--metrics-port",
+            str(self.metrics_port),
+            "--metrics-listen-address",
+            HOST,
+            "--log-level",
+            "info",
+        ]
+        proc = spawn(self.name, argv, state_dir=self.state_dir, cwd=self.dir)
+        wait_until(
+            self.name,
+            lambda: self.healthy() and (self.dir / "ca.crt").exists(),
+            timeout=timeout,
+            process=proc,
+        )
+        progress(self.name, "ready")
+
+
 class Mesh:
     """The sidecars of one stack (Dapr mode)."""
 
@@ -231,15 +327,19 @@ class Mesh:
         base_port: int,
         site_ports: Mapping[str, int],
         vault_addr: str,
+        mtls: bool = False,
     ) -> None:
         self.state_dir = state_dir
         self.base_port = base_port
         self.vault_addr = vault_addr
+        self.mtls = mtls
         self.sidecars: dict[str, Sidecar] = {}
-        for index, app in enumerate(apps(site_ports)):
+        found = apps(site_ports)
+        for index, app in enumerate(found):
             first = base_port + index * PORTS_PER_SIDECAR
             ports = SidecarPorts(first, first + 1, first + 2, first + 3)
             self.sidecars[app.part] = Sidecar(app, ports, state_dir)
+        self.sentry = Sentry(state_dir, base_port + len(found) * PORTS_PER_SIDECAR)
 
     def for_process(self, process_name: str) -> Sidecar:
         """The sidecar of a site or worker (by its part name: `order`, `worker`…)."""
@@ -248,20 +348,18 @@ class Mesh:
                 return sidecar
         raise KeyError(process_name)
 
-    def ports(self) -> dict[str, int]:
-        ports: dict[str, int] = {}
-        for sidecar in self.sidecars.values():
-            for kind, port in vars(sidecar.ports).items():
-                ports[f"{sidecar.name} {kind}"] = port
-        return ports
-
     def refuse_taken_ports(self) -> None:
-        for what, port in self.ports().items():
-            sidecar = self.sidecars[what.split()[0]]
-            if not sidecar.process().alive() and port_in_use(port):
-                raise PortInUse(
-                    sidecar.name, port, "COFFEESHOP_DAPR_PORT (the first of the sidecars' ports)"
-                )
+        setting = "COFFEESHOP_DAPR_PORT (the first of the sidecars' ports)"
+        owners: list[tuple[str, Process, list[int]]] = [
+            (s.name, s.process(), list(vars(s.ports).values())) for s in self.sidecars.values()
+        ]
+        owners.append((self.sentry.name, self.sentry.process(), list(self.sentry.ports().values())))
+        for name, proc, ports in owners:
+            if proc.alive():
+                continue
+            for port in ports:
+                if port_in_use(port):
+                    raise PortInUse(name, port, setting)
 
     # ---- what the sidecars are given --------------------------------------------------
     def provision(self, admin_client: Any) -> None:
@@ -321,7 +419,7 @@ class Mesh:
         names: Sequence[str],
         *,
         daprd: Path,
-        sentry: str | None,
+        sentry: Sentry | None,
         progress: Callable[[str, str], None],
         timeout: float = 60,
     ) -> None:
@@ -334,16 +432,16 @@ class Mesh:
             progress(name, f"starting daprd (app {sidecar.app.app_id}) on {sidecar.url}")
             started[name] = spawn(
                 name,
-                sidecar.argv(daprd, sentry=sentry),
+                sidecar.argv(daprd, sentry=sentry.address if sentry else None),
                 state_dir=self.state_dir,
-                env=self.daprd_env(sidecar),
+                env=self.daprd_env(sidecar, sentry),
                 cwd=sidecar.dir,
             )
         for name, proc in started.items():
             wait_until(name, self.sidecars[name].healthy, timeout=timeout, process=proc)
             progress(name, "ready")
 
-    def daprd_env(self, sidecar: Sidecar) -> dict[str, str]:
+    def daprd_env(self, sidecar: Sidecar, sentry: Sentry | None = None) -> dict[str, str]:
         env = {
             # Announce loopback in name resolution (docs: DAPR_HOST_IP).
             "DAPR_HOST_IP": HOST,
@@ -352,23 +450,33 @@ class Mesh:
         }
         if sidecar.app.app_port is not None:
             env["APP_API_TOKEN"] = sidecar.token_file("app").read_text().strip()
+        if sentry is not None:
+            env["DAPR_TRUST_ANCHORS"] = sentry.trust_anchors()
         return env
 
     def stop(self, progress: Callable[[str, str], None]) -> None:
-        for sidecar in self.sidecars.values():
-            proc = sidecar.process()
+        for proc in [s.process() for s in self.sidecars.values()] + [self.sentry.process()]:
             if proc.alive():
-                progress(sidecar.name, "stopping")
+                progress(proc.name, "stopping")
                 proc.stop(timeout=10)
 
 
 def ensure_daprd(say: Callable[[str], None]) -> Path:
     """The pinned daprd, built on first use; StartError naming what is missing."""
+    return _ensure(gotools.DAPRD, say)
+
+
+def ensure_sentry(say: Callable[[str], None]) -> Path:
+    """The pinned Sentry (same module as daprd), built on first use."""
+    return _ensure(gotools.SENTRY, say)
+
+
+def _ensure(tool: gotools.GoTool, say: Callable[[str], None]) -> Path:
     try:
-        return gotools.ensure(gotools.DAPRD, say=say)
+        return gotools.ensure(tool, say=say)
     except gotools.GoToolError as err:
         raise StartError(
-            "dapr", f"Dapr mode needs daprd, which could not be built: {err}"
+            "dapr", f"Dapr mode needs {tool.name}, which could not be built: {err}"
         ) from None
 
 

@@ -155,6 +155,8 @@ class StackConfig:
     settings_flavour: str = "local"
     workers: int = 2
     mesh: str = "direct"
+    # Dapr mode: sidecar-to-sidecar mutual TLS with certificates from Dapr's Sentry.
+    dapr_mtls: bool = True
 
     def save(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -228,6 +230,7 @@ class Stack:
                 base_port=self.ports["dapr"],
                 site_ports={site: self.ports[site] for site in SITES},
                 vault_addr=self.openbao.url,
+                mtls=config.dapr_mtls,
             )
 
     @property
@@ -244,6 +247,8 @@ class Stack:
             return self.servers[part].process()
         if self.mesh is not None and part in self.mesh.sidecars:
             return self.mesh.sidecars[part].process()
+        if self.mesh is not None and part == self.mesh.sentry.name:
+            return self.mesh.sentry.process()
         return Process(
             name=part,
             pidfile=self.state / "run" / f"{part}.pid",
@@ -271,6 +276,8 @@ class Stack:
         servers = [s for s in self.servers.values() if with_kafka or s.name != "kafka"]
         if self.mesh is not None:
             mesh.ensure_daprd(partial(self.progress, "dapr"))
+            if self.mesh.mtls:
+                mesh.ensure_sentry(partial(self.progress, "dapr"))
         self.state.mkdir(parents=True, exist_ok=True)
         self.config.save()
         sweep_orphans()
@@ -315,18 +322,26 @@ class Stack:
         if self.mesh is not None:
             self.start_mesh()
 
+    def mesh_sentry(self) -> mesh.Sentry | None:
+        """The Sentry the sidecars get their certificates from (None: no mTLS)."""
+        return self.mesh.sentry if self.mesh is not None and self.mesh.mtls else None
+
     def start_mesh(self) -> None:
         """Dapr mode: tokens and resource files for every sidecar, then every sidecar
         (before the apps: `manage.py` reads its secrets through the site's sidecar)."""
         assert self.mesh is not None
         self.progress("dapr", "provisioning the sidecars (tokens, Vault policies, resources)")
         self.mesh.provision(self.openbao.admin_client())
-        self.mesh.write_resources(mtls=False)
+        self.mesh.write_resources(mtls=self.mesh.mtls)
         try:
+            if self.mesh.mtls:
+                self.mesh.sentry.start(
+                    mesh.ensure_sentry(partial(self.progress, "dapr")), self.progress
+                )
             self.mesh.start(
                 list(self.mesh.sidecars),
                 daprd=mesh.ensure_daprd(partial(self.progress, "dapr")),
-                sentry=None,
+                sentry=self.mesh_sentry(),
                 progress=self.progress,
             )
         except StartError:
@@ -469,6 +484,19 @@ class Stack:
             rows.append(
                 PartStatus(
                     worker.name, f"worker ({worker.site})", "-", pid, bool(pid), memory_mib(pid)
+                )
+            )
+        if self.mesh is not None and self.mesh.mtls:
+            sentry = self.mesh.sentry
+            pid = sentry.process().pid()
+            rows.append(
+                PartStatus(
+                    sentry.name,
+                    "infrastructure",
+                    sentry.url,
+                    pid,
+                    bool(pid) and sentry.healthy(),
+                    memory_mib(pid),
                 )
             )
         if self.mesh is not None:

@@ -14,6 +14,10 @@ the AppRole) or `dapr`. In Dapr mode every process has its own daprd on 127.0.0.
   `dapr-caller-app-id: <caller>` with each call it delivers. `MeshCallerMiddleware`
   refuses the service-to-service paths (`PROTECTED_PATHS`) to anyone without the token,
   and to a caller app not in `CALLERS`; browser-facing pages stay open.
+- daprd 1.18 cleans the invoked method's path (`path.Clean`), which drops a trailing
+  slash: `/api/orders/` arrives as `/api/orders`. For a call the sidecar delivered, the
+  middleware puts the slash back when only the slashed path resolves (what Django's
+  APPEND_SLASH would answer with a redirect the caller would not follow).
 
 Tokens arrive as files (`DAPR_API_TOKEN_FILE`, `APP_API_TOKEN_FILE`), like the Vault
 secret_id (shared/secrets.py): a process environment leaks.
@@ -183,7 +187,8 @@ class MeshCallerMiddleware:
 
     def _refusal(self, request: Any) -> Any:
         caller = request.headers.get(CALLER_HEADER, "")
-        if not caller and not request.path.startswith(self.paths):
+        slashed = request.path if request.path.endswith("/") else request.path + "/"
+        if not caller and not slashed.startswith(self.paths):
             return None
         from shared.problems import problem
 
@@ -203,4 +208,18 @@ class MeshCallerMiddleware:
                 f"App {caller or '(none)'!s} may not call {self.site}.",
                 slug="mesh-caller-refused",
             )
+        _restore_trailing_slash(request)
         return None
+
+
+def _restore_trailing_slash(request: Any) -> None:
+    """Give back the slash daprd's path cleaning took, where only the slashed path exists."""
+    from django.urls import get_urlconf, is_valid_path
+
+    info = request.path_info
+    if info.endswith("/"):
+        return
+    urlconf = getattr(request, "urlconf", None) or get_urlconf()
+    if not is_valid_path(info, urlconf) and is_valid_path(info + "/", urlconf):
+        request.path_info = info + "/"
+        request.path = request.path + "/"
