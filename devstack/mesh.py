@@ -112,6 +112,24 @@ def apps(site_ports: Mapping[str, int]) -> list[App]:
     return found
 
 
+def ports_needed() -> int:
+    """How many consecutive ports the mesh takes from its base (sidecars, then Sentry)."""
+    return len(apps(dict.fromkeys(SITES, 0))) * PORTS_PER_SIDECAR + 3
+
+
+def free_base_port(low: int = 20000, high: int = 32000) -> int:
+    """A base port whose whole block (`ports_needed`) is free, below Linux's ephemeral
+    range (32768+), where no client's source port can take one (devstack/stack.py)."""
+    import random
+
+    span = ports_needed()
+    for _ in range(200):
+        base = random.randrange(low, high - span)  # noqa: S311 - not for security
+        if not any(port_in_use(port) for port in range(base, base + span)):
+            return base
+    raise RuntimeError(f"no {span} free consecutive ports between {low} and {high}")
+
+
 def sidecar_parts() -> list[str]:
     return [app.part for app in apps(dict.fromkeys(SITES, 0))]
 
@@ -240,7 +258,8 @@ class Sentry:
     `<state>/dapr/sentry/`); the sidecars trust that root (`DAPR_TRUST_ANCHORS`)."""
 
     name = "dapr-sentry"
-    trust_domain = "cluster.local"  # what daprd expects of the control plane by default
+    # The control plane's trust domain daprd expects by default (--control-plane-trust-domain).
+    trust_domain = "localhost"
 
     def __init__(self, state_dir: Path, port: int) -> None:
         self.state_dir = state_dir

@@ -212,3 +212,21 @@ def test_status_json_lists_each_sidecar_with_its_http_api(
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+", row.url)
         assert row.healthy, row.name
         assert row.memory_mib > 10
+
+
+def test_every_sidecar_holds_a_workload_certificate_from_sentry(dapr: Stack) -> None:
+    assert dapr.mesh is not None
+    sentry = dapr.mesh_sentry()
+    if sentry is None:
+        pytest.skip("mTLS is off (COFFEESHOP_DAPR_MTLS=0)")
+    metrics = httpx.get(f"http://127.0.0.1:{sentry.metrics_port}/metrics", timeout=5).text
+    signed = sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("dapr_sentry_cert_sign_success_total")
+    )
+
+    assert signed >= len(dapr.mesh.sidecars)
+    for sidecar in dapr.mesh.sidecars.values():
+        log = sidecar.process().logfile.read_text()
+        assert "Starting workload identity expiry watcher" in log, sidecar.name
