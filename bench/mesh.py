@@ -52,7 +52,8 @@ def start_direct_copy(stack: Stack) -> tuple[dict[str, int], list[Process]]:
     procs: list[Process] = []
     for site in sites.SITES:
         env = sites.site_env(site, state_dir=stack.state, ports=ports, flavour="local")
-        env["MESH"] = "direct"
+        # The same limits as the system's BFF (bench/bff.py raises them for the load).
+        env |= {"MESH": "direct", "BFF_RATE_SESSION": "1000000", "BFF_RATE_ADDRESS": "1000000"}
         argv = sites.gunicorn_argv(site, port=ports[site], workers=stack.config.workers)
         procs.append(spawn(f"bench-direct-{site}", argv, state_dir=stack.state, env=env, cwd=REPO))
     for site, proc in zip(sites.SITES, procs, strict=True):
@@ -88,27 +89,31 @@ def main() -> int:
             httpx.get(f"{bases['direct']}/api/menu", timeout=10).json()["categories"]
         )
         run = uuid.uuid4().hex[:8]
-        sessions: dict[int, tuple[httpx.Cookies, str]] = {}
+        # One signed-in client per load thread; its cookies (host 127.0.0.1, any port)
+        # are sent to both BFFs.
+        sessions: dict[int, tuple[httpx.Client, str]] = {}
+        first_error: dict[str, str] = {}
 
-        def session_for(worker: int) -> tuple[httpx.Cookies, str]:
+        def session_for(worker: int) -> tuple[httpx.Client, str]:
             if worker not in sessions:
                 client = browser_client(bases["dapr"])
                 sign_in(client, email="customer@coffeeshop.local", password=password)
-                sessions[worker] = (client.cookies, client.get("/api/session").json()["csrf_token"])
+                sessions[worker] = (client, client.get("/api/session").json()["csrf_token"])
             return sessions[worker]
 
         def placer(mode: str, round_no: int) -> Any:
-            def place(client: httpx.Client, worker: int, n: int) -> bool:
-                cookies, csrf = session_for(worker)
-                response = client.post(
+            def place(_: httpx.Client, worker: int, n: int) -> bool:
+                session, csrf = session_for(worker)
+                response = session.post(
                     f"{bases[mode]}/api/orders",
                     json={"lines": [line], "payment_method": TEST_TOKEN},
-                    cookies=cookies,
                     headers={
                         "X-CSRF-Token": csrf,
                         "Idempotency-Key": f"mesh-{run}-{mode}-{round_no}-{worker}-{n}",
                     },
                 )
+                if response.status_code != 201 and mode not in first_error:
+                    first_error[mode] = f"{response.status_code} {response.text[:300]}"
                 return response.status_code == 201
 
             return place
@@ -137,6 +142,8 @@ def main() -> int:
             # The charges these placements cause would slow the next round: let the
             # worker catch up first.
             wait_until_charged(stack, f"mesh-{run}", timeout=300, settle=2)
+        for mode, error in first_error.items():
+            print(f"first failed placement ({mode}): {error}")
         summary: dict[str, dict[str, float]] = {}
         for mode, data in results.items():
             summary[mode] = {
