@@ -48,6 +48,8 @@ PROTECTED_PATHS: dict[str, tuple[str, ...]] = {
     "order": ("/api/",),
     "identity": ("/o/introspect/", "/api/"),
 }
+# Open to anyone in both modes: each site's OpenAPI document and its viewer.
+OPEN_PATHS = ("/api/schema/", "/api/docs/")
 CALLERS: dict[str, tuple[str, ...]] = {
     "order": ("bff",),
     "identity": ("bff", "order"),
@@ -137,9 +139,12 @@ def read_secret(
         if code == "ERR_SECRET_STORE_NOT_FOUND" and time.monotonic() < deadline:
             time.sleep(0.25)  # components still loading
             continue
+        # Dapr's message carries the store's own error ("permission denied", "Vault is
+        # sealed"); it never holds a secret value.
+        message = body.get("message", "") if isinstance(body, dict) else ""
         raise MeshError(
             f"the Dapr secret store {store!r} refused secret {key!r}: "
-            f"{response.status_code} {code or 'no error code'}"
+            f"{response.status_code} {code or 'no error code'} {str(message)[:300]}".rstrip()
         )
     values = response.json()
     if not isinstance(values, dict) or not all(isinstance(v, str) for v in values.values()):
@@ -188,7 +193,8 @@ class MeshCallerMiddleware:
     def _refusal(self, request: Any) -> Any:
         caller = request.headers.get(CALLER_HEADER, "")
         slashed = request.path if request.path.endswith("/") else request.path + "/"
-        if not caller and not slashed.startswith(self.paths):
+        protected = slashed.startswith(self.paths) and not slashed.startswith(OPEN_PATHS)
+        if not caller and not protected:
             return None
         from shared.problems import problem
 
