@@ -40,6 +40,7 @@ from bench.order import TEST_TOKEN, hammer, mint_token, percentile, wait_until_c
 from devstack.base import free_port  # noqa: E402
 from devstack.browser import CHROMIUM_ARGS, ensure_chromium  # noqa: E402
 from devstack.cli import demo_password  # noqa: E402
+from devstack.mesh import free_base_port  # noqa: E402
 from devstack.stack import DEFAULT_PORTS, Stack, StackConfig, port_setting  # noqa: E402
 from tests.e2e.browserless import browser_client, sign_in  # noqa: E402
 
@@ -50,12 +51,16 @@ PAINT_JS = """() => {
 }"""
 
 
-def start_system(state: Path) -> tuple[dict[str, str], dict[str, int]]:
+def start_system(state: Path, mesh: str = "direct") -> tuple[dict[str, str], dict[str, int]]:
     ports = {part: free_port() for part in DEFAULT_PORTS}
+    ports["dapr"] = free_base_port()  # a block of ports, not one
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "VAULT_"))}
     env.update({port_setting(part): str(port) for part, port in ports.items()})
     env.update(
-        COFFEESHOP_STATE_DIR=str(state), BFF_RATE_SESSION="1000000", BFF_RATE_ADDRESS="1000000"
+        COFFEESHOP_STATE_DIR=str(state),
+        COFFEESHOP_MESH=mesh,
+        BFF_RATE_SESSION="1000000",
+        BFF_RATE_ADDRESS="1000000",
     )
     up = subprocess.run(
         [sys.executable, str(REPO / "manage_all.py"), "up", "--detach"],

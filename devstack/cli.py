@@ -14,13 +14,16 @@ import time
 from pathlib import Path
 
 from devstack.base import REPO_ROOT, StartError, tail
+from devstack.mesh import sidecar_parts
 from devstack.sites import SITES
 from devstack.stack import (
     DEFAULT_PORTS,
+    MESH_MODES,
     PartStatus,
     Stack,
     StackConfig,
     default_state_dir,
+    mesh_from_env,
     ports_from_env,
 )
 from devstack.workers import WORKERS
@@ -124,7 +127,17 @@ def seed_site(stack: Stack, site: str, password: str) -> None:
 def cmd_up(args: argparse.Namespace) -> int:
     state_dir = default_state_dir()
     previous = StackConfig.load(state_dir)
-    config = StackConfig(state_dir=state_dir, ports=ports_from_env())
+    try:
+        mesh = args.mesh or mesh_from_env()
+    except ValueError as err:
+        print(f"ERROR {err}", file=sys.stderr)
+        return 2
+    config = StackConfig(
+        state_dir=state_dir,
+        ports=ports_from_env(),
+        mesh=mesh,
+        dapr_mtls=os.environ.get("COFFEESHOP_DAPR_MTLS", "1") != "0",
+    )
     if previous and previous.ports != config.ports:
         progress("stack", "ports changed since the last run; using the new ones")
     stack = Stack(config, progress)
@@ -163,11 +176,15 @@ def cmd_up(args: argparse.Namespace) -> int:
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
+        watched = [*WORKERS, *SITES, *(stack.mesh.sidecars if stack.mesh else ())]
         while not stopping.wait(2):
-            for part in (*WORKERS, *SITES):
+            for part in watched:
                 proc = stack.process(part)
                 if proc is not None and not proc.alive():
                     progress(part, "EXITED; last log lines:\n" + tail(proc.logfile, 15))
+                    if stack.mesh is not None and part in stack.mesh.sidecars:
+                        behind = stack.mesh.sidecars[part].app.process_name
+                        progress(behind, f"has lost its Dapr sidecar ({part}): unavailable")
                     stopping.set()
                     break
     except KeyboardInterrupt:
@@ -293,13 +310,22 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="start everything (Ctrl-C stops it)")
     up.add_argument("--detach", action="store_true", help="start in the background and return")
+    up.add_argument(
+        "--mesh",
+        choices=MESH_MODES,
+        help="how the apps reach each other and their secrets: direct (default) or through "
+        "a Dapr sidecar each (dapr; daprd is built once, about 6 minutes). "
+        "Default: COFFEESHOP_MESH, else direct",
+    )
     up.set_defaults(func=cmd_up)
     sub.add_parser("down", help="stop everything, keep data").set_defaults(func=cmd_down)
     status = sub.add_parser("status", help="every part's URL and health")
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_status)
     logs = sub.add_parser("logs", help="show a part's log")
-    logs.add_argument("part", nargs="?", choices=[*DEFAULT_PORTS, *WORKERS])
+    logs.add_argument(
+        "part", nargs="?", choices=[*DEFAULT_PORTS, *WORKERS, *sidecar_parts(), "dapr-sentry"]
+    )
     logs.add_argument("-f", "--follow", action="store_true")
     logs.add_argument("-n", "--lines", type=int, default=40)
     logs.set_defaults(func=cmd_logs)

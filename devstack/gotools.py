@@ -94,13 +94,14 @@ def ensure(
     tool: GoTool,
     *,
     say: Callable[[str], None] = print,
-    bin_dir: Path = BIN_DIR,
+    bin_dir: Path | None = None,
 ) -> Path:
     """Return the path of the tool's binary, building it first when it is missing.
 
     Raises GoToolError when `go` is not on PATH or the build fails (module refused
     by the proxy, no network, compile error); nothing is left in bin_dir then.
     """
+    bin_dir = bin_dir or BIN_DIR
     target = binary_path(tool, bin_dir)
     if target.is_file() and os.access(target, os.X_OK):
         return target

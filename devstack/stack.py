@@ -21,7 +21,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from devstack import clients, signing_keys, sites
+from devstack import clients, mesh, signing_keys, sites
 from devstack.base import (
     HOST,
     REPO_ROOT,
@@ -61,7 +61,10 @@ DEFAULT_PORTS = {
     "openbao": 28200,
     "smtp": 21025,
     "payments": 28010,
+    # Dapr mode: the first of the sidecars' ports (four each, devstack/mesh.py).
+    "dapr": mesh.DEFAULT_BASE_PORT,
 }
+MESH_MODES = ("direct", "dapr")
 
 Progress = Callable[[str, str], None]
 
@@ -93,6 +96,15 @@ def ports_from_env(environ: dict[str, str] | None = None) -> dict[str, int]:
     return {
         part: int(environ.get(port_setting(part), port)) for part, port in DEFAULT_PORTS.items()
     }
+
+
+def mesh_from_env(environ: dict[str, str] | None = None) -> str:
+    """COFFEESHOP_MESH: `direct` (default) or `dapr`."""
+    environ = dict(os.environ if environ is None else environ)
+    value = environ.get("COFFEESHOP_MESH", "direct").strip().lower() or "direct"
+    if value not in MESH_MODES:
+        raise ValueError(f"COFFEESHOP_MESH={value!r}: expected one of {', '.join(MESH_MODES)}")
+    return value
 
 
 def default_state_dir() -> Path:
@@ -142,6 +154,9 @@ class StackConfig:
     for_tests: bool = False
     settings_flavour: str = "local"
     workers: int = 2
+    mesh: str = "direct"
+    # Dapr mode: sidecar-to-sidecar mutual TLS with certificates from Dapr's Sentry.
+    dapr_mtls: bool = True
 
     def save(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -158,6 +173,7 @@ class StackConfig:
             return None
         data["state_dir"] = Path(data["state_dir"])
         data["cache_dir"] = Path(data["cache_dir"])
+        data["ports"] = {**DEFAULT_PORTS, **data["ports"]}
         return cls(**data)
 
 
@@ -207,6 +223,16 @@ class Stack:
             )
         }
 
+        self.mesh: mesh.Mesh | None = None
+        if config.mesh == "dapr":
+            self.mesh = mesh.Mesh(
+                state_dir=state,
+                base_port=self.ports["dapr"],
+                site_ports={site: self.ports[site] for site in SITES},
+                vault_addr=self.openbao.url,
+                mtls=config.dapr_mtls,
+            )
+
     @property
     def maildir(self) -> Path:
         return self.smtp.maildir
@@ -219,6 +245,10 @@ class Stack:
     def process(self, part: str) -> Process | None:
         if part in self.servers:
             return self.servers[part].process()
+        if self.mesh is not None and part in self.mesh.sidecars:
+            return self.mesh.sidecars[part].process()
+        if self.mesh is not None and part == self.mesh.sentry.name:
+            return self.mesh.sentry.process()
         return Process(
             name=part,
             pidfile=self.state / "run" / f"{part}.pid",
@@ -239,12 +269,21 @@ class Stack:
                     raise PortInUse(part, port, setting)
 
     def start_infra(self, *, with_kafka: bool = True) -> None:
-        """Start every server at once; on a failure stop what started."""
+        """Start every server at once; on a failure stop what started.
+
+        In Dapr mode daprd is built first (once), so a machine that can't build it
+        starts nothing."""
         servers = [s for s in self.servers.values() if with_kafka or s.name != "kafka"]
+        if self.mesh is not None:
+            mesh.ensure_daprd(partial(self.progress, "dapr"))
+            if self.mesh.mtls:
+                mesh.ensure_sentry(partial(self.progress, "dapr"))
         self.state.mkdir(parents=True, exist_ok=True)
         self.config.save()
         sweep_orphans()
         self.check_ports([server.name for server in servers])
+        if self.mesh is not None:
+            self.mesh.refuse_taken_ports()
         for server in servers:
             server.prepare(partial(self.progress, server.name))
         errors: list[BaseException] = []
@@ -280,6 +319,34 @@ class Stack:
             for_tests=self.config.for_tests,
             progress=self.progress,
         )
+        if self.mesh is not None:
+            self.start_mesh()
+
+    def mesh_sentry(self) -> mesh.Sentry | None:
+        """The Sentry the sidecars get their certificates from (None: no mTLS)."""
+        return self.mesh.sentry if self.mesh is not None and self.mesh.mtls else None
+
+    def start_mesh(self) -> None:
+        """Dapr mode: tokens and resource files for every sidecar, then every sidecar
+        (before the apps: `manage.py` reads its secrets through the site's sidecar)."""
+        assert self.mesh is not None
+        self.progress("dapr", "provisioning the sidecars (tokens, Vault policies, resources)")
+        self.mesh.provision(self.openbao.admin_client())
+        self.mesh.write_resources(mtls=self.mesh.mtls)
+        try:
+            if self.mesh.mtls:
+                self.mesh.sentry.start(
+                    mesh.ensure_sentry(partial(self.progress, "dapr")), self.progress
+                )
+            self.mesh.start(
+                list(self.mesh.sidecars),
+                daprd=mesh.ensure_daprd(partial(self.progress, "dapr")),
+                sentry=self.mesh_sentry(),
+                progress=self.progress,
+            )
+        except StartError:
+            self.mesh.stop(self.progress)
+            raise
 
     def ensure_identity_keys(self, identity_secret: dict[str, str]) -> None:
         signing_keys.ensure_identity_keys(self.openbao, identity_secret)
@@ -296,13 +363,21 @@ class Stack:
 
     # ---- sites and workers ----------------------------------------------------------------
     def site_env(self, site: str, flavour: str | None = None) -> dict[str, str]:
-        """Everything a site process needs, none of it secret (secrets come from OpenBao)."""
-        return sites.site_env(
+        """Everything a site process needs, none of it secret (secrets come from OpenBao);
+        in Dapr mode, how to reach the site's sidecar."""
+        return self.process_env(site, site, flavour)
+
+    def process_env(self, part: str, site: str, flavour: str | None = None) -> dict[str, str]:
+        """The environment of a site's or worker's process (`part`) in `site`'s settings."""
+        env = sites.site_env(
             site,
             state_dir=self.state,
             ports=self.ports,
             flavour=flavour or self.config.settings_flavour,
         )
+        if self.mesh is not None:
+            env |= self.mesh.for_process(part).app_env()
+        return env
 
     def manage(
         self,
@@ -360,7 +435,7 @@ class Stack:
                 worker.name,
                 [sys.executable, *worker.argv],
                 state_dir=self.state,
-                env=self.site_env(worker.site),
+                env=self.process_env(worker.name, worker.site),
                 cwd=REPO_ROOT,
             )
         try:
@@ -411,6 +486,32 @@ class Stack:
                     worker.name, f"worker ({worker.site})", "-", pid, bool(pid), memory_mib(pid)
                 )
             )
+        if self.mesh is not None and self.mesh.mtls:
+            sentry = self.mesh.sentry
+            pid = sentry.process().pid()
+            rows.append(
+                PartStatus(
+                    sentry.name,
+                    "infrastructure",
+                    sentry.url,
+                    pid,
+                    bool(pid) and sentry.healthy(),
+                    memory_mib(pid),
+                )
+            )
+        if self.mesh is not None:
+            for sidecar in self.mesh.sidecars.values():
+                pid = sidecar.process().pid()
+                rows.append(
+                    PartStatus(
+                        sidecar.name,
+                        "sidecar",
+                        sidecar.url,
+                        pid,
+                        bool(pid) and sidecar.healthy(),
+                        memory_mib(pid),
+                    )
+                )
         return rows
 
     def _pid(self, part: str) -> int | None:
@@ -424,6 +525,8 @@ class Stack:
             if proc is not None and proc.alive():
                 self.progress(name, "stopping")
                 proc.stop(timeout=15)
+        if self.mesh is not None:
+            self.mesh.stop(self.progress)
         for server in reversed(self.servers.values()):
             if server.process().alive():
                 self.progress(server.name, "stopping")

@@ -2,6 +2,10 @@
 
 Integration tests run against real servers started here on free ports, in a
 temporary state folder, so they never touch a running `up`.
+
+The end-to-end journeys run once per mesh mode (`E2E_MESHES`: direct, then Dapr, each a
+whole `up` of its own); `COFFEESHOP_E2E_MESHES=direct` keeps one pass, e.g. on a machine
+without Go. The other suites don't depend on the mode and run once.
 """
 
 from __future__ import annotations
@@ -32,6 +36,18 @@ SUITES: list[tuple[str, str, str | None]] = [
     ("deploy", "tests/deploy", None),
     ("e2e", "tests/e2e", None),
 ]
+E2E_MESHES = ("direct", "dapr")
+
+
+def e2e_meshes(environ: dict[str, str] | None = None) -> list[str]:
+    """The mesh modes the end-to-end suite runs in (COFFEESHOP_E2E_MESHES, comma-separated)."""
+    environ = dict(os.environ if environ is None else environ)
+    chosen = environ.get("COFFEESHOP_E2E_MESHES", ",".join(E2E_MESHES))
+    meshes = [m.strip() for m in chosen.split(",") if m.strip()]
+    unknown = sorted(set(meshes) - set(E2E_MESHES))
+    if unknown or not meshes:
+        raise ValueError(f"COFFEESHOP_E2E_MESHES={chosen!r}: choose from {', '.join(E2E_MESHES)}")
+    return meshes
 
 
 def _run(cmd: list[str], *, env: dict[str, str] | None = None) -> int:
@@ -135,13 +151,21 @@ def run_tests(
         stack.provision()
         problems += django_checks(stack)
         options = [a for a in pytest_args if a.startswith("-")]
-        for name, path, settings in SUITES:
+        runs = [
+            (name, path, settings, mesh)
+            for name, path, settings in SUITES
+            for mesh in (e2e_meshes() if name == "e2e" else [""])
+        ]
+        for name, path, settings, mesh in runs:
             targets = [a for a in selected if a.startswith(path)] if selected else [path]
             if not targets or not (REPO_ROOT / path).exists():
                 continue
             env = dict(os.environ)
             env["COFFEESHOP_TEST_STATE"] = str(stack.state)
-            junit = tmp / f"junit-{name}.xml"
+            junit = tmp / f"junit-{name}{'-' + mesh if mesh else ''}.xml"
+            if mesh:
+                env["COFFEESHOP_MESH"] = mesh
+                name = f"{name} ({mesh})"
             cmd = [PY, "-m", "pytest", *targets, f"--junitxml={junit}", *options]
             if settings:
                 site = name

@@ -58,11 +58,19 @@ def check_secret_store() -> None:
         raise RuntimeError("sealed")
 
 
+def check_dapr() -> None:
+    from shared.mesh import check_sidecar
+
+    check_sidecar()
+
+
 CHECKS: dict[str, Callable[[], None]] = {
     "database": check_database,
     "cache": check_cache,
     "broker": check_broker,
     "secret_store": check_secret_store,
+    # Dapr mode only (site_settings adds it): this site's sidecar.
+    "dapr": check_dapr,
 }
 
 _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="readyz")

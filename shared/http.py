@@ -15,6 +15,11 @@ answers 503 with a problem detail naming the downstream ("payment provider is
 unavailable"). Any other answer, 4xx included, is returned to the caller, whose
 typed client decides what it means.
 
+Given an `app_id`, the client hides the mesh mode (shared/mesh.py): with `MESH=dapr`
+it sends every call to this process's Dapr sidecar with `dapr-app-id: <app_id>`, so the
+call travels sidecar to sidecar; otherwise to `base_url`. Timeouts, retries and the
+breaker stay the same in both modes (docs/decisions.md: what Dapr's Resiliency adds).
+
 A downstream that calls services of its own (Order calls Identity) may answer 503
 with a problem naming one of them (`"downstream": "identity"`). With
 `relays_unavailable=True` the client takes it at its word: that answer raises
@@ -43,6 +48,7 @@ from typing import Any
 
 import httpx
 
+from shared import mesh
 from shared.problems import Unavailable
 from shared.resilience import Backoff, CircuitBreaker
 
@@ -87,16 +93,23 @@ class ServiceClient:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         relays_unavailable: bool = False,
+        app_id: str | None = None,
     ) -> None:
         if retries < 0:
             raise ValueError("retries must be >= 0")
         self.name = name
         self.base_url = base_url.rstrip("/")
+        self.app_id = app_id
+        route = mesh.invocation_route(app_id) if app_id else None
+        if route is not None:
+            self.base_url = route[0]
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self.retries = retries
         self.backoff = backoff or Backoff()
         self.breaker = breaker
         self.headers = dict(headers or {})
+        if route is not None:
+            self.headers |= route[1]
         self.transport = transport
         self.sleep = sleep
         self.relays_unavailable = relays_unavailable

@@ -119,9 +119,31 @@ def approle_from_env(environ: Mapping[str, str] = os.environ) -> tuple[str, str,
 def load_site_secrets_from_env(
     site: str, environ: Mapping[str, str] = os.environ
 ) -> dict[str, str]:
-    """`read_site_secrets` with the AppRole from the environment (`approle_from_env`)."""
+    """The site's secret `secret/coffeeshop/<site>`: with `MESH=dapr` through the
+    sidecar's secret store, else with the AppRole from the environment."""
+    return load_secrets_from_env([site_secret_path(site)], environ)[site_secret_path(site)]
+
+
+def load_secrets_from_env(
+    paths: Sequence[str], environ: Mapping[str, str] = os.environ
+) -> dict[str, dict[str, str]]:
+    """KV v2 secrets (paths relative to `secret/`, each under `coffeeshop/`) by the
+    mode in the environment: through the Dapr sidecar (whose Vault component reads
+    under `secret/coffeeshop/` with this app's own token), or with the AppRole
+    (`approle_from_env`). Raises SecretStoreError."""
+    from shared import mesh
+
+    try:
+        dapr = mesh.mode(environ) == mesh.DAPR
+        if dapr:
+            prefix = f"{SITE_PREFIX}/"
+            return {
+                path: mesh.read_secret(path.removeprefix(prefix), environ=environ) for path in paths
+            }
+    except mesh.MeshError as err:
+        raise SecretStoreError(str(err)) from None
     vault_addr, role_id, secret_id = approle_from_env(environ)
-    return read_site_secrets(site=site, vault_addr=vault_addr, role_id=role_id, secret_id=secret_id)
+    return read_secrets(paths=paths, vault_addr=vault_addr, role_id=role_id, secret_id=secret_id)
 
 
 def _check_unsealed(client: hvac.Client, where: str) -> None:

@@ -112,6 +112,8 @@ MIDDLEWARE = [
     # Innermost, so every middleware above adds its headers to the problems these make.
     "shared.problems.ProblemDetailsMiddleware",
     "shared.request_input.HeaderCheckMiddleware",
+    # Dapr mode: service-to-service paths only through the sidecar (shared/mesh.py).
+    "shared.mesh.MeshCallerMiddleware",
 ]
 
 TEMPLATES = [

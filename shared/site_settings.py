@@ -11,6 +11,8 @@
 - `KAFKA_BOOTSTRAP_SERVERS`, `VAULT_ADDR`;
 - `STATIC_ROOT` (`DJANGO_STATIC_ROOT`, else `.state/static/<site>` in the repository);
 - `LOGGING` (JSON lines, `LOG_LEVEL`);
+- `MESH` (`direct` or `dapr`, shared/mesh.py); in Dapr mode `READINESS_CHECKS` adds
+  the sidecar (`dapr`);
 - with `celery_broker_db`, the Celery basics every worker here uses: Redis as the broker
   on that database number, results not kept, a task acknowledged after it ran and taken
   one at a time.
@@ -23,7 +25,9 @@ from typing import Any
 
 import environ
 
+from shared import mesh
 from shared import settings as common
+from shared.base_settings import READINESS_CHECKS
 from shared.logging import logging_config
 
 
@@ -61,7 +65,10 @@ def site_opening(
             "DJANGO_STATIC_ROOT", default=base_dir.parent / ".state" / "static" / site
         ),
         "LOGGING": logging_config(site, env.str("LOG_LEVEL", default="INFO")),
+        "MESH": mesh.mode(),
     }
+    if opening["MESH"] == mesh.DAPR:
+        opening["READINESS_CHECKS"] = [*READINESS_CHECKS, "dapr"]
     if celery_broker_db is not None:
         broker = f"{redis_url.rsplit('/', 1)[0]}/{celery_broker_db}"
         opening |= {

@@ -49,6 +49,7 @@ def order_service() -> ServiceClient:
         retries=2,
         breaker=_breaker("order"),
         relays_unavailable=True,
+        app_id="order",
     )
 
 
@@ -60,4 +61,5 @@ def identity_service() -> ServiceClient:
         timeout=settings.DOWNSTREAM_TIMEOUT,
         retries=2,
         breaker=_breaker("identity"),
+        app_id="identity",
     )

@@ -36,7 +36,7 @@ import requests
 from django.conf import settings
 from jwcrypto import jwk
 
-from shared.secrets import KV_MOUNT, SecretStoreError, approle_from_env, read_secrets
+from shared.secrets import KV_MOUNT, SecretStoreError, load_secrets_from_env
 
 KEYS_PATH = "coffeeshop/identity-keys"
 SIGNING_KEY = "signing_key"
@@ -170,15 +170,13 @@ def _leeway_seconds() -> int:
 
 
 def read_key_values(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
-    """The key set's raw values, read with the site's AppRole from the environment
-    (VAULT_ADDR, VAULT_ROLE_ID or VAULT_ROLE_ID_FILE, VAULT_SECRET_ID_FILE).
+    """The key set's raw values, read as the environment says: with the site's AppRole
+    (VAULT_ADDR, VAULT_ROLE_ID or VAULT_ROLE_ID_FILE, VAULT_SECRET_ID_FILE), or through
+    the Dapr sidecar with `MESH=dapr` (shared.secrets.load_secrets_from_env).
 
     Raises SecretStoreError.
     """
-    vault_addr, role_id, secret_id = approle_from_env(environ)
-    return read_secrets(
-        paths=[KEYS_PATH], vault_addr=vault_addr, role_id=role_id, secret_id=secret_id
-    )[KEYS_PATH]
+    return load_secrets_from_env([KEYS_PATH], environ)[KEYS_PATH]
 
 
 class _KeyRingCache:

@@ -42,7 +42,11 @@ def identity_service() -> ServiceClient:
         client = _clients.get(base_url)
         if client is None:
             client = ServiceClient(
-                name="identity", base_url=base_url, timeout=TIMEOUT_SECONDS, retries=1
+                name="identity",
+                base_url=base_url,
+                timeout=TIMEOUT_SECONDS,
+                retries=1,
+                app_id="identity",
             )
             _clients[base_url] = client
         return client

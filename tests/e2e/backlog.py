@@ -3,7 +3,8 @@
 The orders go through Order's own placement API, as the BFF sends them (a short-lived
 token of the `bff-customer` client minted in Identity, `X-Acting-User` naming the
 customer), and are paid by the real payment worker at the sandbox with Stripe's fixed
-test token; nothing is written to a database directly.
+test token; nothing is written to a database directly. In Dapr mode they go the way
+the BFF's do, through the BFF's sidecar (Order's API refuses callers without it).
 """
 
 from __future__ import annotations
@@ -22,8 +23,17 @@ from devstack.stack import Stack
 BACKLOG_CUSTOMER = 900_000
 
 
-def _donut_line(order_url: str) -> dict[str, Any]:
-    menu = httpx.get(f"{order_url}/api/menu/", timeout=20).json()
+def order_route(stack: Stack) -> tuple[str, dict[str, str]]:
+    """(base URL, headers) that reach Order's API as the BFF does in the stack's mode."""
+    if stack.mesh is None:
+        return f"http://127.0.0.1:{stack.ports['order']}", {}
+    sidecar = stack.mesh.sidecars["bff-dapr"]
+    token = sidecar.token_file("api").read_text().strip()
+    return sidecar.url, {"dapr-api-token": token, "dapr-app-id": "order"}
+
+
+def _donut_line(order_url: str, headers: dict[str, str]) -> dict[str, Any]:
+    menu = httpx.get(f"{order_url}/api/menu/", headers=headers, timeout=20).json()
     donut = next(p for c in menu for p in c["products"] if p["name"] == "Donuts")
     return {"product_id": donut["id"], "variation_id": donut["variations"][0]["id"], "quantity": 1}
 
@@ -32,9 +42,9 @@ def paid_orders_place(stack: Stack, *, count: int, threads: int = 4) -> list[int
     """Place `count` orders of one donut through Order's API, each paid with the test
     card; returns their ids once every one is placed (raises AssertionError if an answer
     is not 201 or the payment worker has not charged them all within 10 minutes)."""
-    order_url = f"http://127.0.0.1:{stack.ports['order']}"
+    order_url, route_headers = order_route(stack)
     token = mint_token(stack)
-    body = {"lines": [_donut_line(order_url)], "payment_method": TEST_TOKEN}
+    body = {"lines": [_donut_line(order_url, route_headers)], "payment_method": TEST_TOKEN}
     run = uuid.uuid4().hex[:8]
     ids: list[int] = []
     failures: list[str] = []
@@ -52,6 +62,7 @@ def paid_orders_place(stack: Stack, *, count: int, threads: int = 4) -> list[int
                     f"{order_url}/api/orders/",
                     json=body,
                     headers={
+                        **route_headers,
                         "Authorization": f"Bearer {token}",
                         "X-Acting-User": str(BACKLOG_CUSTOMER + n),
                         "X-Acting-Roles": "customer",

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from devstack.base import REPO_ROOT, free_port
+from devstack.mesh import free_base_port
 from devstack.stack import DEFAULT_PORTS, Stack, StackConfig, port_setting
 
 MANAGE_ALL = [sys.executable, str(REPO_ROOT / "manage_all.py")]
@@ -37,6 +38,7 @@ def _run(
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
     state = tmp_path_factory.mktemp("system") / "state"
     ports = {part: free_port() for part in DEFAULT_PORTS}
+    ports["dapr"] = free_base_port()  # a block of ports, not one
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "VAULT_", "DATABASE_"))
     }

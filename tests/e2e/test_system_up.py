@@ -27,8 +27,10 @@ def test_status_json_reports_every_part_healthy(system: dict) -> None:
     assert result.returncode == 0
     assert report["healthy"] is True
     names = {part["name"] for part in report["parts"]}
-    infrastructure = set(DEFAULT_PORTS) - set(SITES) - {"kafka_controller"}
-    assert names == infrastructure | set(SITES) | set(WORKERS)
+    infrastructure = set(DEFAULT_PORTS) - set(SITES) - {"kafka_controller", "dapr"}
+    stack = Stack(StackConfig.load(system["state"]))  # type: ignore[arg-type]
+    mesh = set(stack.mesh.sidecars) | {stack.mesh.sentry.name} if stack.mesh else set()
+    assert names == infrastructure | set(SITES) | set(WORKERS) | mesh
     assert all(part["healthy"] for part in report["parts"]), report
 
 
@@ -40,11 +42,13 @@ def test_each_site_answers_healthz_readyz_and_serves_its_admin_login(
     assert httpx.get(f"{base}/healthz").json() == {"status": "ok", "site": site}
     ready = httpx.get(f"{base}/readyz")
     assert ready.status_code == 200
+    dapr_mode = Stack(StackConfig.load(system["state"])).mesh is not None  # type: ignore[arg-type]
     assert ready.json()["checks"] == {
         "database": "ok",
         "cache": "ok",
         "broker": "ok",
         "secret_store": "ok",
+        **({"dapr": "ok"} if dapr_mode else {}),
     }
     login = httpx.get(f"{base}/admin/login/")
     assert login.status_code == 200
