@@ -409,7 +409,12 @@ class Mesh:
         """The Helm-style values the shared resource documents are rendered with."""
         return {
             "vault": {"address": self.vault_addr},
-            "dapr": {"vaultTokenPath": str(sidecar.token_file("vault")), "mtls": mtls},
+            "dapr": {
+                "vaultTokenPath": str(sidecar.token_file("vault")),
+                "mtls": mtls,
+                "controlPlaneTrustDomain": Sentry.trust_domain,
+                "sentryAddress": self.sentry.address,
+            },
             # No trace collector runs locally (yet): spans are not sampled.
             "tracing": {"samplingRate": "0", "zipkinEndpoint": f"http://{HOST}:9411/api/v2/spans"},
         }

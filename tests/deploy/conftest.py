@@ -4,7 +4,6 @@ use), the offline schemas, and `render()` to run `helm template`."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,7 +22,6 @@ VALUES_FILES = {
     "minimal": CHART / "ci" / "minimal-values.yaml",
     "production": CHART / "ci" / "production-values.yaml",
 }
-TEST_DAPR_DOCUMENTS = Path(__file__).parent / "dapr"
 
 
 @pytest.fixture(scope="session")
@@ -68,17 +66,10 @@ def schema_locations() -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def chart_with_dapr_documents(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the chart whose files/dapr/ holds the test copies of the Dapr documents
-    (where the real ones are not in this tree yet, they stand in for them)."""
-    copy = tmp_path_factory.mktemp("chart") / "coffeeshop"
-    shutil.copytree(CHART, copy)
-    target = copy / "files" / "dapr"
-    target.mkdir(parents=True, exist_ok=True)
-    for document in TEST_DAPR_DOCUMENTS.glob("*.yaml"):
-        if not (target / document.name).exists():
-            shutil.copy(document, target / document.name)
-    return copy
+def chart_with_dapr_documents() -> Path:
+    """The chart, whose files/dapr/ holds the Dapr documents local Dapr mode renders too."""
+    assert (CHART / "files" / "dapr" / "configuration.yaml").is_file()
+    return CHART
 
 
 def run(argv: list[str | Path], **kwargs: Any) -> subprocess.CompletedProcess[str]:
