@@ -207,10 +207,12 @@ def test_dapr_documents_render_with_the_release_values(render, chart_with_dapr_d
     assert by_kind(objects, "Configuration")
 
 
-def test_the_chart_without_dapr_documents_renders_none(render) -> None:
-    if (CHART / "files" / "dapr").exists():
-        pytest.skip("the chart carries its Dapr documents")
-    assert not [o for o in render() if o["apiVersion"].startswith("dapr.io/")]
+def test_dapr_documents_are_left_out_when_the_values_say_so(render) -> None:
+    """An operator who manages Dapr's resources elsewhere sets dapr.components=false."""
+    assert [o for o in render() if o["apiVersion"].startswith("dapr.io/")]
+    assert not [
+        o for o in render(None, "dapr.components=false") if o["apiVersion"].startswith("dapr.io/")
+    ]
 
 
 @pytest.mark.parametrize(
