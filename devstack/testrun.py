@@ -21,6 +21,7 @@ from pathlib import Path
 
 from devstack.base import REPO_ROOT, StartError, free_port
 from devstack.browser import ensure_chromium
+from devstack.mesh import ensure_daprd, ensure_sentry
 from devstack.sites import SITES
 from devstack.stack import DEFAULT_PORTS, Stack, StackConfig
 
@@ -166,6 +167,15 @@ def run_tests(
             if mesh:
                 env["COFFEESHOP_MESH"] = mesh
                 name = f"{name} ({mesh})"
+            if mesh == "dapr":
+                # Built here, not inside the suite's first test: the first build takes
+                # minutes, more than one test's time limit.
+                try:
+                    ensure_daprd(lambda message: progress("dapr", message))
+                    ensure_sentry(lambda message: progress("dapr", message))
+                except StartError as err:
+                    problems.append(str(err))
+                    continue
             cmd = [PY, "-m", "pytest", *targets, f"--junitxml={junit}", *options]
             if settings:
                 site = name
