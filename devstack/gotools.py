@@ -105,13 +105,7 @@ def ensure(
     target = binary_path(tool, bin_dir)
     if target.is_file() and os.access(target, os.X_OK):
         return target
-    go = shutil.which("go")
-    if go is None:
-        raise GoToolError(
-            f"{tool.name} {tool.version} must be built from Go source, but `go` is not on "
-            "PATH: install Go 1.24+ (https://go.dev/dl/, or `apt-get install golang-go` "
-            "where it is recent enough) and run again."
-        )
+    go = go_command(f"{tool.name} {tool.version}")
     bin_dir.mkdir(parents=True, exist_ok=True)
     say(
         f"building {tool.name} {tool.version} from {tool.module} (once; "
@@ -124,15 +118,34 @@ def ensure(
             if tool.recipe == "install"
             else _build_module(go, tool, work)
         )
-        partial = target.with_name(f".{target.name}.partial")
-        shutil.copy2(built, partial)
-        partial.chmod(0o755)
-        os.replace(partial, target)
+        install_binary(built, target)
     say(f"built {target}")
     return target
 
 
-def _go(go: str, argv: list[str], *, cwd: Path, env: dict[str, str], what: str) -> str:
+def go_command(what: str) -> str:
+    """The `go` on PATH; GoToolError naming `what` needs it when there is none."""
+    go = shutil.which("go")
+    if go is None:
+        raise GoToolError(
+            f"{what} must be built from Go source, but `go` is not on PATH: install Go "
+            "1.24+ (https://go.dev/dl/, or `apt-get install golang-go` where it is recent "
+            "enough) and run again."
+        )
+    return go
+
+
+def install_binary(built: Path, target: Path) -> None:
+    """Put a built binary in place whole (a partial copy renamed), executable."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    shutil.copy2(built, partial)
+    partial.chmod(0o755)
+    os.replace(partial, target)
+
+
+def run_go(go: str, argv: list[str], *, cwd: Path, env: dict[str, str], what: str) -> str:
+    """`go argv…` in `cwd`; its output, or GoToolError with the tail of its errors."""
     try:
         done = subprocess.run(
             [go, *argv],
@@ -155,7 +168,7 @@ def _go(go: str, argv: list[str], *, cwd: Path, env: dict[str, str], what: str) 
     return done.stdout
 
 
-def _build_env(work: Path, *, in_module: bool = False) -> dict[str, str]:
+def build_env(work: Path, *, in_module: bool = False) -> dict[str, str]:
     # CGO off: static binaries that need no C toolchain, as the tools' releases are built.
     env = {**os.environ, "CGO_ENABLED": "0", "GOTMPDIR": str(work)}
     if in_module:
@@ -176,8 +189,8 @@ def _build_install(go: str, tool: GoTool, work: Path) -> Path:
     if tool.tags:
         argv.append(f"-tags={','.join(tool.tags)}")
     argv.append(f"{package}@{tool.version}")
-    env = {**_build_env(work), "GOBIN": str(gobin)}
-    _go(go, argv, cwd=work, env=env, what=f"building {tool.name} {tool.version}")
+    env = {**build_env(work), "GOBIN": str(gobin)}
+    run_go(go, argv, cwd=work, env=env, what=f"building {tool.name} {tool.version}")
     built = sorted(gobin.iterdir())
     if len(built) != 1:
         raise GoToolError(
@@ -186,36 +199,44 @@ def _build_install(go: str, tool: GoTool, work: Path) -> Path:
     return built[0]
 
 
-def _build_module(go: str, tool: GoTool, work: Path) -> Path:
-    out = _go(
+def module_source(
+    go: str, module: str, version: str, work: Path, *, leave_out: tuple[str, ...] = ()
+) -> Path:
+    """A writable copy of `module@version` from the module proxy in `<work>/src` (the
+    module cache is read-only; a build writes go.sum updates beside go.mod)."""
+    out = run_go(
         go,
-        ["mod", "download", "-json", f"{tool.module}@{tool.version}"],
+        ["mod", "download", "-json", f"{module}@{version}"],
         cwd=work,
-        env=_build_env(work),
-        what=f"downloading {tool.module}@{tool.version}",
+        env=build_env(work),
+        what=f"downloading {module}@{version}",
     )
     info = json.loads(out)
     if info.get("Error") or not info.get("Dir"):
         raise GoToolError(
-            f"the Go module proxy refused {tool.module}@{tool.version}: "
-            f"{info.get('Error', 'no directory')}"
+            f"the Go module proxy refused {module}@{version}: {info.get('Error', 'no directory')}"
         )
     source = work / "src"
-    # The module cache is read-only; the build writes go.sum updates beside go.mod.
-    shutil.copytree(info["Dir"], source, symlinks=True)
+    ignore = shutil.ignore_patterns(*leave_out) if leave_out else None
+    shutil.copytree(info["Dir"], source, symlinks=True, ignore=ignore)
     for path in (source, *source.rglob("*")):
         if not path.is_symlink():
             path.chmod(path.stat().st_mode | 0o200)
+    return source
+
+
+def _build_module(go: str, tool: GoTool, work: Path) -> Path:
+    source = module_source(go, tool.module, tool.version, work)
     output = work / tool.name
     argv = ["build", "-trimpath", f"-ldflags={tool.ldflags}", "-o", str(output)]
     if tool.tags:
         argv.append(f"-tags={','.join(tool.tags)}")
     argv.append(tool.package)
-    _go(
+    run_go(
         go,
         argv,
         cwd=source,
-        env=_build_env(work, in_module=True),
+        env=build_env(work, in_module=True),
         what=f"building {tool.name} {tool.version}",
     )
     return output

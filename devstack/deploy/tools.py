@@ -17,17 +17,23 @@ anew, and a binary is renamed into place only once complete.
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import shutil
-import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from devstack.deploy.cache import cached_binary
-from devstack.gotools import BIN_DIR, GoTool, GoToolError, binary_path, ensure
+from devstack.gotools import (
+    BIN_DIR,
+    GoTool,
+    binary_path,
+    build_env,
+    ensure,
+    go_command,
+    install_binary,
+    module_source,
+    run_go,
+)
 
 HELM = GoTool(name="helm", module="helm.sh/helm/v4", version="v4.3.2", package="./cmd/helm")
 KUBECONFORM = GoTool(
@@ -39,7 +45,6 @@ KUBECONFORM = GoTool(
 KUBERNETES_VERSION = "v1.37.2"
 PACKAGE = "./cmd/kube-apiserver"
 ETCD_VERSION = "v3.7.3"
-BUILD_TIMEOUT_SECONDS = 3600
 
 ETCD_MAIN = """\
 // etcd, built by devstack/deploy/tools.py from go.etcd.io/etcd/server/v3.
@@ -74,35 +79,31 @@ def kube_apiserver(say: Callable[[str], None] = print, bin_dir: Path = BIN_DIR) 
 
 
 def _build_kube_apiserver(target: Path, say: Callable[[str], None]) -> Path:
-    go = _go_binary("kube-apiserver")
-    say(f"building kube-apiserver {KUBERNETES_VERSION} from k8s.io/kubernetes (once; minutes)…")
+    what = f"kube-apiserver {KUBERNETES_VERSION}"
+    go = go_command(what)
+    say(f"building {what} from k8s.io/kubernetes (once; minutes)…")
     with tempfile.TemporaryDirectory(prefix="gotool-kube-apiserver-") as scratch:
         work = Path(scratch)
-        info = json.loads(
-            _go(go, ["mod", "download", "-json", f"k8s.io/kubernetes@{KUBERNETES_VERSION}"], work)
+        source = module_source(
+            go,
+            "k8s.io/kubernetes",
+            KUBERNETES_VERSION,
+            work,
+            leave_out=("vendor", "staging", ".git"),
         )
-        if info.get("Error") or not info.get("Dir"):
-            raise GoToolError(f"the Go module proxy refused k8s.io/kubernetes: {info.get('Error')}")
-        source = work / "src"
-        shutil.copytree(
-            info["Dir"],
-            source,
-            symlinks=True,
-            ignore=shutil.ignore_patterns("vendor", "staging", ".git"),
-        )
-        _make_writable(source)
         for name in ("go.work", "go.work.sum"):
             (source / name).unlink(missing_ok=True)
         gomod = source / "go.mod"
         gomod.write_text(rewrite_staging_replaces(gomod.read_text(), KUBERNETES_VERSION))
         output = work / "kube-apiserver"
-        _go(
+        run_go(
             go,
             ["build", "-trimpath", f"-ldflags={_version_ldflags()}", "-o", str(output), PACKAGE],
-            source,
-            mod_mod=True,
+            cwd=source,
+            env=build_env(work, in_module=True),
+            what=f"building {what}",
         )
-        _install(output, target)
+        install_binary(output, target)
     say(f"built {target}")
     return target
 
@@ -114,17 +115,28 @@ def etcd(say: Callable[[str], None] = print, bin_dir: Path = BIN_DIR) -> Path:
 
 
 def _build_etcd(target: Path, say: Callable[[str], None]) -> Path:
-    go = _go_binary("etcd")
-    say(f"building etcd {ETCD_VERSION} (once)…")
+    what = f"etcd {ETCD_VERSION}"
+    go = go_command(what)
+    say(f"building {what} (once)…")
     with tempfile.TemporaryDirectory(prefix="gotool-etcd-") as scratch:
         work = Path(scratch)
         (work / "main.go").write_text(ETCD_MAIN)
-        _go(go, ["mod", "init", "coffeeshop.local/etcd"], work)
-        _go(go, ["get", f"go.etcd.io/etcd/server/v3@{ETCD_VERSION}"], work)
-        _go(go, ["mod", "tidy"], work)
+        env = build_env(work)
+        for argv in (
+            ["mod", "init", "coffeeshop.local/etcd"],
+            ["get", f"go.etcd.io/etcd/server/v3@{ETCD_VERSION}"],
+            ["mod", "tidy"],
+        ):
+            run_go(go, argv, cwd=work, env=env, what=f"building {what}")
         output = work / "etcd"
-        _go(go, ["build", "-trimpath", "-ldflags=-s -w", "-o", str(output), "."], work)
-        _install(output, target)
+        run_go(
+            go,
+            ["build", "-trimpath", "-ldflags=-s -w", "-o", str(output), "."],
+            cwd=work,
+            env=env,
+            what=f"building {what}",
+        )
+        install_binary(output, target)
     say(f"built {target}")
     return target
 
@@ -150,53 +162,3 @@ def rewrite_staging_replaces(gomod: str, kubernetes_version: str) -> str:
     Kubernetes v1.37.2 publishes its staging modules as v0.37.2."""
     staging_version = "v0." + kubernetes_version.removeprefix("v").split(".", 1)[1]
     return _STAGING_REPLACE.sub(rf"\1\2 => \2 {staging_version}", gomod)
-
-
-def _go_binary(tool: str) -> str:
-    go = shutil.which("go")
-    if go is None:
-        raise GoToolError(
-            f"{tool} must be built from Go source, but `go` is not on PATH: install Go 1.24+"
-        )
-    return go
-
-
-def _go(go: str, argv: list[str], cwd: Path, *, mod_mod: bool = False) -> str:
-    env = {**os.environ, "CGO_ENABLED": "0", "GOTMPDIR": str(cwd)}
-    if mod_mod:
-        env["GOFLAGS"] = f"{os.environ.get('GOFLAGS', '')} -mod=mod".strip()
-    try:
-        done = subprocess.run(
-            [go, *argv],
-            cwd=cwd,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=BUILD_TIMEOUT_SECONDS,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise GoToolError(
-            f"`go {' '.join(argv)}` took longer than {BUILD_TIMEOUT_SECONDS}s"
-        ) from exc
-    if done.returncode != 0:
-        tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
-        raise GoToolError(
-            f"`go {' '.join(argv)}` failed (is the Go module proxy reachable?)\n{tail}"
-        )
-    return done.stdout
-
-
-def _make_writable(root: Path) -> None:
-    # The module cache is read-only; the build rewrites go.mod and go.sum.
-    for path in (root, *root.rglob("*")):
-        if not path.is_symlink():
-            path.chmod(path.stat().st_mode | 0o200)
-
-
-def _install(built: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
-    shutil.copy2(built, partial)
-    partial.chmod(0o755)
-    os.replace(partial, target)
