@@ -88,8 +88,14 @@ def ensure_venv() -> None:
             check=True,
         )
     _say("installing the locked dependencies (requirements.lock, hashes required)")
+    # Copies, not uv's default hard links into its cache: with links, a file changed in
+    # one checkout's .venv (a patched library, a stripped .so) changes it in every other
+    # checkout's, under their running servers.
     subprocess.run(
-        [str(uv), "pip", "sync", "--quiet", "--python", str(PY), "--require-hashes", str(LOCK)],
+        [
+            *(str(uv), "pip", "sync", "--quiet", "--python", str(PY)),
+            *("--link-mode", "copy", "--require-hashes", str(LOCK)),
+        ],
         check=True,
     )
     STAMP.write_text(digest)

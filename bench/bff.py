@@ -16,6 +16,13 @@ measures in one run, with the same load generator for both sides:
 Goals (issue 5): menu through the BFF ≥ 0.7x straight; placement ≥ 0.6x straight;
 first paint ≤ 0.5 s and interactive ≤ 4 s cold. The last line is one JSON object.
 Run: `.venv/bin/python bench/bff.py [--seconds 10 --threads 8] [--keep]`.
+
+`--baseline REV` instead compares this BFF with the BFF of another git revision
+(its `bff_site/` and `shared/`, from `git archive`), run beside it against the same
+Order, Identity, Redis and sessions: menu and placement through each, in alternating
+rounds (`--rounds`), so the machine's load falls on both alike. It prints each
+round, the medians and this BFF's throughput as a ratio of the baseline's
+(`menu_vs_baseline`, `place_vs_baseline`; 1.0 is "no slower").
 """
 
 from __future__ import annotations
@@ -24,9 +31,11 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -37,12 +46,15 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.order import TEST_TOKEN, hammer, mint_token, percentile, wait_until_charged  # noqa: E402
-from devstack.base import free_port  # noqa: E402
+from devstack.base import free_port, spawn  # noqa: E402
 from devstack.browser import CHROMIUM_ARGS, ensure_chromium  # noqa: E402
 from devstack.cli import demo_password  # noqa: E402
 from devstack.mesh import free_base_port  # noqa: E402
+from devstack.sites import gunicorn_argv, site_ready  # noqa: E402
 from devstack.stack import DEFAULT_PORTS, Stack, StackConfig, port_setting  # noqa: E402
 from tests.e2e.browserless import browser_client, sign_in  # noqa: E402
+
+RAISED_LIMITS = {"BFF_RATE_SESSION": "1000000", "BFF_RATE_ADDRESS": "1000000"}
 
 PAINT_JS = """() => {
   const paint = performance.getEntriesByName('first-contentful-paint')[0]
@@ -59,8 +71,7 @@ def start_system(state: Path, mesh: str = "direct") -> tuple[dict[str, str], dic
     env.update(
         COFFEESHOP_STATE_DIR=str(state),
         COFFEESHOP_MESH=mesh,
-        BFF_RATE_SESSION="1000000",
-        BFF_RATE_ADDRESS="1000000",
+        **RAISED_LIMITS,
     )
     up = subprocess.run(
         [sys.executable, str(REPO / "manage_all.py"), "up", "--detach"],
@@ -138,12 +149,147 @@ def browser_timings(bff: str) -> dict[str, float]:
     return results
 
 
+def start_bff(stack: Stack, name: str, code: Path) -> tuple[str, Any]:
+    """A BFF from the code in `code` (its bff_site/ and shared/) on a free port, with this
+    system's BFF environment and raised rate limits: (its URL, its process)."""
+    port = free_port()
+    env = {**stack.site_env("bff"), **RAISED_LIMITS, "PYTHONPATH": str(code)}
+    argv = gunicorn_argv("bff", port=port, workers=stack.config.workers)
+    proc = spawn(name, argv, state_dir=stack.state, env=env, cwd=code)
+    deadline = time.monotonic() + 120
+    while not site_ready(port):
+        if not proc.alive() or time.monotonic() > deadline:
+            proc.stop()
+            sys.exit(f"the BFF from {code} did not start: see {proc.logfile}")
+        time.sleep(0.5)
+    return f"http://127.0.0.1:{port}", proc
+
+
+def checkout(rev: str, folder: Path) -> Path:
+    """`bff_site/` and `shared/` of git revision `rev`, in `folder`."""
+    folder.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", "--format=tar", rev, "bff_site", "shared"],
+        capture_output=True,
+        check=True,
+    )
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    return folder
+
+
+def compare_with_baseline(args: argparse.Namespace, stack: Stack, tmp: Path) -> None:
+    """This BFF against the BFF of `args.baseline`, in alternating rounds (module doc).
+    Both run beside the system's own BFF, started alike, against the same Order."""
+    password = demo_password(stack)
+    order = f"http://127.0.0.1:{stack.ports['order']}"
+    line = espresso_line(httpx.get(f"{order}/api/menu/", timeout=10).json())
+    bff, this_proc = start_bff(stack, "bff-this", REPO)
+    baseline, proc = start_bff(stack, "bff-baseline", checkout(args.baseline, tmp / "baseline"))
+    signing_in = f"http://127.0.0.1:{stack.ports['bff']}"
+    run = uuid.uuid4().hex[:8]
+    try:
+        # One signed-in session per load thread; the session lives in Redis, which both
+        # BFFs share, and the cookie is sent to either port.
+        sessions = []
+        for _ in range(args.threads):
+            client = browser_client(signing_in)
+            sign_in(client, email="customer@coffeeshop.local", password=password)
+            csrf = client.get("/api/session").json()["csrf_token"]
+            # A Cookie header, not httpx's per-request cookies (which it does not send).
+            cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+            sessions.append((cookie, csrf))
+
+        def calls(base: str, tag: str) -> tuple[Any, Any]:
+            def menu(client: httpx.Client, worker: int, n: int) -> bool:
+                return client.get(f"{base}/api/menu").status_code == 200
+
+            def place(client: httpx.Client, worker: int, n: int) -> bool:
+                cookie, csrf = sessions[worker]
+                response = client.post(
+                    f"{base}/api/orders",
+                    json={"lines": [line], "payment_method": TEST_TOKEN},
+                    headers={
+                        "Cookie": cookie,
+                        "X-CSRF-Token": csrf,
+                        "Idempotency-Key": f"{tag}-{run}-{worker}-{n}",
+                    },
+                )
+                return response.status_code == 201
+
+            return menu, place
+
+        sides = {"this": calls(bff, "this"), "baseline": calls(baseline, "base")}
+        figures: dict[str, dict[str, list[float]]] = {
+            side: {"menu": [], "place": [], "menu_p50": [], "place_p50": []} for side in sides
+        }
+        for menu, place in sides.values():  # warm both before any round counts
+            hammer(args.threads, 2, menu)
+            hammer(args.threads, 1, place)
+        for number in range(1, args.rounds + 1):
+            # Alternate which side goes first, so neither always follows the other's load.
+            order_of_sides = list(sides) if number % 2 else list(reversed(sides))
+            for what in ("menu", "place"):
+                for side in order_of_sides:
+                    if what == "place":
+                        wait_until_charged(stack, "", timeout=300, settle=3)
+                    call = sides[side][0 if what == "menu" else 1]
+                    count, latencies, errors = hammer(args.threads, args.seconds, call)
+                    if errors:
+                        sys.exit(f"{side} {what}: {errors} requests failed")
+                    figures[side][what].append(count / args.seconds)
+                    figures[side][f"{what}_p50"].append(percentile(latencies, 50) * 1000)
+                    print(
+                        f"round {number} {what:<5} {side:<8} {count / args.seconds:8.1f} req/s"
+                        f"   p50 {percentile(latencies, 50) * 1000:7.1f} ms",
+                        flush=True,
+                    )
+    finally:
+        proc.stop()
+        this_proc.stop()
+    med = {side: {k: statistics.median(v) for k, v in f.items()} for side, f in figures.items()}
+    result = {
+        "baseline": args.baseline,
+        "menu_this_rps": round(med["this"]["menu"], 1),
+        "menu_baseline_rps": round(med["baseline"]["menu"], 1),
+        "place_this_rps": round(med["this"]["place"], 1),
+        "place_baseline_rps": round(med["baseline"]["place"], 1),
+        "menu_this_p50_ms": round(med["this"]["menu_p50"], 2),
+        "menu_baseline_p50_ms": round(med["baseline"]["menu_p50"], 2),
+        "place_this_p50_ms": round(med["this"]["place_p50"], 2),
+        "place_baseline_p50_ms": round(med["baseline"]["place_p50"], 2),
+        "menu_vs_baseline": round(med["this"]["menu"] / med["baseline"]["menu"], 3),
+        "place_vs_baseline": round(med["this"]["place"] / med["baseline"]["place"], 3),
+        "rounds": args.rounds,
+        "threads": args.threads,
+        "seconds": args.seconds,
+    }
+    print(
+        f"this BFF / baseline ({args.baseline}): menu {result['menu_vs_baseline']:.3f}x, "
+        f"placement {result['place_vs_baseline']:.3f}x (medians of {args.rounds} rounds)"
+    )
+    print(json.dumps(result))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--keep", action="store_true", help="leave the system running")
+    parser.add_argument("--baseline", metavar="REV", help="compare with this revision's BFF")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (--baseline)")
+    parser.add_argument("--state", type=Path, help="use the system already up in this folder")
     args = parser.parse_args()
+    if args.baseline and args.state:
+        config = StackConfig.load(args.state)
+        if config is None:
+            sys.exit(f"no system in {args.state}: run `manage_all.py up` first")
+        stack = Stack(config)
+        tmp = Path(tempfile.mkdtemp(prefix="coffeeshop-bench-bff-"))
+        try:
+            compare_with_baseline(args, stack, tmp)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return 0
     tmp = Path(tempfile.mkdtemp(prefix="coffeeshop-bench-bff-"))
     state = tmp / "state"
     print(f"starting the system in {tmp} …", flush=True)
@@ -153,6 +299,9 @@ def main() -> int:
         assert config is not None
         stack = Stack(config)
         bff = f"http://127.0.0.1:{ports['bff']}"
+        if args.baseline:
+            compare_with_baseline(args, stack, tmp)
+            return 0
         order = f"http://127.0.0.1:{ports['order']}"
         password = demo_password(stack)
         token = mint_token(stack)

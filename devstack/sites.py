@@ -107,6 +107,10 @@ def gunicorn_argv(site: str, *, port: int, workers: int) -> list[str]:
         "-",
         "--access-logformat",
         '{"access": "%(m)s %(U)s", "status": %(s)s, "ms": %(M)s}',
+        # gunicorn 27's control socket is one path per user (~/.gunicorn/gunicorn.ctl):
+        # every master on the machine (three per system, several systems in a test run)
+        # would take it from the others. Nothing here uses it; signals stop the sites.
+        "--no-control-socket",
     ]
 
 
