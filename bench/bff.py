@@ -29,12 +29,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -46,53 +43,19 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.order import TEST_TOKEN, hammer, mint_token, percentile, wait_until_charged  # noqa: E402
+from bench.system import RAISED_LIMITS, bench_system  # noqa: E402
 from devstack.base import free_port, spawn  # noqa: E402
 from devstack.browser import CHROMIUM_ARGS, ensure_chromium  # noqa: E402
 from devstack.cli import demo_password  # noqa: E402
-from devstack.mesh import free_base_port  # noqa: E402
 from devstack.sites import gunicorn_argv, site_ready  # noqa: E402
-from devstack.stack import DEFAULT_PORTS, Stack, StackConfig, port_setting  # noqa: E402
+from devstack.stack import Stack  # noqa: E402
 from tests.e2e.browserless import browser_client, sign_in  # noqa: E402
-
-RAISED_LIMITS = {"BFF_RATE_SESSION": "1000000", "BFF_RATE_ADDRESS": "1000000"}
 
 PAINT_JS = """() => {
   const paint = performance.getEntriesByName('first-contentful-paint')[0]
       || performance.getEntriesByName('first-paint')[0];
   return paint ? paint.startTime / 1000 : null;
 }"""
-
-
-def start_system(state: Path, mesh: str = "direct") -> tuple[dict[str, str], dict[str, int]]:
-    ports = {part: free_port() for part in DEFAULT_PORTS}
-    ports["dapr"] = free_base_port()  # a block of ports, not one
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "VAULT_"))}
-    env.update({port_setting(part): str(port) for part, port in ports.items()})
-    env.update(
-        COFFEESHOP_STATE_DIR=str(state),
-        COFFEESHOP_MESH=mesh,
-        **RAISED_LIMITS,
-    )
-    up = subprocess.run(
-        [sys.executable, str(REPO / "manage_all.py"), "up", "--detach"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if up.returncode != 0:
-        sys.exit(up.stdout[-3000:] + up.stderr[-3000:])
-    return env, ports
-
-
-def stop_system(env: dict[str, str]) -> None:
-    """`manage_all.py down` for the system `start_system` (or `--state`) named in `env`."""
-    subprocess.run(
-        [sys.executable, str(REPO / "manage_all.py"), "down"],
-        env=env,
-        capture_output=True,
-        check=False,
-    )
 
 
 def espresso_line(menu_categories: list[dict[str, Any]]) -> dict[str, Any]:
@@ -279,121 +242,104 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (--baseline)")
     parser.add_argument("--state", type=Path, help="use the system already up in this folder")
     args = parser.parse_args()
-    if args.baseline and args.state:
-        config = StackConfig.load(args.state)
-        if config is None:
-            sys.exit(f"no system in {args.state}: run `manage_all.py up` first")
-        stack = Stack(config)
-        tmp = Path(tempfile.mkdtemp(prefix="coffeeshop-bench-bff-"))
-        try:
-            compare_with_baseline(args, stack, tmp)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        return 0
-    tmp = Path(tempfile.mkdtemp(prefix="coffeeshop-bench-bff-"))
-    state = tmp / "state"
-    print(f"starting the system in {tmp} …", flush=True)
-    env, ports = start_system(state)
-    try:
-        config = StackConfig.load(state)
-        assert config is not None
-        stack = Stack(config)
-        bff = f"http://127.0.0.1:{ports['bff']}"
+    with bench_system("bff", state=args.state, keep=args.keep) as system:
         if args.baseline:
-            compare_with_baseline(args, stack, tmp)
-            return 0
-        order = f"http://127.0.0.1:{ports['order']}"
-        password = demo_password(stack)
-        token = mint_token(stack)
-        line = espresso_line(httpx.get(f"{order}/api/menu/", timeout=10).json())
-        customer_id = browser_client(bff)
-        sign_in(customer_id, email="customer@coffeeshop.local", password=password)
-        acting = customer_id.get("/api/session").json()["user"]
-        run = uuid.uuid4().hex[:8]
-
-        sessions: dict[int, tuple[httpx.Client, str]] = {}
-
-        def session_for(worker: int) -> tuple[httpx.Client, str]:
-            if worker not in sessions:
-                client = browser_client(bff)
-                sign_in(client, email="customer@coffeeshop.local", password=password)
-                sessions[worker] = (client, client.get("/api/session").json()["csrf_token"])
-            return sessions[worker]
-
-        def menu_direct(client: httpx.Client, worker: int, n: int) -> bool:
-            return client.get(f"{order}/api/menu/").status_code == 200
-
-        def menu_bff(client: httpx.Client, worker: int, n: int) -> bool:
-            return client.get(f"{bff}/api/menu").status_code == 200
-
-        def place_direct(client: httpx.Client, worker: int, n: int) -> bool:
-            response = client.post(
-                f"{order}/api/orders/",
-                json={"lines": [line], "payment_method": TEST_TOKEN},
-                headers={
-                    "Authorization": f"Bearer {token}",
-                    "X-Acting-User": str(acting["id"]),
-                    "X-Acting-Roles": "customer",
-                    "Idempotency-Key": f"direct-{run}-{worker}-{n}",
-                },
-            )
-            return response.status_code == 201
-
-        def place_bff(client: httpx.Client, worker: int, n: int) -> bool:
-            session, csrf = session_for(worker)
-            response = session.post(
-                "/api/orders",
-                json={"lines": [line], "payment_method": TEST_TOKEN},
-                headers={"X-CSRF-Token": csrf, "Idempotency-Key": f"bff-{run}-{worker}-{n}"},
-            )
-            return response.status_code == 201
-
-        for worker in range(args.threads):
-            session_for(worker)
-        menu_d = measure("menu straight", args.threads, args.seconds, menu_direct)
-        menu_b = measure("menu via BFF", args.threads, args.seconds, menu_bff)
-        # Each placement run starts on a quiet machine: the charges of the run before
-        # would otherwise take the cores from the one measured after it.
-        wait_until_charged(stack, "", timeout=300, settle=5)
-        place_d = measure("place straight", args.threads, args.seconds, place_direct)
-        wait_until_charged(stack, "", timeout=300, settle=5)
-        place_b = measure("place via BFF", args.threads, args.seconds, place_bff)
-        wait_until_charged(stack, "", timeout=300, settle=5)
-        paint = browser_timings(bff)
-        menu_ratio = menu_b["rps"] / menu_d["rps"]
-        place_ratio = place_b["rps"] / place_d["rps"]
-        print(
-            f"menu via BFF / straight: {menu_ratio:.2f}x (goal ≥ 0.7x); "
-            f"placement via BFF / straight: {place_ratio:.2f}x (goal ≥ 0.6x)"
-        )
-        print(
-            json.dumps(
-                {
-                    "menu_bff_rps": round(menu_b["rps"], 1),
-                    "menu_bff_p50_ms": round(menu_b["p50_ms"], 1),
-                    "menu_bff_p99_ms": round(menu_b["p99_ms"], 1),
-                    "menu_direct_rps": round(menu_d["rps"], 1),
-                    "menu_direct_p50_ms": round(menu_d["p50_ms"], 1),
-                    "menu_direct_p99_ms": round(menu_d["p99_ms"], 1),
-                    "place_bff_rps": round(place_b["rps"], 1),
-                    "place_bff_p50_ms": round(place_b["p50_ms"], 1),
-                    "place_bff_p99_ms": round(place_b["p99_ms"], 1),
-                    "place_direct_rps": round(place_d["rps"], 1),
-                    "place_direct_p50_ms": round(place_d["p50_ms"], 1),
-                    "place_direct_p99_ms": round(place_d["p99_ms"], 1),
-                    "menu_ratio": round(menu_ratio, 2),
-                    "place_ratio": round(place_ratio, 2),
-                    **paint,
-                    "threads": args.threads,
-                    "seconds": args.seconds,
-                }
-            )
-        )
-    finally:
-        if not args.keep:
-            stop_system(env)
-            shutil.rmtree(tmp, ignore_errors=True)
+            compare_with_baseline(args, system.stack, system.tmp)
+        else:
+            measure_against_order(args, system.stack)
     return 0
+
+
+def measure_against_order(args: argparse.Namespace, stack: Stack) -> None:
+    """Menu and placement through the BFF against straight to Order, then the web client."""
+    bff = f"http://127.0.0.1:{stack.ports['bff']}"
+    order = f"http://127.0.0.1:{stack.ports['order']}"
+    password = demo_password(stack)
+    token = mint_token(stack)
+    line = espresso_line(httpx.get(f"{order}/api/menu/", timeout=10).json())
+    customer_id = browser_client(bff)
+    sign_in(customer_id, email="customer@coffeeshop.local", password=password)
+    acting = customer_id.get("/api/session").json()["user"]
+    run = uuid.uuid4().hex[:8]
+
+    sessions: dict[int, tuple[httpx.Client, str]] = {}
+
+    def session_for(worker: int) -> tuple[httpx.Client, str]:
+        if worker not in sessions:
+            client = browser_client(bff)
+            sign_in(client, email="customer@coffeeshop.local", password=password)
+            sessions[worker] = (client, client.get("/api/session").json()["csrf_token"])
+        return sessions[worker]
+
+    def menu_direct(client: httpx.Client, worker: int, n: int) -> bool:
+        return client.get(f"{order}/api/menu/").status_code == 200
+
+    def menu_bff(client: httpx.Client, worker: int, n: int) -> bool:
+        return client.get(f"{bff}/api/menu").status_code == 200
+
+    def place_direct(client: httpx.Client, worker: int, n: int) -> bool:
+        response = client.post(
+            f"{order}/api/orders/",
+            json={"lines": [line], "payment_method": TEST_TOKEN},
+            headers={
+                "Authorization": f"Bearer {token}",
+                "X-Acting-User": str(acting["id"]),
+                "X-Acting-Roles": "customer",
+                "Idempotency-Key": f"direct-{run}-{worker}-{n}",
+            },
+        )
+        return response.status_code == 201
+
+    def place_bff(client: httpx.Client, worker: int, n: int) -> bool:
+        session, csrf = session_for(worker)
+        response = session.post(
+            "/api/orders",
+            json={"lines": [line], "payment_method": TEST_TOKEN},
+            headers={"X-CSRF-Token": csrf, "Idempotency-Key": f"bff-{run}-{worker}-{n}"},
+        )
+        return response.status_code == 201
+
+    for worker in range(args.threads):
+        session_for(worker)
+    menu_d = measure("menu straight", args.threads, args.seconds, menu_direct)
+    menu_b = measure("menu via BFF", args.threads, args.seconds, menu_bff)
+    # Each placement run starts on a quiet machine: the charges of the run before
+    # would otherwise take the cores from the one measured after it.
+    wait_until_charged(stack, "", timeout=300, settle=5)
+    place_d = measure("place straight", args.threads, args.seconds, place_direct)
+    wait_until_charged(stack, "", timeout=300, settle=5)
+    place_b = measure("place via BFF", args.threads, args.seconds, place_bff)
+    wait_until_charged(stack, "", timeout=300, settle=5)
+    paint = browser_timings(bff)
+    menu_ratio = menu_b["rps"] / menu_d["rps"]
+    place_ratio = place_b["rps"] / place_d["rps"]
+    print(
+        f"menu via BFF / straight: {menu_ratio:.2f}x (goal ≥ 0.7x); "
+        f"placement via BFF / straight: {place_ratio:.2f}x (goal ≥ 0.6x)"
+    )
+    print(
+        json.dumps(
+            {
+                "menu_bff_rps": round(menu_b["rps"], 1),
+                "menu_bff_p50_ms": round(menu_b["p50_ms"], 1),
+                "menu_bff_p99_ms": round(menu_b["p99_ms"], 1),
+                "menu_direct_rps": round(menu_d["rps"], 1),
+                "menu_direct_p50_ms": round(menu_d["p50_ms"], 1),
+                "menu_direct_p99_ms": round(menu_d["p99_ms"], 1),
+                "place_bff_rps": round(place_b["rps"], 1),
+                "place_bff_p50_ms": round(place_b["p50_ms"], 1),
+                "place_bff_p99_ms": round(place_b["p99_ms"], 1),
+                "place_direct_rps": round(place_d["rps"], 1),
+                "place_direct_p50_ms": round(place_d["p50_ms"], 1),
+                "place_direct_p99_ms": round(place_d["p99_ms"], 1),
+                "menu_ratio": round(menu_ratio, 2),
+                "place_ratio": round(place_ratio, 2),
+                **paint,
+                "threads": args.threads,
+                "seconds": args.seconds,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -40,11 +40,9 @@ import json
 import os
 import random
 import re
-import shutil
 import socket
 import struct
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -58,10 +56,11 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.bff import espresso_line, start_system, stop_system  # noqa: E402
+from bench.bff import espresso_line  # noqa: E402
 from bench.order import TEST_TOKEN, percentile  # noqa: E402
+from bench.system import bench_system  # noqa: E402
 from devstack.cli import demo_password  # noqa: E402
-from devstack.stack import Stack, StackConfig, memory_mib  # noqa: E402
+from devstack.stack import Stack, memory_mib  # noqa: E402
 from tests.e2e.browserless import browser_client, sign_in  # noqa: E402
 
 COOKIE = "__Host-coffeeshop-session"
@@ -582,21 +581,9 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="leave the system running")
     parser.add_argument("--state", help="use a system already started in this folder")
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="coffeeshop-bench-live-"))
-    if args.state:
-        state = Path(args.state)
-        env = {**os.environ, "COFFEESHOP_STATE_DIR": str(state)}
-        config = StackConfig.load(state)
-        assert config is not None
-        ports = config.ports
-    else:
-        state = tmp / "state"
-        print(f"starting the system in {tmp} …", flush=True)
-        env, ports = start_system(state)
-    try:
-        config = StackConfig.load(state)
-        assert config is not None
-        stack = Stack(config)
+    with bench_system("live", state=args.state, keep=args.keep) as system:
+        stack = system.stack
+        ports = stack.ports
         bff = f"http://{HOST}:{ports['bff']}"
         result = asyncio.run(run(args, stack, bff, ports["bff"]))
         print(
@@ -608,10 +595,6 @@ def main() -> int:
             f"BFF {result['bff_kib_per_stream']} KiB per stream"
         )
         print(json.dumps(result))
-    finally:
-        if not args.keep and not args.state:
-            stop_system(env)
-        shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 

@@ -17,11 +17,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import queue
-import shutil
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -32,11 +29,10 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.bff import start_system, stop_system  # noqa: E402
-from bench.live import COOKIE, HOST, Person, person  # noqa: E402
+from bench.live import COOKIE, Person, person  # noqa: E402
 from bench.order import percentile  # noqa: E402
+from bench.system import bench_system  # noqa: E402
 from devstack.cli import demo_password  # noqa: E402
-from devstack.stack import Stack, StackConfig  # noqa: E402
 
 
 def follow(bff: str, customer: Person, events: queue.Queue[tuple[str, float]]) -> None:
@@ -122,29 +118,15 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--state", help="use a system already started in this folder")
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="coffeeshop-bench-menu-"))
-    if args.state:
-        state = Path(args.state)
-        env = {**os.environ, "COFFEESHOP_STATE_DIR": str(state)}
-    else:
-        state = tmp / "state"
-        print(f"starting the system in {tmp} …", flush=True)
-        env, _ = start_system(state)
-    try:
-        config = StackConfig.load(state)
-        assert config is not None
-        bff = f"http://{HOST}:{config.ports['bff']}"
-        result = run(bff, demo_password(Stack(config)), args.rounds)
+    with bench_system("menu", state=args.state) as system:
+        bff = system.url("bff")
+        result = run(bff, demo_password(system.stack), args.rounds)
         print(
             f"{result['edits']} edits: PATCH → customer's stream p50 "
             f"{result['patch_to_stream_p50_s']} s, max {result['patch_to_stream_max_s']} s; "
             f"ordering sold-out Oat: {result['refusal']}"
         )
         print(json.dumps(result))
-    finally:
-        if not args.state:
-            stop_system(env)
-        shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 

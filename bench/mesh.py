@@ -22,8 +22,8 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import uuid
+from contextlib import ExitStack
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -33,12 +33,13 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.bff import espresso_line, start_system, stop_system  # noqa: E402
+from bench.bff import espresso_line  # noqa: E402
 from bench.order import TEST_TOKEN, hammer, percentile, wait_until_charged  # noqa: E402
+from bench.system import bench_system  # noqa: E402
 from devstack import sites  # noqa: E402
 from devstack.base import Process, free_port, spawn, wait_until  # noqa: E402
 from devstack.cli import demo_password  # noqa: E402
-from devstack.stack import Stack, StackConfig, memory_mib  # noqa: E402
+from devstack.stack import Stack, memory_mib  # noqa: E402
 from tests.e2e.browserless import browser_client, sign_in  # noqa: E402
 
 # The hops a placement through the BFF takes between our services.
@@ -70,16 +71,12 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=6)
     parser.add_argument("--keep", action="store_true", help="leave the system running")
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="coffeeshop-bench-mesh-"))
-    state = tmp / "state"
-    print(f"starting the system in Dapr mode in {tmp} …", flush=True)
-    env, ports = start_system(state, mesh="dapr")
-    procs: list[Process] = []
-    try:
-        config = StackConfig.load(state)
-        assert config is not None
-        stack = Stack(config)
+    with bench_system("mesh", keep=args.keep, mesh="dapr") as system, ExitStack() as cleanup:
+        stack = system.stack
+        ports = stack.ports
         direct_ports, procs = start_direct_copy(stack)
+        for proc in procs:
+            cleanup.callback(proc.stop, timeout=10)
         bases = {
             "direct": f"http://127.0.0.1:{direct_ports['bff']}",
             "dapr": f"http://127.0.0.1:{ports['bff']}",
@@ -188,11 +185,6 @@ def main() -> int:
                 }
             )
         )
-    finally:
-        for proc in procs:
-            proc.stop(timeout=10)
-        if not args.keep:
-            stop_system(env)
     return 0
 
 

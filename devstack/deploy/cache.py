@@ -15,9 +15,10 @@ of an hour on two cores. So the slow things live in one folder per machine:
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable
 from pathlib import Path
+
+from devstack.gotools import install_binary
 
 
 def machine_cache() -> Path:
@@ -36,19 +37,11 @@ def cached_binary(target: Path, build: Callable[[], Path]) -> Path:
     kept = machine_cache() / "bin" / target.name
     if target.is_file() and os.access(target, os.X_OK):
         if not kept.is_file():
-            _copy(target, kept)
+            install_binary(target, kept)
         return target
     if kept.is_file() and os.access(kept, os.X_OK):
-        _copy(kept, target)
+        install_binary(kept, target)
         return target
     built = build()
-    _copy(built, kept)
+    install_binary(built, kept)
     return built
-
-
-def _copy(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
-    shutil.copy2(source, partial)
-    partial.chmod(0o755)
-    os.replace(partial, target)
