@@ -10,9 +10,9 @@ What it does:
    `wasm_client/` (only when `node_modules/` lacks that exact version; the lock
    file holds the integrity hashes) and copies the files Pyodide needs at run
    time — and nothing else — into `dist/pyodide/<version>/`.
-2. Packs the app (`src/coffeeshop_client/**.py`, plus `shared/pricing.py` when the
-   repository has it) into `app.zip`, and puts it with the JS bootstrap and the
-   stylesheet in `dist/app/<content-hash>/`, a path that changes whenever any of
+2. Packs the app (`src/coffeeshop_client/**.py`, plus `shared/pricing.py` and
+   `shared/allergens.py`, which it imports) into `app.zip`, and puts it with the JS
+   bootstrap and the stylesheet in `dist/app/<content-hash>/`, a path that changes whenever any of
    them changes, so the BFF can cache it forever.
 3. Pre-compresses what compresses (gzip; WhiteNoise serves `x.gz` for `x`).
 4. Writes `dist/manifest.json` with every path the shell page needs, relative to
@@ -78,11 +78,9 @@ def _sources(repo_root: Path) -> dict[str, Path]:
     for path in sorted((src / "coffeeshop_client").rglob("*.py")):
         files["zip:" + path.relative_to(src).as_posix()] = path
     for name in BROWSER_SHARED_MODULES:
-        module = repo_root / "shared" / name
-        if module.is_file():
-            # Only these pure-Python modules go to the browser; `shared/__init__.py` of
-            # the repo is not copied (the client gets an empty package instead).
-            files[f"zip:shared/{name}"] = module
+        # Only these pure-Python modules go to the browser; `shared/__init__.py` of the
+        # repo is not copied (the client gets an empty package instead).
+        files[f"zip:shared/{name}"] = repo_root / "shared" / name
     static = repo_root / "wasm_client" / "static"
     for name in ("bootstrap.js", "app.css", "noscript.css"):
         files["static:" + name] = static / name

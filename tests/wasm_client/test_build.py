@@ -105,8 +105,12 @@ def test_second_build_is_a_no_op(built):
 
 @pytest.fixture
 def scratch_repo(tmp_path) -> Path:
-    """A copy of the client's sources, sharing the real node_modules."""
+    """A copy of the client's sources (and the shared modules it packs), sharing the real
+    node_modules."""
     client = tmp_path / "repo" / "wasm_client"
+    (tmp_path / "repo" / "shared").mkdir(parents=True)
+    for name in build_module.BROWSER_SHARED_MODULES:
+        shutil.copyfile(REPO_ROOT / "shared" / name, tmp_path / "repo" / "shared" / name)
     shutil.copytree(
         REPO_ROOT / "wasm_client" / "src",
         client / "src",
@@ -133,9 +137,17 @@ def test_changed_sources_get_a_new_versioned_path_and_old_builds_are_pruned(scra
     kept = sorted(p.name for p in (dist / "app").iterdir())
     assert len(kept) == build_module.KEEP_APP_BUILDS
     assert seen[-1].strip("/").split("/")[1] in kept
-    assert not (scratch_repo / "shared").exists()
     with zipfile.ZipFile(dist / seen[-1] / "app.zip") as zf:
-        assert not any(n.startswith("shared/") for n in zf.namelist())
+        packed = {n for n in zf.namelist() if n.startswith("shared/")}
+    # The shared modules the client imports (in an empty package), no other part of shared/.
+    wanted = {f"shared/{name}" for name in build_module.BROWSER_SHARED_MODULES}
+    assert packed == wanted | {"shared/__init__.py"}
+
+
+def test_a_checkout_without_the_shared_modules_is_a_build_error(scratch_repo, tmp_path):
+    (scratch_repo / "shared" / "allergens.py").unlink()
+    with pytest.raises(build_module.BuildError, match=r"allergens\.py"):
+        build_module.build(tmp_path / "dist", repo_root=scratch_repo)
 
 
 def test_force_rebuilds_without_touching_other_files(built, tmp_path):

@@ -9,10 +9,6 @@ LATTE = Menu.from_json(MENU).product(1)
 assert LATTE is not None
 
 
-def test_the_client_prices_with_the_shared_pricing_module():
-    assert prices.local_pricing_available()
-
-
 def test_line_price_adds_size_and_option_deltas_times_quantity():
     # 320 base + 80 large + 45 oat + 50 vanilla = 495, times 2
     assert prices.price_line(LATTE, 2, (2, 4), 2, "GBP") == (495, 990)

@@ -194,9 +194,6 @@ class ApiClient:
     async def menu(self) -> Menu:
         return Menu.from_json(await self._call("GET", "/api/menu"))
 
-    async def price(self, lines: list[dict[str, Any]]) -> dict[str, Any]:
-        return dict(await self._call("POST", "/api/cart/price", {"lines": lines}))
-
     async def place_order(
         self, lines: list[dict[str, Any]], payment_method: str, idempotency_key: str
     ) -> Order:

@@ -17,7 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from coffeeshop_client import card as cards
-from coffeeshop_client import customize, payments, prices, router, statuses, views
+from coffeeshop_client import customize, payments, router, statuses, views
 from coffeeshop_client.api import ApiClient, ApiError, NetworkError, describe_error
 from coffeeshop_client.cart import Cart
 from coffeeshop_client.customize import Selection
@@ -185,8 +185,6 @@ class App(OrdersDeskActions, ReportActions):
             await self.load_report(route.params.get("date"))
         elif route.name == "manage_order" and self.state.session.is_manager:
             await self.load_managed_order(route.params.get("id", ""))
-        elif route.name in ("cart", "checkout") and not prices.local_pricing_available():
-            await self.load_quote()
 
     # ---- data --------------------------------------------------------------
 
@@ -229,21 +227,6 @@ class App(OrdersDeskActions, ReportActions):
                     break
         finally:
             self._queue_fetching = False
-        self.render()
-
-    async def load_quote(self) -> None:
-        """The BFF's price for the cart (used when shared/pricing.py isn't in the build)."""
-        if self.state.cart.is_empty:
-            self.state.quote = None
-            return
-        wanted = self.state.cart.dumps()
-        try:
-            quote = await self.api.price(self.state.cart.to_api())
-        except (ApiError, NetworkError) as err:
-            self.fail(err, retry="quote")
-        else:
-            if self.state.cart.dumps() == wanted:
-                self.state.quote, self.state.quote_for = quote, wanted
         self.render()
 
     def _remember_orders(self, orders: list[Order]) -> None:
@@ -295,8 +278,6 @@ class App(OrdersDeskActions, ReportActions):
     def set_cart(self, cart: Cart) -> None:
         self.state.cart = cart
         self.platform.save(CART_STORAGE_KEY, cart.dumps())
-        if self.state.quote_for != cart.dumps():
-            self.state.quote = None
 
     # ---- live order status -------------------------------------------------
 
@@ -536,15 +517,11 @@ class App(OrdersDeskActions, ReportActions):
     async def do_cart_change(self, data: dict[str, str]) -> None:
         self.set_cart(self.state.cart.change_quantity(data.get("key", ""), _int(data.get("by"))))
         self.render()
-        if not prices.local_pricing_available():
-            await self.load_quote()
 
     async def do_cart_remove(self, data: dict[str, str]) -> None:
         self.set_cart(self.state.cart.remove(data.get("key", "")))
         self.platform.announce("Removed from your cart.")
         self.render()
-        if not prices.local_pricing_available():
-            await self.load_quote()
 
     async def do_card_input(self, data: dict[str, str]) -> None:
         # Typing doesn't re-render (it would move the caret); the value is kept for submit.
@@ -806,7 +783,7 @@ class App(OrdersDeskActions, ReportActions):
                 self.go_live()
         elif retry == "checkout":
             await self.do_checkout({})
-        elif retry in ("load-orders", "load-order", "load-queue", "quote", "load-report"):
+        elif retry in ("load-orders", "load-order", "load-queue", "load-report"):
             await self.show(self.state.route, focus_heading=False)
 
 

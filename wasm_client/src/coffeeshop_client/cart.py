@@ -10,8 +10,7 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any
 
-MIN_QUANTITY = 1
-MAX_QUANTITY = 20
+from shared.pricing import MAX_QUANTITY, MIN_QUANTITY  # Order's own bounds
 
 
 @dataclass(frozen=True)

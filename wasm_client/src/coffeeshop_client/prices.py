@@ -1,44 +1,22 @@
 """Prices in the browser, computed by `shared/pricing.py` — the same module Order uses.
 
-The build copies `shared/pricing.py` into the app archive, so the client shows the
-total the Order service will charge without a round trip. When that module is
-absent (an older checkout), `local_pricing_available()` is False and the app asks
-the BFF (`POST /api/cart/price`) instead; nothing here re-implements its sums.
-Also here: amounts as a manager types them in pounds (`pence_parse`, `pounds`).
+The build copies `shared/pricing.py` into the app archive (wasm_client/build.py), so
+the client shows the total the Order service will charge without a round trip;
+nothing here re-implements its sums. Also here: amounts as a manager types them in
+pounds (`pence_parse`, `pounds`).
 """
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any
 
 from coffeeshop_client.models import Product
-
-_pricing: ModuleType | None
-try:
-    from shared import pricing as _shared_pricing
-
-    _pricing = _shared_pricing
-except ImportError:  # pragma: no cover - only without shared/pricing.py
-    _pricing = None
-
-_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
-
-
-def local_pricing_available() -> bool:
-    return _pricing is not None
+from shared import pricing
 
 
 def format_money(amount: int, currency: str) -> str:
     """`450, "GBP"` → `£4.50`."""
-    if _pricing is not None:
-        return str(_pricing.format_money(amount, currency))
-    sign = "-" if amount < 0 else ""  # pragma: no cover - formatting fallback only
-    major, minor = divmod(abs(amount), 100)  # pragma: no cover
-    symbol = _SYMBOLS.get(currency)  # pragma: no cover
-    if symbol:  # pragma: no cover
-        return f"{sign}{symbol}{major}.{minor:02d}"
-    return f"{sign}{major}.{minor:02d} {currency}"  # pragma: no cover
+    return pricing.format_money(amount, currency)
 
 
 def format_delta(amount: int, currency: str) -> str:
@@ -78,15 +56,13 @@ def price_line(
     quantity: int,
     currency: str,
 ) -> tuple[int, int] | None:
-    """`(unit_price, line_total)` computed locally, or None when it can't be here
-    (no pricing module, or the line has no price, e.g. quantity out of range)."""
-    if _pricing is None:
-        return None
+    """`(unit_price, line_total)`, or None when the line has no price (e.g. a quantity
+    out of range)."""
     try:
-        priced = _pricing.price_line(
+        priced = pricing.price_line(
             line_inputs(product, variation_id, option_ids, quantity, currency)
         )
-    except _pricing.PricingError:
+    except pricing.PricingError:
         return None
     return priced.unit_price, priced.line_total
 

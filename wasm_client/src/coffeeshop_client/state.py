@@ -4,7 +4,6 @@ and the views (the `views` package) render, and the error banner's `Problem`."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from coffeeshop_client import payments, router
 from coffeeshop_client.cart import Cart
@@ -60,8 +59,6 @@ class State:
     checkout_card: tuple[str, str, str] | None = None  # the card the token was made for
     now: float = 0.0  # the clock at the last render (seconds since the epoch)
     placed_order_id: str | None = None
-    quote: dict[str, Any] | None = None  # the BFF's price of the cart
-    quote_for: str | None = None
     live_mode: str = "off"  # off | stream | polling
     menu_edit_errors: dict[str, str] = field(default_factory=dict)  # "option-3" → message
     notice: str | None = None

@@ -39,14 +39,12 @@ def describe_line(
 
 def cart_rows(state: State) -> tuple[list[tuple[object, str, str, int | None]], int | None]:
     """For each cart line (line, name, details, line total or None), and the cart total
-    (None while unknown). Local prices come from shared/pricing.py; otherwise from
-    the BFF's quote."""
+    (None while unknown), priced by shared/pricing.py as Order will charge."""
     menu = state.menu
     currency = currency_of(state)
     rows: list[tuple[object, str, str, int | None]] = []
     total: int | None = 0
-    quote_lines = (state.quote or {}).get("lines") or []
-    for index, line in enumerate(state.cart.lines):
+    for line in state.cart.lines:
         name, details = (
             describe_line(menu, line.product_id, line.variation_id, line.option_ids)
             if menu
@@ -54,17 +52,13 @@ def cart_rows(state: State) -> tuple[list[tuple[object, str, str, int | None]], 
         )
         product = menu.product(line.product_id) if menu else None
         line_total: int | None = None
-        if prices.local_pricing_available() and product is not None:
+        if product is not None:
             priced = prices.price_line(
                 product, line.variation_id, line.option_ids, line.quantity, currency
             )
             line_total = priced[1] if priced else None
-        elif index < len(quote_lines):
-            line_total = int(quote_lines[index].get("line_total") or 0)
         rows.append((line, name, details, line_total))
         total = None if line_total is None or total is None else total + line_total
-    if not prices.local_pricing_available() and state.quote is not None:
-        total = int(state.quote.get("total") or 0)
     return rows, total
 
 
