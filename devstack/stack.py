@@ -558,6 +558,8 @@ class Stack:
                         pid,
                         bool(pid) and sidecar.healthy(),
                         memory_mib(pid),
+                        # daprd's own metrics (Prometheus text format), on loopback too.
+                        sidecar.metrics_url,
                     )
                 )
         return rows

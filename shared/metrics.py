@@ -131,16 +131,31 @@ def route_of(request: Any, response: Any) -> str:
     match = getattr(request, "resolver_match", None)
     if match is not None:
         return str(match.route) or "/"
-    from django.http import FileResponse
+    from django.http import FileResponse  # here: shared.events imports this module
 
     return STATIC_ROUTE if isinstance(response, FileResponse) else UNMATCHED_ROUTE
+
+
+# The labelled children by (route, method, status): `labels()` checks and locks on every
+# call, a dict look-up does not (the key set is as bounded as the labels).
+_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
 
 def _observe(request: Any, response: Any, seconds: float) -> None:
     route = route_of(request, response)
     method = request.method if request.method in METHODS else "other"
-    HTTP_REQUESTS.labels(route, method, str(response.status_code)).inc()
-    HTTP_DURATION.labels(route, method).observe(seconds)
+    key = (route, method, response.status_code)
+    children = _children.get(key)
+    if children is None:
+        children = _children.setdefault(
+            key,
+            (
+                HTTP_REQUESTS.labels(route, method, str(response.status_code)),
+                HTTP_DURATION.labels(route, method),
+            ),
+        )
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 class RequestMetricsMiddleware:
@@ -303,12 +318,24 @@ def serve(collectors: Sequence[Collector] = ()) -> str:
     addr = os.environ.get(ADDR_SETTING, "").strip()
     if not addr:
         return ""
+    global _server
     host, port = parse_addr(addr)
     multiprocess_dir_prepare()
-    start_http_server(port, addr=host, registry=part_registry(collectors))
+    _server, _thread = start_http_server(port, addr=host, registry=part_registry(collectors))
     url = f"http://{host}:{port}/metrics"
     logger.info("metrics at %s", url)
     return url
+
+
+_server: Any = None
+
+
+def forked() -> None:
+    """In a child the serving process forked (a gunicorn worker, a Celery pool process):
+    close the copy of the metrics port the fork gave it, so the port belongs to the
+    serving process alone and goes with it."""
+    if _server is not None:
+        _server.socket.close()
 
 
 def site_collectors() -> list[Collector]:
@@ -368,6 +395,7 @@ def celery_connect() -> None:
 
     receivers: list[tuple[Any, Callable[..., None]]] = [
         (signals.worker_init, _celery_serve),
+        (signals.worker_process_init, _celery_forked),
         (signals.worker_process_shutdown, _celery_process_dead),
         (signals.task_prerun, _celery_task_began),
         (signals.task_postrun, _celery_task_ended),
@@ -381,6 +409,10 @@ _task_started: dict[str, float] = {}
 
 def _celery_serve(**kwargs: Any) -> None:
     serve()
+
+
+def _celery_forked(**kwargs: Any) -> None:
+    forked()
 
 
 def _celery_process_dead(pid: int | None = None, **kwargs: Any) -> None:
