@@ -318,23 +318,26 @@ def serve(collectors: Sequence[Collector] = ()) -> str:
     addr = os.environ.get(ADDR_SETTING, "").strip()
     if not addr:
         return ""
-    global _server
+    global _server, _server_pid
     host, port = parse_addr(addr)
     multiprocess_dir_prepare()
     _server, _thread = start_http_server(port, addr=host, registry=part_registry(collectors))
+    _server_pid = os.getpid()
     url = f"http://{host}:{port}/metrics"
     logger.info("metrics at %s", url)
     return url
 
 
 _server: Any = None
+_server_pid = 0
 
 
 def forked() -> None:
     """In a child the serving process forked (a gunicorn worker, a Celery pool process):
     close the copy of the metrics port the fork gave it, so the port belongs to the
-    serving process alone and goes with it."""
-    if _server is not None:
+    serving process alone and goes with it. In the serving process itself (Celery's
+    solo pool says "process init" there too) nothing is closed."""
+    if _server is not None and os.getpid() != _server_pid:
         _server.socket.close()
 
 
