@@ -117,12 +117,13 @@ def ports_needed() -> int:
     return len(apps(dict.fromkeys(SITES, 0))) * PORTS_PER_SIDECAR + 3
 
 
-def free_base_port(low: int = 20000, high: int = 32000) -> int:
-    """A base port whose whole block (`ports_needed`) is free, below Linux's ephemeral
-    range (32768+), where no client's source port can take one (devstack/stack.py)."""
+def free_base_port(low: int = 20000, high: int = 32000, span: int | None = None) -> int:
+    """A base port whose whole block (`span`, by default `ports_needed`) is free, below
+    Linux's ephemeral range (32768+), where no client's source port can take one
+    (devstack/stack.py)."""
     import random
 
-    span = ports_needed()
+    span = span or ports_needed()
     for _ in range(200):
         base = random.randrange(low, high - span)  # noqa: S311 - not for security
         if not any(port_in_use(port) for port in range(base, base + span)):

@@ -96,6 +96,9 @@ def gunicorn_argv(site: str, *, port: int, workers: int) -> list[str]:
         "-m",
         "gunicorn",
         *server,
+        # The master serves the workers' metrics on the part's own port (shared/metrics.py).
+        "--config",
+        "python:shared.gunicorn_config",
         "--bind",
         f"{HOST}:{port}",
         "--workers",

@@ -63,8 +63,13 @@ DEFAULT_PORTS = {
     "payments": 28010,
     # Dapr mode: the first of the sidecars' ports (four each, devstack/mesh.py).
     "dapr": mesh.DEFAULT_BASE_PORT,
+    # The first of the metrics ports: one per part that has metrics (`METRICS_PARTS`).
+    "metrics": 29100,
 }
 MESH_MODES = ("direct", "dapr")
+# The parts that serve metrics (shared/metrics.py), each on the metrics block's port at
+# its index here, on loopback only: never through the BFF's public port.
+METRICS_PARTS = (*SITES, *(worker.name for worker in WORKERS.values() if worker.metrics))
 
 Progress = Callable[[str, str], None]
 
@@ -119,6 +124,8 @@ class PartStatus:
     pid: int | None
     healthy: bool
     memory_mib: float = 0.0
+    # Where the part's metrics are scraped (Prometheus text format), "" when it has none.
+    metrics: str = ""
 
 
 def memory_mib(pid: int | None) -> float:
@@ -413,7 +420,40 @@ class Stack:
         """Start one site under gunicorn (not waiting for it)."""
         self.progress(site, f"starting gunicorn on {HOST}:{self.ports[site]}")
         argv = sites.gunicorn_argv(site, port=self.ports[site], workers=self.config.workers)
-        return spawn(site, argv, state_dir=self.state, env=self.site_env(site), cwd=REPO_ROOT)
+        env = self.site_env(site) | self.metrics_env(site)
+        return spawn(site, argv, state_dir=self.state, env=env, cwd=REPO_ROOT)
+
+    # ---- metrics --------------------------------------------------------------------------
+    def metrics_port(self, part: str) -> int | None:
+        if part not in METRICS_PARTS:
+            return None
+        return self.ports["metrics"] + METRICS_PARTS.index(part)
+
+    def metrics_url(self, part: str) -> str:
+        """The part's metrics (Prometheus text format), "" for a part that has none."""
+        port = self.metrics_port(part)
+        return f"http://{HOST}:{port}/metrics" if port else ""
+
+    def metrics_env(self, part: str) -> dict[str, str]:
+        """Where the part serves its metrics and keeps its processes' values: a folder
+        of its own in the state folder, emptied here before it starts (the part also
+        removes what it did not write itself, shared/metrics.py)."""
+        port = self.metrics_port(part)
+        if port is None:
+            return {}
+        folder = self.state / "metrics" / part
+        if folder.exists():
+            for stale in folder.glob("*.db"):
+                stale.unlink(missing_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        return {"METRICS_ADDR": f"{HOST}:{port}", "PROMETHEUS_MULTIPROC_DIR": str(folder)}
+
+    def check_metrics_ports(self) -> None:
+        for part in METRICS_PARTS:
+            proc = self.process(part)
+            port = self.metrics_port(part)
+            if port and not (proc is not None and proc.alive()) and port_in_use(port):
+                raise PortInUse(part, port, port_setting("metrics"))
 
     def site_ready(self, site: str) -> bool:
         return sites.site_ready(self.ports[site])
@@ -425,6 +465,7 @@ class Stack:
 
     def start_sites(self, timeout: float = 120) -> None:
         self.check_ports(list(SITES))
+        self.check_metrics_ports()
         self.build_web_client()
         procs: dict[str, Process] = {site: self.spawn_site(site) for site in SITES}
         log_starts: dict[str, int] = {}
@@ -435,7 +476,7 @@ class Stack:
                 worker.name,
                 [sys.executable, *worker.argv],
                 state_dir=self.state,
-                env=self.process_env(worker.name, worker.site),
+                env=self.process_env(worker.name, worker.site) | self.metrics_env(worker.name),
                 cwd=REPO_ROOT,
             )
         try:
@@ -477,13 +518,20 @@ class Stack:
                     pid,
                     bool(pid) and self.site_ready(site),
                     memory_mib(pid),
+                    self.metrics_url(site),
                 )
             )
         for worker in WORKERS.values():
             pid = self._pid(worker.name)
             rows.append(
                 PartStatus(
-                    worker.name, f"worker ({worker.site})", "-", pid, bool(pid), memory_mib(pid)
+                    worker.name,
+                    f"worker ({worker.site})",
+                    "-",
+                    pid,
+                    bool(pid),
+                    memory_mib(pid),
+                    self.metrics_url(worker.name),
                 )
             )
         if self.mesh is not None and self.mesh.mtls:
@@ -510,6 +558,8 @@ class Stack:
                         pid,
                         bool(pid) and sidecar.healthy(),
                         memory_mib(pid),
+                        # daprd's own metrics (Prometheus text format), on loopback too.
+                        sidecar.metrics_url,
                     )
                 )
         return rows

@@ -18,12 +18,14 @@ def _celery(site: str, *args: str) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class Worker:
     """A process run in a site's environment: `python <argv>`, ready once its log says
-    `ready_word` (read from where this start began)."""
+    `ready_word` (read from where this start began); `metrics`: it serves its metrics
+    (shared/metrics.py) on a port of its own."""
 
     name: str
     site: str
     argv: tuple[str, ...]
     ready_word: str
+    metrics: bool = True
 
 
 _NO_CHATTER = ("--without-gossip", "--without-mingle")
@@ -39,7 +41,8 @@ WORKERS: dict[str, Worker] = {
         ),
         # Order's schedule (CELERY_BEAT_SCHEDULE: the purges), run by the worker above.
         # One beat only: a second would send every task twice.
-        Worker("order-beat", "order", _celery("order", "beat"), "beat: Starting"),
+        # It only sends tasks on time: nothing to measure beyond what the worker counts.
+        Worker("order-beat", "order", _celery("order", "beat"), "beat: Starting", metrics=False),
         # Identity's housekeeping (its purges): one worker with its beat embedded.
         Worker(
             "identity-worker",

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from shared import metrics
+
 logger = logging.getLogger("coffeeshop.events")
 
 ORDER_EVENTS_TOPIC = "coffeeshop.order-events"
@@ -268,6 +270,7 @@ def run_relay(
             count, result = relay_once(
                 producer=producer, claim_batch=claim_batch, mark_sent=mark_sent
             )
+            metrics.OUTBOX_PUBLISHED.inc(count)
         except Exception as exc:
             logger.exception("outbox relay round failed")
             if on_error is not None:
@@ -325,8 +328,15 @@ def consumer_config(bootstrap_servers: str, group_id: str, **overrides: Any) -> 
 
 
 def kafka_consumer(bootstrap_servers: str, group_id: str, **overrides: Any) -> Any:
+    """A confluent-kafka Consumer (`consumer_config`) that reports its lag per partition
+    to the process's metrics every few seconds (librdkafka's statistics)."""
     from confluent_kafka import Consumer
 
+    overrides = {
+        "statistics.interval.ms": metrics.CONSUMER_STATS_MS,
+        "stats_cb": metrics.consumer_stats(group_id),
+        **overrides,
+    }
     return Consumer(consumer_config(bootstrap_servers, group_id, **overrides))
 
 

@@ -48,7 +48,7 @@ from typing import Any
 
 import httpx
 
-from shared import mesh
+from shared import mesh, metrics
 from shared.problems import Unavailable
 from shared.resilience import Backoff, CircuitBreaker
 
@@ -177,6 +177,7 @@ class ServiceClient:
             if self.breaker is not None:
                 self.breaker.allow()
             response: httpx.Response | None = None
+            started = time.perf_counter()
             try:
                 response = self._http().request(
                     method, path, json=json, data=data, params=params, headers=send_headers
@@ -186,7 +187,12 @@ class ServiceClient:
                 reason, safe = _describe(exc), True
             except httpx.TransportError as exc:
                 reason, safe = _describe(exc), repeatable
-            else:
+            finally:
+                failed = response is None or response.status_code in RETRY_STATUSES
+                metrics.DOWNSTREAM_DURATION.labels(
+                    self.name, "failed" if failed else "answered"
+                ).observe(time.perf_counter() - started)
+            if response is not None:
                 behind = self._unavailable_behind(response)
                 if behind:
                     # This downstream answered; the failure is the service behind it.

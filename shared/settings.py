@@ -101,6 +101,8 @@ DJANGO_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: counts and times every answer, by route pattern (shared/metrics.py).
+    "shared.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

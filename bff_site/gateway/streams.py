@@ -33,6 +33,7 @@ from django.conf import settings
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from bff_site.gateway.live import BUS_CHANNEL, STAFF_STREAM, user_stream
+from shared import metrics
 
 logger = logging.getLogger("coffeeshop.bff.live")
 
@@ -220,6 +221,7 @@ async def events_stream(
     person = str(user["id"])
     queue = await hub.listen(key, person)
     loop = asyncio.get_running_loop()
+    metrics.LIVE_STREAMS.inc()
     try:
         yield b"retry: 2000\n\n"
         if last_event_id is not None and await _gap(redis, key, parse_id(last_event_id)):
@@ -277,4 +279,5 @@ async def events_stream(
             if items[-1] is None:
                 return
     finally:
+        metrics.LIVE_STREAMS.dec()
         hub.forget(key, queue, person)

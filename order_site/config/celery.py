@@ -5,11 +5,15 @@ from typing import Any
 
 from celery import Celery, signals
 
+from shared import metrics
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "order_site.config.settings.local")
 
 app = Celery("order_site")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# The worker's main process serves the pool's metrics; tasks are counted and timed.
+metrics.celery_connect()
 
 
 @signals.task_prerun.connect

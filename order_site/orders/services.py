@@ -40,6 +40,7 @@ from order_site.payments.models import Payment, PaymentStatus
 from order_site.payments.selectors import refunded_total
 from order_site.payments.services import payment_cancel
 from order_site.users.principals import Principal
+from shared import metrics
 from shared.cart import CartInvalid, CartLine, cart_check
 from shared.db import rows_insert_together
 from shared.events import ORDER_EVENTS_TOPIC
@@ -204,6 +205,7 @@ def order_place(
             raise
         return _replay(existing, fingerprint)
     # The charge is queued by Order's relay process (payments_dispatch), not from here.
+    transaction.on_commit(metrics.ORDERS_PLACED.inc)
     return PlacementResult(order, 201, body, replayed=False)
 
 
@@ -566,6 +568,7 @@ def order_mark_paid(*, order_id: int, payment_reference: str) -> Order:
             also=["payment_reference", "paid_at", "number", "number_day"],
             event=("order.paid", {"payment_reference": payment_reference}),
         )
+        transaction.on_commit(metrics.ORDERS_PAID.inc)
     elif (
         order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED) and not order.payment_reference
     ):
@@ -590,6 +593,7 @@ def order_mark_payment_failed(*, order_id: int, reason: str) -> Order:
             also=["failure_reason"],
             event=("order.payment_failed", {"reason": reason}),
         )
+        transaction.on_commit(metrics.ORDERS_PAYMENT_FAILED.inc)
     return order
 
 
@@ -628,4 +632,5 @@ def order_mark_refunded(
         full=full,
         reason=reason,
     )
+    transaction.on_commit(metrics.ORDERS_REFUNDED.inc)
     return order

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 import pytest
 
 from devstack.base import REPO_ROOT, free_port
-from devstack.mesh import free_base_port
-from devstack.stack import DEFAULT_PORTS, Stack, StackConfig, port_setting
+from devstack.mesh import free_base_port, ports_needed
+from devstack.stack import DEFAULT_PORTS, METRICS_PARTS, Stack, StackConfig, port_setting
 
 MANAGE_ALL = [sys.executable, str(REPO_ROOT / "manage_all.py")]
 
@@ -38,7 +38,9 @@ def _run(
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
     state = tmp_path_factory.mktemp("system") / "state"
     ports = {part: free_port() for part in DEFAULT_PORTS}
-    ports["dapr"] = free_base_port()  # a block of ports, not one
+    # Blocks of ports, not one: the sidecars' and, after them, the metrics ports.
+    ports["dapr"] = free_base_port(span=ports_needed() + len(METRICS_PARTS))
+    ports["metrics"] = ports["dapr"] + ports_needed()
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "VAULT_", "DATABASE_"))
     }

@@ -27,7 +27,7 @@ def test_status_json_reports_every_part_healthy(system: dict) -> None:
     assert result.returncode == 0
     assert report["healthy"] is True
     names = {part["name"] for part in report["parts"]}
-    infrastructure = set(DEFAULT_PORTS) - set(SITES) - {"kafka_controller", "dapr"}
+    infrastructure = set(DEFAULT_PORTS) - set(SITES) - {"kafka_controller", "dapr", "metrics"}
     stack = Stack(StackConfig.load(system["state"]))  # type: ignore[arg-type]
     mesh = set(stack.mesh.sidecars) | {stack.mesh.sentry.name} if stack.mesh else set()
     assert names == infrastructure | set(SITES) | set(WORKERS) | mesh

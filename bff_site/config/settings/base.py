@@ -40,6 +40,8 @@ MIDDLEWARE = [
     "bff_site.gateway.middleware.RateLimitMiddleware",
 ]
 ROOT_URLCONF = "bff_site.config.urls"
+# What its /metrics reads when scraped, beside every process's counts (shared/metrics.py).
+METRICS_COLLECTORS = "bff_site.config.metrics.collectors"
 WSGI_APPLICATION = "bff_site.config.wsgi.application"
 # DESIGN.md auth flow 1: the browser holds only this cookie; the tokens stay in Redis.
 SESSION_ENGINE = "django.contrib.sessions.backends.cache"

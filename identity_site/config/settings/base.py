@@ -30,6 +30,8 @@ MIDDLEWARE = [
     *common.MIDDLEWARE,
 ]
 ROOT_URLCONF = "identity_site.config.urls"
+# What its /metrics reads when scraped, beside every process's counts (shared/metrics.py).
+METRICS_COLLECTORS = "identity_site.config.metrics.collectors"
 WSGI_APPLICATION = "identity_site.config.wsgi.application"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "shared.admin_oidc",
 ]
 ROOT_URLCONF = "order_site.config.urls"
+# What its /metrics reads when scraped, beside every process's counts (shared/metrics.py).
+METRICS_COLLECTORS = "order_site.config.metrics.collectors"
 WSGI_APPLICATION = "order_site.config.wsgi.application"
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand
 
 from bff_site.gateway import live
 from bff_site.sessions import people
+from shared import metrics
 from shared.events import (
     ORDER_EVENTS_TOPIC,
     USER_EVENTS_TOPIC,
@@ -28,6 +29,7 @@ class Command(BaseCommand):
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
+        metrics.serve()
         # Live pushes are about now: a new group starts at the end of the topics. A
         # session signed in before this group existed carries its roles from sign-in.
         consumer = kafka_consumer(live.bootstrap(), "bff-live", **{"auto.offset.reset": "latest"})

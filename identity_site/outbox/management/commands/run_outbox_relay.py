@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from identity_site.outbox.relay import outbox_relay_run
+from shared import metrics
 
 
 class Command(BaseCommand):
@@ -16,6 +17,7 @@ class Command(BaseCommand):
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
+        metrics.serve()
         # The orchestrator waits for this word in the log before it calls the part ready.
         self.stdout.write("identity outbox relay: relaying", ending="\n")
         self.stdout.flush()

@@ -24,6 +24,7 @@ from django.db import close_old_connections, connection, transaction
 from order_site.notifications.services import notification_send, notification_wanted
 from order_site.outbox.services import processed_event_record
 from order_site.users.services import USER_EVENTS, customer_apply_event
+from shared import metrics
 from shared.events import (
     ORDER_EVENTS_TOPIC,
     USER_EVENTS_TOPIC,
@@ -112,6 +113,7 @@ class Command(BaseCommand):
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
+        metrics.serve()
         names = [options["only"]] if options.get("only") else sorted(HANDLERS)
         threads = []
         for name in names:

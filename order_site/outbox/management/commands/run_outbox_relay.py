@@ -23,6 +23,7 @@ from order_site.outbox.services import (
     outbox_claim_batch,
     outbox_mark_sent,
 )
+from shared import metrics
 from shared.events import kafka_producer, run_relay
 
 
@@ -40,6 +41,7 @@ class Command(BaseCommand):
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
+        metrics.serve()
         dispatcher = None
         if not options["no_payments"]:
             dispatcher = threading.Thread(
