@@ -16,7 +16,7 @@
   the sidecar (`dapr`);
 - with `celery_broker_db`, the Celery basics every worker here uses: Redis as the broker
   on that database number, results not kept, a task acknowledged after it ran and taken
-  one at a time.
+  one at a time, its logs in JSON as the site's.
 """
 
 from __future__ import annotations
@@ -80,5 +80,8 @@ def site_opening(
             "CELERY_TASK_IGNORE_RESULT": True,
             "CELERY_TASK_ACKS_LATE": True,
             "CELERY_WORKER_PREFETCH_MULTIPLIER": 1,
+            # The worker logs through LOGGING (JSON lines with trace and span ids), not
+            # a text handler of its own.
+            "CELERY_WORKER_HIJACK_ROOT_LOGGER": False,
         }
     return opening
