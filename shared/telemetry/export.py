@@ -11,6 +11,7 @@ found in any text is masked before export.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 from collections.abc import Sequence
@@ -131,10 +132,11 @@ class GuardedExporter(SpanExporter):
             if not self.failing:
                 self.failing = True
                 logger.warning(
-                    "trace backend %s cannot be reached (%s): spans are dropped until it "
-                    "answers; serving goes on",
+                    "trace backend %s cannot be reached (%s): this process (pid %d) drops "
+                    "its spans until it answers; serving goes on",
                     self.endpoint,
                     reason,
+                    os.getpid(),
                 )
         return SpanExportResult.FAILURE
 

@@ -20,14 +20,16 @@ import redis
 
 from devstack.cli import demo_password
 from devstack.secret_files import SecretFiles
+from devstack.sites import SITES
 from devstack.stack import Stack
+from devstack.workers import WORKERS
 from tests.e2e.browserless import browser_client, sign_in
 from tests.e2e.cards import card_token
 
 CARD = "4242424242424242"
 SERVICES = {"bff", "order", "identity", "order-relay", "order-worker", "order-consumers"}
-# The processes whose logs a journey passes through (part names of `up`).
-LOGGED_PARTS = ("bff", "order", "identity", "order-relay", "worker", "order-consumers", "bff-live")
+# Every process of ours whose log a journey may reach (part names of `up`).
+SITES_AND_WORKERS = (*SITES, *WORKERS)
 
 
 @pytest.fixture(scope="module")
@@ -243,3 +245,103 @@ def _json_lines(stack: Stack, part: str) -> list[dict[str, Any]]:
             except ValueError:
                 continue
     return found
+
+
+SESSION_TOKENS = """
+from importlib import import_module
+from django.conf import settings
+store = import_module(settings.SESSION_ENGINE).SessionStore(session_key={key!r})
+tokens = store.load().get("oidc_tokens") or {{}}
+print("TOKENS", tokens.get("access_token") or "-", tokens.get("refresh_token") or "-")
+"""
+
+
+def _session_tokens(stack: Stack, client: httpx.Client) -> tuple[str, str]:
+    """The access and refresh tokens the BFF keeps in this browser's session."""
+    key = client.cookies.get("__Host-coffeeshop-session")
+    assert key
+    out = stack.manage("bff", "shell", "-c", SESSION_TOKENS.format(key=key))
+    line = next(line for line in out.splitlines() if line.startswith("TOKENS "))
+    access, refresh = line.split()[1:]
+    assert access != "-"
+    assert refresh != "-"
+    return access, refresh
+
+
+def _all_spans(zipkin: str) -> str:
+    """Every span Zipkin holds from the last hour, as the text of its API's answer."""
+    answer = httpx.get(
+        f"{zipkin}/api/v2/traces", params={"lookback": 3_600_000, "limit": 100_000}, timeout=60
+    )
+    answer.raise_for_status()
+    return answer.text
+
+
+def test_no_token_card_number_email_or_password_in_spans_or_logs(
+    bff: str, zipkin: str, system_stack: Stack
+) -> None:
+    password = demo_password(system_stack)
+    email = "customer@coffeeshop.local"
+    customer = browser_client(bff)
+    sign_in(customer, email=email, password=password)
+    access, refresh = _session_tokens(system_stack, customer)
+    order = _place_and_wait_paid(customer, number=CARD)
+    customer.get(f"/api/orders/{order['id']}")
+    # The journey's trace is in Zipkin (so the search below is not of nothing).
+    assert _eventually(
+        lambda: _assert_true(len(_trace_of_order(zipkin, order["id"])) == 1),
+        timeout=60,
+        what="the order's trace",
+    )
+
+    needles = {
+        "access token": access,
+        "refresh token": refresh,
+        "card number": CARD,
+        "card number as typed": " ".join(CARD[i : i + 4] for i in range(0, 16, 4)),
+        "password": password,
+    }
+    spans = _all_spans(zipkin)
+    assert '"coffeeshop.order_id"' in spans
+    for what, needle in {**needles, "e-mail address": email}.items():
+        assert needle not in spans, f"a span holds the {what}"
+    for part in (*SITES_AND_WORKERS,):
+        proc = system_stack.process(part)
+        assert proc is not None
+        text = proc.logfile.read_text(errors="replace")
+        for what, needle in needles.items():
+            assert needle not in text, f"the {part} log holds the {what}"
+
+
+def _assert_true(value: bool) -> bool:
+    assert value
+    return True
+
+
+def test_a_trace_backend_down_stops_neither_serving_nor_readiness(
+    bff: str, system: dict[str, Any], system_stack: Stack
+) -> None:
+    customer = browser_client(bff)
+    sign_in(customer, email="customer@coffeeshop.local", password=demo_password(system_stack))
+    logs = {part: system_stack.process(part) for part in ("bff", "order", "order-relay")}
+    offsets = {part: proc.logfile.stat().st_size for part, proc in logs.items() if proc}
+    system_stack.traces.stop()
+    try:
+        for _ in range(3):  # several batches of spans, each of them dropped
+            _place_and_wait_paid(customer)
+            time.sleep(3)  # longer than the export delay (shared/telemetry/setup.py)
+        for site in ("bff", "order", "identity"):
+            ready = httpx.get(f"http://127.0.0.1:{system['ports'][site]}/readyz", timeout=10)
+            assert ready.status_code == 200, ready.text
+        for part, proc in logs.items():
+            assert proc is not None
+            with proc.logfile.open("rb") as fh:
+                fh.seek(offsets[part])
+                lines = fh.read().decode(errors="replace").splitlines()
+            warnings = [json.loads(line) for line in lines if "cannot be reached" in line]
+            assert warnings, f"{part} said nothing of the trace backend"
+            pids = [w["message"].split("(pid ")[1].split(")")[0] for w in warnings]
+            assert len(pids) == len(set(pids)), f"{part} warned more than once per process"
+            assert all(w["level"] == "WARNING" for w in warnings)
+    finally:
+        system_stack.traces.start()
