@@ -8,6 +8,9 @@ one as `up` starts it (traces to the `traces` part, `OTEL_TRACES_SAMPLER_ARG` as
 a fresh Idempotency-Key each, a bearer token minted for `bff-customer`) go to one, then
 the other, in `--rounds` alternating rounds of `--round-seconds`, so both see the same
 machine; the ratio printed is the median of the rounds' (on / off), with quartiles.
+On a machine shared with other work the rounds' rates swing widely, so the bench also
+counts the CPU time each server's processes spent per placement (user + system, from
+/proc): the cost of tracing in CPU, which a neighbour's load hardly moves.
 
 While it measures, the workers downstream of a placement (the relay, the Celery worker,
 the consumers) are paused (SIGSTOP) as in `bench/order.py`'s window 2: what is compared
@@ -51,6 +54,24 @@ def pause(stack: Stack, sig: int) -> None:
         pid = proc.pid() if proc is not None else None
         if pid is not None:
             os.killpg(pid, sig)
+
+
+def cpu_seconds(proc: Process) -> float:
+    """CPU time (user + system) of a server's process and its children so far."""
+    import psutil
+
+    pid = proc.pid()
+    if pid is None:
+        return 0.0
+    root = psutil.Process(pid)
+    total = 0.0
+    for one in (root, *root.children(recursive=True)):
+        try:
+            times = one.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
 
 
 def start_order(stack: Stack, name: str, extra_env: dict[str, str]) -> tuple[Process, str]:
@@ -111,6 +132,8 @@ def main() -> None:
     rates: dict[str, list[float]] = {"on": [], "off": []}
     latencies: dict[str, list[float]] = {"on": [], "off": []}
     errors = {"on": 0, "off": 0}
+    cpu = {"on": 0.0, "off": 0.0}
+    done = {"on": 0, "off": 0}
     try:
         for mode in ("on", "off"):  # warm both (menus cached, connections open)
             hammer(args.threads, 3, placements(mode, -1))
@@ -120,9 +143,12 @@ def main() -> None:
                 # Alternate which goes first, so neither always follows the other.
                 order = ("on", "off") if window % 2 == 0 else ("off", "on")
                 for mode in order:
+                    before = cpu_seconds(servers[mode][0])
                     count, took, failed = hammer(
                         args.threads, args.round_seconds, placements(mode, window)
                     )
+                    cpu[mode] += cpu_seconds(servers[mode][0]) - before
+                    done[mode] += count - failed
                     rates[mode].append((count - failed) / args.round_seconds)
                     latencies[mode] += took
                     errors[mode] += failed
@@ -142,6 +168,13 @@ def main() -> None:
             flush=True,
         )
     ratio = statistics.median(ratios)
+    cpu_ms = {mode: cpu[mode] / max(1, done[mode]) * 1000 for mode in cpu}
+    print(
+        f"Order's CPU per placement: {cpu_ms['on']:.2f} ms traced, {cpu_ms['off']:.2f} ms "
+        f"untraced: a traced placement costs {cpu_ms['on'] / cpu_ms['off']:.2f}x "
+        f"(throughput ratio at equal CPU {cpu_ms['off'] / cpu_ms['on']:.2f})",
+        flush=True,
+    )
     print(
         f"on/off ratio (median of {len(ratios)} rounds): {ratio:.2f} "
         f"(quartiles {quartiles[0]:.2f}-{quartiles[2]:.2f}); sampling {sampling}",
@@ -154,6 +187,7 @@ def main() -> None:
         json.dumps(
             {
                 "ratio": round(ratio, 3),
+                "cpu_ms_per_placement": {k: round(v, 3) for k, v in cpu_ms.items()},
                 "quartiles": [round(quartiles[0], 3), round(quartiles[2], 3)],
                 "on_per_s": rates["on"],
                 "off_per_s": rates["off"],
