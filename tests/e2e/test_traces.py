@@ -144,7 +144,7 @@ def test_a_paid_order_is_one_trace_from_the_bff_to_the_receipt_email(
     def whole_trace() -> list[dict[str, Any]]:
         found = _trace_of_order(zipkin, order["id"])  # exported within seconds
         assert len(found) == 1, found
-        spans = httpx.get(f"{zipkin}/api/v2/trace/{trace_id}", timeout=10).json()
+        spans = httpx.get(f"{zipkin}/api/v2/trace/{found[0]}", timeout=10).json()
         assert {_service(span) for span in spans} >= SERVICES, {_service(s) for s in spans}
         assert any(
             span.get("tags", {}).get("messaging.consumer.group.name") == "order-notifications"
