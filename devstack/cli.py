@@ -27,6 +27,7 @@ from devstack.stack import (
     ports_from_env,
 )
 from devstack.workers import WORKERS
+from shared.telemetry.config import trace_settings
 
 _print_lock = threading.Lock()
 _t0 = time.monotonic()
@@ -124,6 +125,19 @@ def seed_site(stack: Stack, site: str, password: str) -> None:
             raise
 
 
+def traces_note() -> str:
+    """What `up` says after the traces' address when the apps send none."""
+    try:
+        settings = trace_settings()
+    except ValueError as err:
+        return f"   ({err})"
+    if settings.disabled:
+        return "   (off: OTEL_SDK_DISABLED=true)"
+    if settings.sample_ratio < 1:
+        return f"   ({settings.sample_ratio:.0%} of new traces kept)"
+    return ""
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     state_dir = default_state_dir()
     previous = StackConfig.load(state_dir)
@@ -164,6 +178,7 @@ def cmd_up(args: argparse.Namespace) -> int:
   Identity          http://127.0.0.1:{config.ports["identity"]}/admin/
   Order             http://127.0.0.1:{config.ports["order"]}/admin/   API docs: /api/docs/
   E-mail sink       {stack.maildir}
+  Traces (Zipkin)   {stack.traces.ui_url}{traces_note()}
 
   Demo logins (password for all: {password})
     Identity: manager@coffeeshop.local, barista@coffeeshop.local, customer@coffeeshop.local

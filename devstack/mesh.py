@@ -15,6 +15,7 @@ No placement or scheduler service: invocation and secrets need neither.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
@@ -38,6 +39,7 @@ from devstack.base import (
 )
 from devstack.sites import SITES
 from devstack.workers import WORKERS, Worker
+from shared.telemetry.config import trace_settings
 
 DAPR_FILES = REPO_ROOT / "charts" / "coffeeshop" / "files" / "dapr"
 # Components and resiliency go in the sidecar's resources folder; the configuration is
@@ -348,8 +350,10 @@ class Mesh:
         site_ports: Mapping[str, int],
         vault_addr: str,
         mtls: bool = False,
+        zipkin_endpoint: str = "",
     ) -> None:
         self.state_dir = state_dir
+        self.zipkin_endpoint = zipkin_endpoint
         self.base_port = base_port
         self.vault_addr = vault_addr
         self.mtls = mtls
@@ -416,8 +420,11 @@ class Mesh:
                 "controlPlaneTrustDomain": Sentry.trust_domain,
                 "sentryAddress": self.sentry.address,
             },
-            # No trace collector runs locally (yet): spans are not sampled.
-            "tracing": {"samplingRate": "0", "zipkinEndpoint": f"http://{HOST}:9411/api/v2/spans"},
+            # The `traces` part (Zipkin) with the apps' own sampling (shared/telemetry).
+            "tracing": {
+                "samplingRate": sampling_rate(),
+                "zipkinEndpoint": self.zipkin_endpoint or f"http://{HOST}:9411/api/v2/spans",
+            },
         }
 
     def write_resources(self, *, mtls: bool) -> None:
@@ -484,6 +491,13 @@ class Mesh:
             if proc.alive():
                 progress(proc.name, "stopping")
                 proc.stop(timeout=10)
+
+
+def sampling_rate(environ: Mapping[str, str] | None = None) -> str:
+    """The sidecars' sampling rate: the apps' (OTEL_TRACES_SAMPLER_ARG, 1 by default), "0"
+    when traces are off (OTEL_SDK_DISABLED=true)."""
+    settings = trace_settings(os.environ if environ is None else environ)
+    return "0" if settings.disabled else format(settings.sample_ratio, "g")
 
 
 def ensure_daprd(say: Callable[[str], None]) -> Path:

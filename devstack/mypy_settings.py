@@ -5,6 +5,7 @@ so mypy gets this secret-free module instead. Never used to run anything.
 """
 
 from shared.settings import DJANGO_APPS
+from shared.telemetry.config import TraceSettings
 
 SECRET_KEY = "type-checking-only"  # noqa: S105 - not a secret, never used to serve
 INSTALLED_APPS = [
@@ -31,6 +32,7 @@ SITE_NAME = "typecheck"
 READINESS_CHECKS = ["database", "cache", "broker", "secret_store"]
 KAFKA_BOOTSTRAP_SERVERS = "127.0.0.1:9092"
 VAULT_ADDR = "http://127.0.0.1:8200"
+TRACES = TraceSettings()
 
 # Settings of Identity that its own code reads.
 LOGIN_MAX_FAILURES = 5

@@ -45,6 +45,9 @@ def site_env(
     }
     for other in SITES:
         env[f"{other.upper()}_URL"] = f"http://{HOST}:{ports[other]}"
+    # Spans go to the `traces` part (Zipkin); OTEL_TRACES_SAMPLER_ARG and
+    # OTEL_SDK_DISABLED pass from the environment of `up` (shared/telemetry/config.py).
+    env["OTEL_EXPORTER_ZIPKIN_ENDPOINT"] = f"http://{HOST}:{ports['traces']}/api/v2/spans"
     if site == "order":
         env["PAYMENT_PROVIDER_URL"] = f"http://{HOST}:{ports['payments']}"
     if site == "bff":

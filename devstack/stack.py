@@ -43,6 +43,7 @@ from devstack.servers.postgres import Postgres
 from devstack.servers.redis import Redis
 from devstack.servers.server import LocalServer
 from devstack.servers.smtp import SmtpSink
+from devstack.servers.traces import Zipkin
 from devstack.sites import SITES
 from devstack.workers import WORKERS
 
@@ -61,6 +62,8 @@ DEFAULT_PORTS = {
     "openbao": 28200,
     "smtp": 21025,
     "payments": 28010,
+    # Zipkin (traces.py): the sites' spans, its UI and API.
+    "traces": 29411,
     # Dapr mode: the first of the sidecars' ports (four each, devstack/mesh.py).
     "dapr": mesh.DEFAULT_BASE_PORT,
     # The first of the metrics ports: one per part that has metrics (`METRICS_PARTS`).
@@ -216,6 +219,9 @@ class Stack:
             port=self.ports["payments"],
             allowed_origins=self.bff_origins(),
         )
+        self.traces = Zipkin(
+            state_dir=state, account=account, cache_dir=config.cache_dir, port=self.ports["traces"]
+        )
         # The registry every loop below goes through, in the order of the status table;
         # stopped in the reverse order.
         self.servers: dict[str, LocalServer] = {
@@ -227,6 +233,7 @@ class Stack:
                 self.openbao,
                 self.smtp,
                 self.payments,
+                self.traces,
             )
         }
 
@@ -238,6 +245,7 @@ class Stack:
                 site_ports={site: self.ports[site] for site in SITES},
                 vault_addr=self.openbao.url,
                 mtls=config.dapr_mtls,
+                zipkin_endpoint=self.traces.spans_endpoint,
             )
 
     @property

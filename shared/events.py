@@ -6,6 +6,12 @@ idempotent with `acks=all`; the key is the aggregate id so one aggregate's event
 stay ordered; consumers are idempotent (a processed-event table keyed by
 `event_id`) and survive redelivery.
 
+Traces (docs/architecture.md, "Telemetry"): an outbox row keeps the `traceparent` of
+the transaction that wrote it; the relay publishes it in a span continuing that trace
+and puts the span's own `traceparent` in the message's headers (W3C Trace Context);
+`run_consumer` handles each event in a span continuing the header's. Spans name the
+event id and the order id (the key of an order event), nothing of the payload.
+
 Plain Python: no Django and no site is imported here. A site plugs in its own
 storage through callables (fetch a batch of unsent outbox rows, mark them sent,
 record an event as processed), so Identity and Order share one relay and one
@@ -24,7 +30,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from shared import metrics
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from shared import metrics, telemetry
 
 logger = logging.getLogger("coffeeshop.events")
 
@@ -157,6 +166,9 @@ class OutgoingMessage:
     topic: str
     key: str
     value: bytes
+    # The event's id, and the trace of the transaction that wrote it ("" if none).
+    event_id: str = ""
+    traceparent: str = ""
 
 
 @dataclass
@@ -166,32 +178,71 @@ class DeliveryResult:
     fatal: bool = False
 
 
+def _publish_span(message: OutgoingMessage) -> Any:
+    """The span of one message's publication: a child of the trace its row was written
+    in, ended when Kafka acknowledges it (or does not)."""
+    span = telemetry.tracer().start_span(
+        f"{message.topic} publish",
+        context=telemetry.context_from(message.traceparent),
+        kind=SpanKind.PRODUCER,
+        attributes={
+            "messaging.system": "kafka",
+            "messaging.operation.type": "publish",
+            "messaging.destination.name": message.topic,
+        },
+    )
+    telemetry.annotate(span, event_id=message.event_id or None, **_order_of(message))
+    return span
+
+
+def _order_of(message: OutgoingMessage) -> dict[str, Any]:
+    """The order id of an order event (its key), for the span."""
+    if message.topic == ORDER_EVENTS_TOPIC and message.key.isdigit():
+        return {"order_id": int(message.key)}
+    return {}
+
+
+def _trace_headers(span: Any) -> list[tuple[str, bytes]]:
+    carrier: dict[str, str] = {}
+    telemetry.PROPAGATOR.inject(carrier, context=trace.set_span_in_context(span))
+    return [(name, value.encode()) for name, value in carrier.items()]
+
+
 def publish_batch(
     producer: Any, messages: Sequence[OutgoingMessage], *, timeout: float = 30.0
 ) -> DeliveryResult:
-    """Produce every message and wait for all delivery reports (or `timeout`)."""
+    """Produce every message and wait for all delivery reports (or `timeout`); each
+    message is published in a span of its row's trace, carried in its headers."""
     result = DeliveryResult()
     pending = {message.id for message in messages}
+    spans: dict[Any, Any] = {}
 
     def reporter(message_id: Any) -> Callable[[Any, Any], None]:
         def on_delivery(err: Any, _msg: Any) -> None:
             pending.discard(message_id)
+            span = spans.pop(message_id, None)
             if err is None:
                 result.delivered.append(message_id)
             else:
                 result.failed.append((message_id, str(err)))
                 if getattr(err, "fatal", lambda: False)():
                     result.fatal = True
+            if span is not None:
+                if err is not None:
+                    span.set_status(Status(StatusCode.ERROR, "not delivered"))
+                span.end()
 
         return on_delivery
 
     for message in messages:
+        span = spans[message.id] = _publish_span(message)
         while True:
             try:
                 producer.produce(
                     message.topic,
                     key=message.key.encode(),
                     value=message.value,
+                    headers=_trace_headers(span),
                     on_delivery=reporter(message.id),
                 )
                 break
@@ -202,6 +253,9 @@ def publish_batch(
         producer.flush(min(1.0, max(0.0, deadline - time.monotonic())))
     for message_id in list(pending):
         result.failed.append((message_id, "no delivery report in time"))
+    for span in spans.values():
+        span.set_status(Status(StatusCode.ERROR, "no delivery report in time"))
+        span.end()
     return result
 
 
@@ -386,6 +440,42 @@ def _skip(consumer: Any, message: Any, what: str, err: InvalidEvent) -> None:
     consumer.store_offsets(message=message)
 
 
+def _traceparent_of(message: Any) -> bytes | None:
+    for header, value in message.headers() or ():
+        if header == telemetry.TRACEPARENT:
+            return bytes(value) if value is not None else None
+    return None
+
+
+def _process_span(message: Any, name: str) -> Any:
+    """The span one message is handled in (as the span in force)."""
+    attributes = {
+        "messaging.system": "kafka",
+        "messaging.operation.type": "process",
+        "messaging.destination.name": message.topic(),
+        "messaging.destination.partition.id": str(message.partition()),
+        "messaging.kafka.offset": message.offset(),
+    }
+    if name:
+        attributes["messaging.consumer.group.name"] = name
+    return telemetry.tracer().start_as_current_span(
+        f"{message.topic()} process {name}".rstrip(),
+        context=telemetry.context_from(_traceparent_of(message)),
+        kind=SpanKind.CONSUMER,
+        attributes=attributes,
+    )
+
+
+def _annotate_event(span: Any, envelope: Envelope) -> None:
+    order_id = envelope.payload.get("order_id")
+    telemetry.annotate(
+        span,
+        event_id=envelope.event_id,
+        event_type=envelope.event_type,
+        order_id=order_id if isinstance(order_id, int) and not isinstance(order_id, bool) else None,
+    )
+
+
 def run_consumer(
     *,
     consumer: Any,
@@ -394,9 +484,13 @@ def run_consumer(
     should_stop: Callable[[], bool],
     poll: float = 0.5,
     retry_sleep: float = 1.0,
+    name: str = "",
 ) -> None:
     """Consume until `should_stop()`; store each offset after `on_event` returned (it is
     committed within a second, and on close: see `consumer_config`).
+
+    Each event is handled in a span continuing the trace of its message's `traceparent`
+    header, named after the topic and `name` (the consumer group).
 
     A malformed message, or one whose handler raises InvalidEvent, is logged and
     skipped (it would never succeed); any other failure leaves the offset
@@ -408,25 +502,31 @@ def run_consumer(
     consumer.subscribe(topics)
     try:
         for message in iter_messages(consumer, should_stop, poll):
-            try:
-                envelope = parse_envelope(message.value())
-            except InvalidEvent as err:
-                _skip(consumer, message, "malformed event", err)
-                continue
-            try:
-                on_event(envelope)
-            except InvalidEvent as err:
-                # The handler found the payload unusable: it never will be, so skip it
-                # rather than block the partition (it stays in the log for inspection).
-                _skip(consumer, message, f"unusable {envelope.event_type} {envelope.event_id}", err)
-                continue
-            except Exception:
-                logger.exception("handling %s %s failed", envelope.event_type, envelope.event_id)
-                consumer.seek(
-                    TopicPartition(message.topic(), message.partition(), message.offset())
-                )
-                time.sleep(retry_sleep)
-                continue
-            consumer.store_offsets(message=message)
+            with _process_span(message, name) as span:
+                try:
+                    envelope = parse_envelope(message.value())
+                except InvalidEvent as err:
+                    _skip(consumer, message, "malformed event", err)
+                    continue
+                _annotate_event(span, envelope)
+                try:
+                    on_event(envelope)
+                except InvalidEvent as err:
+                    # The handler found the payload unusable: it never will be, so skip it
+                    # rather than block the partition (it stays in the log for inspection).
+                    what = f"unusable {envelope.event_type} {envelope.event_id}"
+                    _skip(consumer, message, what, err)
+                    continue
+                except Exception:
+                    logger.exception(
+                        "handling %s %s failed", envelope.event_type, envelope.event_id
+                    )
+                    span.set_status(Status(StatusCode.ERROR, "handling failed"))
+                    consumer.seek(
+                        TopicPartition(message.topic(), message.partition(), message.offset())
+                    )
+                    time.sleep(retry_sleep)
+                    continue
+                consumer.store_offsets(message=message)
     finally:
         consumer.close()

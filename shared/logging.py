@@ -6,6 +6,8 @@ import logging
 import re
 from typing import Any
 
+from opentelemetry import trace
+
 # Values that look like credentials are masked wherever they slip into a message.
 _SECRET_PATTERNS = [
     re.compile(
@@ -35,12 +37,27 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class TraceIds(logging.Filter):
+    """Add `trace_id` and `span_id` (hex, as Zipkin shows them) to a record made inside a
+    span, so a log line leads to its trace and a trace to its log lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        context = trace.get_current_span().get_span_context()
+        if context.is_valid:
+            record.trace_id = format(context.trace_id, "032x")
+            record.span_id = format(context.span_id, "016x")
+        return True
+
+
 def logging_config(site: str, level: str = "INFO") -> dict[str, Any]:
     """A `LOGGING` dict: JSON lines with timestamp, level, logger, site and message."""
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"redact": {"()": "shared.logging.RedactSecrets"}},
+        "filters": {
+            "redact": {"()": "shared.logging.RedactSecrets"},
+            "trace": {"()": "shared.logging.TraceIds"},
+        },
         "formatters": {
             "json": {
                 "()": "pythonjsonlogger.json.JsonFormatter",
@@ -54,7 +71,7 @@ def logging_config(site: str, level: str = "INFO") -> dict[str, Any]:
             "stdout": {
                 "class": "logging.StreamHandler",
                 "formatter": "json",
-                "filters": ["redact"],
+                "filters": ["redact", "trace"],
             }
         },
         "root": {"handlers": ["stdout"], "level": level},
@@ -65,5 +82,8 @@ def logging_config(site: str, level: str = "INFO") -> dict[str, Any]:
             # our clients log what failed themselves.
             "httpx": {"level": "WARNING"},
             "httpcore": {"level": "WARNING"},
+            # A trace backend that is down is reported once by shared.telemetry.export;
+            # the SDK's and the exporter's own lines would repeat it for every batch.
+            "opentelemetry": {"level": "CRITICAL"},
         },
     }

@@ -98,6 +98,8 @@ DJANGO_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    # Starts traces in the long-lived processes (shared/telemetry/apps.py).
+    "shared.telemetry",
 ]
 
 MIDDLEWARE = [

@@ -10,12 +10,13 @@
   prefixed with the site's name;
 - `KAFKA_BOOTSTRAP_SERVERS`, `VAULT_ADDR`;
 - `STATIC_ROOT` (`DJANGO_STATIC_ROOT`, else `.state/static/<site>` in the repository);
-- `LOGGING` (JSON lines, `LOG_LEVEL`);
+- `LOGGING` (JSON lines, `LOG_LEVEL`, with the trace and span ids);
+- `TRACES`: where spans go and how many are kept (shared/telemetry/config.py);
 - `MESH` (`direct` or `dapr`, shared/mesh.py); in Dapr mode `READINESS_CHECKS` adds
   the sidecar (`dapr`);
 - with `celery_broker_db`, the Celery basics every worker here uses: Redis as the broker
   on that database number, results not kept, a task acknowledged after it ran and taken
-  one at a time.
+  one at a time, its logs in JSON as the site's.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from shared import mesh
 from shared import settings as common
 from shared.base_settings import READINESS_CHECKS
 from shared.logging import logging_config
+from shared.telemetry.config import trace_settings
 
 
 def site_opening(
@@ -66,6 +68,7 @@ def site_opening(
         ),
         "LOGGING": logging_config(site, env.str("LOG_LEVEL", default="INFO")),
         "MESH": mesh.mode(),
+        "TRACES": trace_settings(),
     }
     if opening["MESH"] == mesh.DAPR:
         opening["READINESS_CHECKS"] = [*READINESS_CHECKS, "dapr"]
@@ -77,5 +80,8 @@ def site_opening(
             "CELERY_TASK_IGNORE_RESULT": True,
             "CELERY_TASK_ACKS_LATE": True,
             "CELERY_WORKER_PREFETCH_MULTIPLIER": 1,
+            # The worker logs through LOGGING (JSON lines with trace and span ids), not
+            # a text handler of its own.
+            "CELERY_WORKER_HIJACK_ROOT_LOGGER": False,
         }
     return opening

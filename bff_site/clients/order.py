@@ -16,6 +16,7 @@ from django.core.cache import cache
 
 from bff_site.clients import identity
 from bff_site.clients.http import order_service
+from shared import telemetry
 from shared.problems import DomainError
 
 SCOPES = {
@@ -168,6 +169,8 @@ def order_place(
         json=body,
         idempotency_key=idempotency_key,
     )
+    if isinstance(data, dict):
+        telemetry.annotate(order_id=data.get("id"))
     return status, order_view(data)
 
 

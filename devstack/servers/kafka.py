@@ -14,22 +14,17 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import fcntl
-import hashlib
-import json
-import os
 import re
-import shutil
 import subprocess
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from devstack import prerequisites
 from devstack.base import HOST, StartError, port_setting, tcp_open, wait_until
+from devstack.servers import jvm
 from devstack.servers.account import ServiceAccount
 from devstack.servers.server import Server
 
@@ -37,8 +32,7 @@ KAFKA_VERSION = "4.4.0"
 SCALA_VERSION = "2.13"
 # Log4j 2 with its binding for SLF4J 1.x, because kafka_2.13:4.4.0 depends on slf4j-api 1.7.36.
 LOG4J_VERSION = "2.25.5"
-MAVEN_DEPENDENCY_PLUGIN_VERSION = "3.8.1"
-MIN_JAVA = 17
+MAVEN_DEPENDENCY_PLUGIN_VERSION = jvm.MAVEN_DEPENDENCY_PLUGIN_VERSION
 
 PORT_SETTING = port_setting("kafka")
 CONTROLLER_PORT_SETTING = port_setting("kafka_controller")
@@ -49,10 +43,6 @@ COFFEESHOP_TOPICS: dict[str, int] = {
     "coffeeshop.user-events": 3,
 }
 
-INSTALL_HINT = (
-    "Kafka needs a Java runtime (17 or newer) and Maven. Install them, e.g. "
-    f"`{prerequisites.install_hint(prerequisites.JDK_PACKAGES)}`, and try again."
-)
 
 # Its text is hashed into the jars' marker: an edit (even of the comment) makes Maven
 # resolve the jars again.
@@ -156,12 +146,12 @@ def ensure_kafka_installed(cache_dir: Path, *, log: Callable[[str], None] = prin
     home = cache_dir / f"kafka-{KAFKA_VERSION}"
     home.mkdir(parents=True, exist_ok=True)
     libs = home / "libs"
-    with _locked(home / ".lock"):
-        _write_if_changed(home / "log4j2.properties", _LOG4J2)
-        if not _jars_complete(home):
-            _ensure_tools(log)
+    with jvm.locked(home / ".lock"):
+        jvm.write_if_changed(home / "log4j2.properties", _LOG4J2)
+        if not jvm.jars_complete(home, _POM):
+            jvm.ensure_tools("kafka", log)
             _resolve_jars(home, log)
-        _make_readable(home)
+        jvm.make_readable(home)
     return libs
 
 
@@ -224,10 +214,10 @@ class Kafka(Server):
         home = ensure_kafka_installed(self.cache_dir).parent
         installed = self.account.runnable(home.parent, home.name) / home.name
         libs = installed / "libs"
-        java = _java()
+        java = jvm.java(self.name)
         self.account.server_dir("kafka", legacy=self.state_dir / "kafka")
         properties = self.root / "server.properties"
-        _write_if_changed(properties, self._server_properties())
+        jvm.write_if_changed(properties, self._server_properties())
         log4j = installed / "log4j2.properties"
         base_argv = [
             java,
@@ -403,133 +393,14 @@ def _random_cluster_id() -> str:
             return text
 
 
-def _java() -> str:
-    java_home = os.environ.get("JAVA_HOME")
-    if java_home and (Path(java_home) / "bin" / "java").is_file():
-        return str(Path(java_home) / "bin" / "java")
-    found = shutil.which("java")
-    if not found:
-        raise StartError("kafka", f"no `java` on PATH. {INSTALL_HINT}")
-    return found
-
-
-def _java_major(java: str) -> int:
-    result = subprocess.run(
-        [java, "-version"], capture_output=True, text=True, check=False, timeout=60
-    )
-    found = re.search(r'version "(\d+)(?:\.(\d+))?', result.stderr + result.stdout)
-    if not found:
-        return 0
-    major = int(found.group(1))
-    # Java 8 and older spell themselves "1.8".
-    return int(found.group(2) or 0) if major == 1 else major
-
-
-def _ensure_tools(log: Callable[[str], None]) -> None:
-    """Make sure `java` 17+ and `mvn` are on PATH; as root, install them with apt-get first."""
-    if _tools_missing():
-        prerequisites.apt_install(prerequisites.JDK_PACKAGES, lambda m: log(f"kafka: {m}"))
-    missing = _tools_missing()
-    if missing:
-        raise StartError("kafka", f"{missing}. {INSTALL_HINT}")
-
-
-def _tools_missing() -> str:
-    if not shutil.which("mvn"):
-        return "no `mvn` (Maven) on PATH"
-    try:
-        java = _java()
-    except StartError:
-        return "no `java` on PATH"
-    major = _java_major(java)
-    if major < MIN_JAVA:
-        found = f"Java {major}" if major else "Java of an unknown version"
-        return f"`{java}` is {found}, Kafka {KAFKA_VERSION} needs Java {MIN_JAVA}+"
-    return ""
-
-
-def _pom_digest() -> str:
-    return hashlib.sha256(_POM.encode()).hexdigest()
-
-
-def _jars_complete(home: Path) -> bool:
-    try:
-        marker = json.loads((home / ".complete").read_text())
-    except (OSError, ValueError):
-        return False
-    if not isinstance(marker, dict) or marker.get("pom") != _pom_digest():
-        return False
-    jars = marker.get("jars")
-    if not isinstance(jars, list) or not jars:
-        return False
-    return all((home / "libs" / str(jar)).is_file() for jar in jars)
-
-
 def _resolve_jars(home: Path, log: Callable[[str], None]) -> None:
     log(f"kafka: resolving Apache Kafka {KAFKA_VERSION} jars from Maven Central (once)…")
-    (home / ".complete").unlink(missing_ok=True)
-    libs = home / "libs"
-    shutil.rmtree(libs, ignore_errors=True)
-    (home / "pom.xml").write_text(_POM)
-    result = subprocess.run(
-        [
-            "mvn",
-            "-q",
-            "-B",
-            "dependency:copy-dependencies",
-            "-DoutputDirectory=libs",
-            "-DincludeScope=runtime",
-        ],
-        cwd=home,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=1800,
+    jars = jvm.resolve_jars(
+        home,
+        _POM,
+        part="kafka",
+        expected=f"kafka_{SCALA_VERSION}-{KAFKA_VERSION}.jar",
+        what=f"org.apache.kafka:kafka_{SCALA_VERSION}:{KAFKA_VERSION}",
+        log=log,
     )
-    jars = sorted(path.name for path in libs.glob("*.jar")) if libs.is_dir() else []
-    if result.returncode != 0 or f"kafka_{SCALA_VERSION}-{KAFKA_VERSION}.jar" not in jars:
-        output = (result.stdout + result.stderr).strip().splitlines()
-        raise StartError(
-            "kafka",
-            f"Maven could not resolve org.apache.kafka:kafka_{SCALA_VERSION}:{KAFKA_VERSION} "
-            "(is Maven Central reachable?)",
-            "\n".join(output[-30:]),
-        )
-    (home / ".complete").write_text(json.dumps({"pom": _pom_digest(), "jars": jars}, indent=1))
-    log(f"kafka: {len(jars)} jars in {libs}")
-
-
-def _make_readable(path: Path) -> None:
-    """Let every user read `path`'s tree (the broker may run as the service account while
-    the cache belongs to root; account.py links the tree where that account can reach it)."""
-    for root, _dirs, files in os.walk(path):
-        _add_mode(Path(root), 0o555)
-        for name in files:
-            _add_mode(Path(root) / name, 0o444)
-
-
-def _add_mode(path: Path, bits: int) -> None:
-    with contextlib.suppress(OSError):
-        mode = path.stat().st_mode
-        if mode & bits != bits:
-            path.chmod(mode | bits)
-
-
-def _write_if_changed(path: Path, text: str) -> None:
-    with contextlib.suppress(OSError):
-        if path.read_text() == text:
-            return
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """An exclusive lock between processes that install into the same cache at once."""
-    with path.open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    log(f"kafka: {len(jars)} jars in {home / 'libs'}")

@@ -18,6 +18,9 @@ class OutboxEvent(models.Model):
     schema_version = models.PositiveSmallIntegerField(default=1)
     payload = models.JSONField()
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The W3C `traceparent` of the transaction that wrote the event ("" when untraced):
+    # the relay publishes it in that trace (shared.events).
+    traceparent = models.CharField(max_length=128, blank=True, default="")
 
     class Meta:
         ordering = ["id"]

@@ -65,6 +65,8 @@ def outbox_claim_batch(limit: int = BATCH_SIZE) -> Iterator[Sequence[OutgoingMes
                 topic=row.topic,
                 key=row.key,
                 value=outbox_envelope(row=row).to_json(),
+                event_id=str(row.event_id),
+                traceparent=row.traceparent,
             )
             for row in rows
         ]

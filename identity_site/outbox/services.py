@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from identity_site.outbox.models import OutboxEvent
+from shared import telemetry
 from shared.events import SCHEMA_VERSION
 
 
@@ -30,4 +31,5 @@ def outbox_event_record(
         occurred_at=timezone.now(),
         schema_version=SCHEMA_VERSION,
         payload=payload,
+        traceparent=telemetry.traceparent(),
     )

@@ -14,9 +14,13 @@ cancelled or expired order is refunded in full at once.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 
 from celery import shared_task
 from django.db import transaction
+from opentelemetry import trace
+from opentelemetry.trace import Link
 
 from order_site.order_payments.refunds import order_refund_in_full
 from order_site.orders.models import OrderStatus
@@ -29,6 +33,7 @@ from order_site.payments.models import Payment, PaymentStatus
 from order_site.payments.provider_tasks import BACKOFF, ProviderTask
 from order_site.payments.providers import PaymentProvider
 from order_site.payments.services import payment_attempt, payment_cancel, payment_locked
+from shared import telemetry
 from shared.problems import NotFound
 
 logger = logging.getLogger("coffeeshop.payments")
@@ -50,16 +55,63 @@ def payment_charge_task(self: ProviderTask, payment_id: int) -> str:
 CHARGE_BATCH = 8
 
 
-def payment_charges_queue(payment_ids: list[int]) -> None:
-    """Publish the charges, CHARGE_BATCH to a message, over one broker connection."""
+def payment_charges_queue(
+    payment_ids: list[int], *, traceparents: Mapping[int, str] | None = None
+) -> None:
+    """Publish the charges, CHARGE_BATCH to a message, over one broker connection.
+
+    `traceparents` (payment id → its placement's) carry each order's trace on: a
+    message is published in the trace of its first payment, linked to the others', and
+    carries every payment's so the worker charges each in its own order's trace."""
+    traceparents = traceparents or {}
     with payment_charge_batch_task.app.producer_or_acquire() as producer:
         for start in range(0, len(payment_ids), CHARGE_BATCH):
             batch = payment_ids[start : start + CHARGE_BATCH]
-            payment_charge_batch_task.apply_async(args=(batch,), producer=producer)
+            carried = [traceparents.get(payment_id, "") for payment_id in batch]
+            with _dispatch_span(batch, carried):
+                payment_charge_batch_task.apply_async(
+                    args=(batch,),
+                    kwargs={"traceparents": carried} if any(carried) else {},
+                    producer=producer,
+                )
+
+
+def _dispatch_span(batch: list[int], carried: list[str]) -> AbstractContextManager[trace.Span]:
+    parents = [telemetry.context_from(value) for value in carried]
+    links = [
+        Link(trace.get_current_span(context).get_span_context())
+        for context in parents[1:]
+        if context is not None
+    ]
+    return telemetry.tracer().start_as_current_span(
+        "payments dispatch",
+        context=parents[0],
+        links=links,
+        attributes={"coffeeshop.payments": len(batch)},
+    )
+
+
+@contextmanager
+def _charge_span(payment_id: int, traceparent: str) -> Iterator[None]:
+    """The span one payment of a batch is charged in: under the task's span when the
+    message was sent in this payment's trace, else in the payment's own trace (linked
+    to the task's), so every charge shows in its order's trace."""
+    running = trace.get_current_span().get_span_context()
+    parent = telemetry.context_from(traceparent)
+    own = trace.get_current_span(parent).get_span_context() if parent else None
+    if own is None or own.trace_id == running.trace_id:
+        parent, links = None, []
+    else:
+        links = [Link(running)] if running.is_valid else []
+    with telemetry.tracer().start_as_current_span("payment charge", context=parent, links=links):
+        telemetry.annotate(payment_id=payment_id)
+        yield
 
 
 @shared_task(acks_late=True)
-def payment_charge_batch_task(payment_ids: list[int]) -> dict[str, int]:
+def payment_charge_batch_task(
+    payment_ids: list[int], traceparents: list[str] | None = None
+) -> dict[str, int]:
     """Charge each payment in turn; answers how many ended in each status.
 
     A payment this run cannot finish (the provider unreachable, the breaker open, any
@@ -69,16 +121,18 @@ def payment_charge_batch_task(payment_ids: list[int]) -> dict[str, int]:
     provider call carries the same idempotency key.
     """
     outcomes: dict[str, int] = {}
-    for payment_id in payment_ids:
-        try:
-            status = payment_charge(payment_id=payment_id).status
-        except NotFound:
-            logger.warning("payment %s does not exist; nothing to charge", payment_id)
-            status = "missing"
-        except Exception as exc:
-            logger.warning("payment %s: retried on its own (%s)", payment_id, exc)
-            payment_charge_task.apply_async(args=(payment_id,), countdown=BACKOFF)
-            status = "retrying"
+    carried = traceparents or []
+    for index, payment_id in enumerate(payment_ids):
+        with _charge_span(payment_id, carried[index] if index < len(carried) else ""):
+            try:
+                status = payment_charge(payment_id=payment_id).status
+            except NotFound:
+                logger.warning("payment %s does not exist; nothing to charge", payment_id)
+                status = "missing"
+            except Exception as exc:
+                logger.warning("payment %s: retried on its own (%s)", payment_id, exc)
+                payment_charge_task.apply_async(args=(payment_id,), countdown=BACKOFF)
+                status = "retrying"
         outcomes[status] = outcomes.get(status, 0) + 1
     return outcomes
 
@@ -98,6 +152,7 @@ def payment_charge(*, payment_id: int, provider: PaymentProvider | None = None) 
     """
     with transaction.atomic():
         payment = payment_locked(payment_id=payment_id)
+        telemetry.annotate(order_id=payment.order_id, payment_id=payment.id)
         if payment.status != PaymentStatus.REQUESTED:
             return payment
         if payment.attempts == 0 and not order_chargeable(order_id=payment.order_id):

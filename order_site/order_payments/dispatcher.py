@@ -48,10 +48,10 @@ def payments_dispatch(*, limit: int = DISPATCH_BATCH) -> int:
     harmless: the charge is idempotent.
     """
     with transaction.atomic():
-        ids = payments_undispatched_claim(limit=limit)
-        if ids:
-            payment_charges_queue(ids)
-    return len(ids)
+        claimed = payments_undispatched_claim(limit=limit)
+        if claimed:
+            payment_charges_queue(list(claimed), traceparents=claimed)
+    return len(claimed)
 
 
 def payments_requeue_stale(*, older_than: timedelta = timedelta(minutes=15)) -> tuple[int, int]:

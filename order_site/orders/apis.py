@@ -25,6 +25,7 @@ from order_site.orders.serializers import (
 )
 from order_site.users.permissions import IsAuthenticatedUser, IsManager, IsStaffMember
 from order_site.users.principals import Principal
+from shared import telemetry
 from shared.request_input import idempotency_key_check
 
 QUEUE_PAGE = 50  # orders per column page
@@ -95,6 +96,7 @@ class OrderListCreateApi(APIView):
             ],
             render=render_order,
         )
+        telemetry.annotate(order_id=result.order.id)
         headers = {"Location": f"/api/orders/{result.order.id}/"}
         if result.replayed:
             headers["Idempotent-Replayed"] = "true"

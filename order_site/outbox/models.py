@@ -20,6 +20,9 @@ class OutboxEvent(models.Model):
     envelope = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The W3C `traceparent` of the transaction that wrote the event ("" when untraced):
+    # the relay publishes it in that trace (shared.events).
+    traceparent = models.CharField(max_length=128, blank=True, default="")
 
     class Meta:
         ordering = ("id",)

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from order_site.outbox.models import OutboxEvent, ProcessedEvent
+from shared import telemetry
 from shared.events import Envelope, OutgoingMessage, build_envelope
 from shared.housekeeping import delete_in_batches
 
@@ -38,6 +39,7 @@ def outbox_event_new(
         key=key,
         event_type=event_type,
         envelope=envelope.to_dict(),
+        traceparent=telemetry.traceparent(),
     )
 
 
@@ -82,6 +84,8 @@ def outbox_claim_batch(batch_size: int = RELAY_BATCH_SIZE) -> Iterator[Sequence[
                 topic=row.topic,
                 key=row.key,
                 value=Envelope(**row.envelope).to_json(),
+                event_id=str(row.event_id),
+                traceparent=row.traceparent,
             )
             for row in rows
         ]

@@ -51,6 +51,9 @@ class Payment(models.Model):
     # When the dispatcher handed the charge to Celery (None: not yet). A requested
     # payment is itself the durable request for its task (`payments_dispatch`).
     queued_at = models.DateTimeField(null=True, blank=True)
+    # The W3C `traceparent` of the placement ("" when untraced): its charge is traced
+    # as part of the order's trace (order_payments.charges).
+    traceparent = models.CharField(max_length=128, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     completed_at = models.DateTimeField(null=True, blank=True)

@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from order_site.payments.models import Payment, PaymentStatus, Refund
 from order_site.payments.providers import PaymentProvider, ProviderRejected, payment_provider
+from shared import telemetry
 from shared.problems import Conflict, DomainError, InvalidInput, NotFound, Unavailable
 
 logger = logging.getLogger("coffeeshop.payments")
@@ -88,6 +89,7 @@ def payment_new(
         amount=amount,
         currency=currency,
         payment_token=payment_method,
+        traceparent=telemetry.traceparent(),
     )
 
 
@@ -339,16 +341,16 @@ def refund_attempt(
 DISPATCH_BATCH = 200
 
 
-def payments_undispatched_claim(*, limit: int = DISPATCH_BATCH) -> list[int]:
-    """Inside the caller's transaction: the ids of requested payments whose charge is not
-    queued yet, oldest first, at most `limit`, locked (others' rows skipped) and marked
-    queued. The caller publishes their tasks before it commits
-    (`order_payments.dispatcher`); if the commit fails they stay unqueued."""
-    ids = list(
+def payments_undispatched_claim(*, limit: int = DISPATCH_BATCH) -> dict[int, str]:
+    """Inside the caller's transaction: requested payments whose charge is not queued yet,
+    oldest first, at most `limit`, locked (others' rows skipped) and marked queued, as
+    id → the `traceparent` of their placement. The caller publishes their tasks before
+    it commits (`order_payments.dispatcher`); if the commit fails they stay unqueued."""
+    ids = dict(
         Payment.objects.select_for_update(skip_locked=True)
         .filter(status=PaymentStatus.REQUESTED, queued_at__isnull=True)
         .order_by("id")
-        .values_list("id", flat=True)[:limit]
+        .values_list("id", "traceparent")[:limit]
     )
     if ids:
         Payment.objects.filter(id__in=ids).update(queued_at=timezone.now())

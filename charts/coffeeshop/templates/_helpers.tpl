@@ -63,6 +63,10 @@ cluster). No secret here: the sites read theirs from Vault. */}}
   value: {{ printf "/var/run/secrets/coffeeshop/%s-secret-id" $site }}
 - name: EMAIL_URL
   value: {{ $v.email.url | quote }}
+- name: OTEL_EXPORTER_ZIPKIN_ENDPOINT
+  value: {{ $v.tracing.zipkinEndpoint | quote }}
+- name: OTEL_TRACES_SAMPLER_ARG
+  value: {{ $v.tracing.samplingRate | quote }}
 - name: DJANGO_STATIC_ROOT
   value: /app/static
 - name: DJANGO_ALLOWED_HOSTS

@@ -63,7 +63,7 @@ def test_when_publishing_fails_the_payment_stays_unqueued_for_the_next_round(
 ) -> None:
     payment = PaymentFactory(order=make_order())
 
-    def broker_down(ids: list[int]) -> None:
+    def broker_down(ids: list[int], **traces: Any) -> None:
         raise ConnectionError("broker down")
 
     monkeypatch.setattr("order_site.order_payments.dispatcher.payment_charges_queue", broker_down)

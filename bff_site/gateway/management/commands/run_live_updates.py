@@ -48,4 +48,5 @@ class Command(BaseCommand):
             topics=[ORDER_EVENTS_TOPIC, USER_EVENTS_TOPIC],
             on_event=on_event,
             should_stop=stop.is_set,
+            name="bff-live",
         )

@@ -127,6 +127,7 @@ class Command(BaseCommand):
                     topics=[topic],
                     on_event=on_event,
                     should_stop=stop.is_set,
+                    name=name,
                 ),
                 name=name,
             )

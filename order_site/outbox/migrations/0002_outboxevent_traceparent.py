@@ -1,0 +1,15 @@
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("order_outbox", "0001_initial"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="outboxevent",
+            name="traceparent",
+            field=models.CharField(blank=True, default="", max_length=128),
+        ),
+    ]
