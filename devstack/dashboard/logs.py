@@ -17,7 +17,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,9 @@ _LEVEL_SEARCH_CHARS = 80
 # integration names the fields otelTraceID/otelSpanID.
 _TRACE_ID = re.compile(r"^[0-9a-f]{16}([0-9a-f]{16})?$")
 _TRACE_FIELDS = ("trace_id", "traceId", "otelTraceID")
+# Health probes (`up`'s wait, `status`, this dashboard's own refresh, Kubernetes) answer
+# every few seconds: the access lines they leave are hidden unless asked for.
+_PROBE = re.compile(r"\b(GET|HEAD) /(healthz|readyz)\b")
 _SPAN_FIELDS = ("span_id", "spanId", "otelSpanID")
 # Longer lines are cut for the page (a traceback is many lines, not one long one).
 MAX_LINE_CHARS = 8192
@@ -89,8 +92,9 @@ class LogLine:
     text: str
     level: str
     fields: Mapping[str, Any] | None = None
-    # When it was written: its own `time`, else that of the structured line before it in
-    # the same file (so lines of several parts can be merged in order), else None.
+    # When it was written, to merge the lines of several parts in order: its own `time`;
+    # else, for a line appended while the dashboard watched, when it was read; else the
+    # time of the line before it in the same file; else None.
     when: datetime | None = None
 
     @property
@@ -106,6 +110,14 @@ class LogLine:
             if value not in (None, ""):
                 return str(value)
         return self.text
+
+    @property
+    def probe(self) -> bool:
+        """Whether this is the access line of a health probe (`GET /readyz`…)."""
+        if self.fields is None:
+            return False
+        access = self.fields.get("access") or self.fields.get("request") or ""
+        return bool(_PROBE.search(str(access)))
 
     @property
     def logger(self) -> str:
@@ -213,11 +225,13 @@ class LogFilter:
     text: str = ""
     trace_id: str = ""
     structured_only: bool = False
+    probes: bool = False
 
     @classmethod
     def from_query(cls, query: Mapping[str, str]) -> LogFilter:
-        """From the page's parameters `level`, `q`, `trace` and `view` (`structured` or
-        `console`). Raises ValueError naming the parameter that is wrong."""
+        """From the page's parameters `level`, `q`, `trace`, `view` (`structured` or
+        `console`) and `probes` (`show`: keep health probes' access lines). Raises
+        ValueError naming the parameter that is wrong."""
         level_word = query.get("level", "").strip()
         level = level_of(level_word) if level_word else ""
         if level is None:
@@ -236,10 +250,13 @@ class LogFilter:
             text=query.get("q", "").strip(),
             trace_id=trace,
             structured_only=view == "structured",
+            probes=query.get("probes", "") == "show",
         )
 
     def matches(self, line: LogLine) -> bool:
         if self.structured_only and not line.structured:
+            return False
+        if not self.probes and line.probe:
             return False
         if self.min_level and _RANK[line.level] < _RANK[self.min_level]:
             return False
@@ -310,6 +327,8 @@ class LogTail:
                 data = fh.read(stat.st_size - start)
         except OSError:
             return
+        # Lines that arrive after the first look were written just now.
+        seen = datetime.now(UTC) if self._offset else None
         self._offset = start + len(data)
         data = self._partial + data
         chunks = data.split(b"\n")
@@ -317,7 +336,7 @@ class LogTail:
         if skip_first and chunks:
             chunks.pop(0)  # began mid-line
         for raw in chunks:
-            line = parse_line(self.part, raw.decode("utf-8", "replace"), self._last_time)
+            line = parse_line(self.part, raw.decode("utf-8", "replace"), seen or self._last_time)
             if line.when is not None:
                 self._last_time = line.when
             self._lines.append(line)

@@ -308,20 +308,28 @@ class Sampler:
         self._sources: list[Source] = []
         self._wanted_at = -float("inf")
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._client = httpx.Client(timeout=2.0)
 
     def wanted(self) -> None:
+        """Someone looks: keep scraping (and scrape at once after an idle spell)."""
+        idle = self.clock() - self._wanted_at >= self.idle_after
         self._wanted_at = self.clock()
+        if idle:
+            self._wake.set()
 
     def start(self) -> None:
         threading.Thread(target=self._run, name="metrics-sampler", daemon=True).start()
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            if self.clock() - self._wanted_at < self.idle_after:
+        while not self._stop.is_set():
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            if not self._stop.is_set() and self.clock() - self._wanted_at < self.idle_after:
                 self.tick()
 
     def tick(self) -> None:

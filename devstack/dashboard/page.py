@@ -42,10 +42,18 @@ class LogView:
 
 
 def logs_query(
-    *, part: str = "", view: str = "structured", level: str = "", q: str = "", trace: str = ""
+    *,
+    part: str = "",
+    view: str = "structured",
+    level: str = "",
+    q: str = "",
+    trace: str = "",
+    probes: bool = False,
 ) -> str:
     """The page's query string for a log view (empty values left out)."""
     params = {"part": part, "view": view, "level": level, "q": q, "trace": trace}
+    if probes:
+        params["probes"] = "show"
     if params["view"] == "structured":
         del params["view"]
     return urlencode({k: v for k, v in params.items() if v})
@@ -127,14 +135,17 @@ def logs_form(view: LogView) -> str:
 <input id="log-trace" name="trace" type="search" value="{e(view.wanted.trace_id)}"
  spellcheck="false" autocomplete="off" pattern="[0-9a-fA-F]{{16}}([0-9a-fA-F]{{16}})?"
  title="16 or 32 hexadecimal digits"></div>
-<div class="field buttons"><button type="submit">Show</button>
+<div class="field buttons"><label class="check"><input type="checkbox" name="probes"
+ value="show"{_checked(view.wanted.probes)}> health probes</label>
+<button type="submit">Show</button>
 <a href="/#logs">clear</a>
-<label class="follow"><input type="checkbox" id="log-follow" checked> follow</label></div>
+<label class="check"><input type="checkbox" id="log-follow" checked> follow</label></div>
 </form>"""
 
 
 def logs_section(view: LogView) -> str:
-    """What matched, newest last."""
+    """What matched: structured lines newest first, console lines as the console shows
+    them (newest last)."""
     if view.problem:
         return f'<p class="problem" role="alert">{e(view.problem)}</p>'
     where = f"part {view.part}" if view.part else "all parts"
@@ -154,10 +165,11 @@ def logs_section(view: LogView) -> str:
             for line in view.lines
         )
         return f'{head}<ol class="console" data-testid="log-lines">{body}</ol>'
-    rows = "\n".join(_structured_row(line, view) for line in view.lines)
+    # Newest first: the table grows at the top, where the eye is.
+    rows = "\n".join(_structured_row(line, view) for line in reversed(view.lines))
     part_col = '<th scope="col">Part</th>' if not view.part else ""
     return f"""{head}<table class="logs" data-testid="log-lines">
-<caption class="visually-hidden">Structured log lines</caption>
+<caption class="visually-hidden">Structured log lines, newest first</caption>
 <thead><tr><th scope="col">Time</th>{part_col}<th scope="col">Level</th>
 <th scope="col">Logger</th><th scope="col">Message</th><th scope="col">Trace</th></tr></thead>
 <tbody>

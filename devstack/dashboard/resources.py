@@ -66,21 +66,48 @@ class ResourceMonitor:
         self.max_age = max_age
         self.clock = clock
         self._lock = threading.Lock()
+        self._read_lock = threading.Lock()
+        self._reading = False
         self._taken = -float("inf")
         self._resources: list[Resource] = []
         # name → (pid, cpu seconds, when) of the previous reading
         self._cpu: dict[str, tuple[int | None, float, float]] = {}
 
     def snapshot(self, max_age: float | None = None) -> list[Resource]:
+        """The latest reading. The first call waits for one; later calls answer at once
+        and, when the reading is older than `max_age`, start the next one in the
+        background (a reading takes a second or more on a busy machine)."""
         limit = self.max_age if max_age is None else max_age
         with self._lock:
-            now = self.clock()
-            if now - self._taken >= limit:
-                rows = self.stack.status()
-                now = self.clock()
-                self._resources = [self._resource(row, now) for row in rows]
-                self._taken = now
+            have = bool(self._resources)
+            refresh = have and not self._reading and self.clock() - self._taken >= limit
+            if refresh:
+                self._reading = True
+        if not have:
+            with self._read_lock:
+                if not self._resources:
+                    self._read()
+        elif refresh:
+            threading.Thread(target=self._read_in_background, daemon=True).start()
+        with self._lock:
             return list(self._resources)
+
+    def _read_in_background(self) -> None:
+        try:
+            with self._read_lock:
+                self._read()
+        finally:
+            with self._lock:
+                self._reading = False
+
+    def _read(self) -> None:
+        """One reading of `Stack.status()` (under `_read_lock`, which also guards `_cpu`)."""
+        rows = self.stack.status()
+        now = self.clock()
+        resources = [self._resource(row, now) for row in rows]
+        with self._lock:
+            self._resources = resources
+            self._taken = now
 
     def _resource(self, row: PartStatus, now: float) -> Resource:
         return Resource(

@@ -135,7 +135,7 @@ def test_the_filter_reads_the_pages_parameters() -> None:
     )
 
     assert wanted == LogFilter(
-        min_level="WARNING", text="Payment", trace_id=TRACE, structured_only=False
+        min_level="WARNING", text="Payment", trace_id=TRACE, structured_only=False, probes=False
     )
     assert LogFilter.from_query({}) == LogFilter(structured_only=True)
 
@@ -187,6 +187,21 @@ def test_a_trace_id_keeps_the_lines_of_that_trace_and_plain_lines_that_print_it(
     assert _messages(structured) == ["payment 7 of order 3: succeeded"]
 
 
+def test_health_probes_access_lines_are_hidden_unless_asked_for() -> None:
+    lines = [
+        parse_line("order", json.dumps({"access": "GET /readyz", "status": 200, "ms": 3})),
+        parse_line("bff", json.dumps({"access": "HEAD /healthz", "status": 200, "ms": 1})),
+        parse_line("order", json.dumps({"access": "GET /api/menu", "status": 200, "ms": 9})),
+        parse_line("worker", _record("GET /readyz is what the probe asks")),
+    ]
+
+    hidden = select(lines, LogFilter.from_query({}), limit=100)
+    shown = select(lines, LogFilter.from_query({"probes": "show"}), limit=100)
+
+    assert _messages(hidden) == ["GET /api/menu", "GET /readyz is what the probe asks"]
+    assert len(shown) == 4
+
+
 def test_select_keeps_the_last_matches_oldest_first() -> None:
     lines = [parse_line("bff", _record(f"line {n}")) for n in range(10)]
 
@@ -215,8 +230,23 @@ def test_a_tail_reads_only_what_was_appended_and_waits_for_a_whole_line(tmp_path
 
     assert _messages(lines) == ["first", "second", "[ERROR] third"]
     assert [line.level for line in lines] == ["INFO", "INFO", "ERROR"]
-    # A line without a time of its own is ordered by the one before it.
-    assert lines[2].when == lines[0].when
+
+
+def test_a_line_without_its_own_time_is_ordered_by_when_it_was_seen_or_the_line_before(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "order.log"
+    log.write_text(_record("timed") + "\n" + "untimed, already there\n")
+    tail = LogTail("order", log)
+    first = tail.lines()
+    before_append = datetime.now(UTC)
+    with log.open("a") as fh:
+        fh.write("untimed, appended while watched\n")
+    appended = tail.lines()[-1]
+
+    assert first[1].when == first[0].when == datetime(2026, 12, 5, 12, 59, 1, tzinfo=UTC)
+    assert appended.when is not None
+    assert before_append <= appended.when <= datetime.now(UTC)
 
 
 def test_a_tail_starts_afresh_when_the_file_is_truncated_or_replaced(tmp_path: Path) -> None:

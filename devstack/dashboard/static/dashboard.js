@@ -40,7 +40,14 @@
     if (html !== box.dataset.html) {
       box.innerHTML = html;
       box.dataset.html = html;
+      if (name === "logs") showNewest();
     }
+  }
+
+  // The console scrolls by itself; while following, keep its newest line in view.
+  function showNewest() {
+    const lines = document.querySelector("ol.console");
+    if (lines && follow.checked) lines.scrollTop = lines.scrollHeight;
   }
 
   const boxes = Array.from(document.querySelectorAll("[data-fragment]"));
@@ -56,6 +63,7 @@
     }, every);
   }
   const logBox = boxes.find((box) => box.dataset.fragment === "logs");
+  showNewest();
 
   // ---- the log filter, in place -----------------------------------------------------------
   function showLogs() {
@@ -69,7 +77,7 @@
     if (!form.reportValidity()) return;
     showLogs();
   });
-  for (const field of form.querySelectorAll("select, input[type=radio]")) {
+  for (const field of form.querySelectorAll("select, input[type=radio], input[name=probes]")) {
     field.addEventListener("change", showLogs);
   }
 
@@ -85,6 +93,7 @@
     form.elements.level.value = params.get("level") || "";
     form.elements.q.value = params.get("q") || "";
     form.elements.trace.value = params.get("trace") || "";
+    form.elements.probes.checked = params.get("probes") === "show";
     for (const radio of form.querySelectorAll("input[name=view]")) {
       radio.checked = radio.value === (params.get("view") || "structured");
     }
