@@ -129,16 +129,26 @@ ORDER_EVENTS = ("placed", "paid", "payment_failed", "failed", "refunded", "cance
 _ORDER_COUNTER = re.compile(r"(?:\w+_)?orders?_(" + "|".join(ORDER_EVENTS) + r")_total")
 _ORDERS_BY_LABEL = re.compile(r"(?:\w+_)?orders?_total")
 _ORDER_LABELS = ("event", "status", "outcome", "state", "type", "result")
-# Gauges of how far behind the outbox relays and the Kafka consumers are.
-_LAG = re.compile(r"(?:\w+_)?(outbox|consumer)\w*_lag(?:_\w+)?")
+# How far behind the outbox relays and the Kafka consumers are, in messages: rows not yet
+# published (`coffeeshop_outbox_unpublished_events`), messages a consumer group has not
+# committed (`coffeeshop_kafka_consumer_lag{group,topic,partition}`).
+_OUTBOX_LAG = re.compile(r"(?:\w+_)?outbox_(?:unpublished_events|lag\w*)")
+_CONSUMER_LAG = re.compile(r"(?:\w+_)?consumer_lag\w*")
 _NOT_GAUGE = ("_created", "_total", "_bucket", "_count", "_sum")
+# Health probes (`status`, this dashboard, `up`) are no traffic: their routes are left out
+# of the request and latency charts.
+_PROBE_ROUTE = re.compile(r"/?(healthz|readyz)/?")
+
+
+def _traffic(sample: Sample) -> bool:
+    return not _PROBE_ROUTE.fullmatch(sample.label("route") or sample.label("path"))
 
 
 def request_total(samples: Sequence[Sample]) -> float | None:
     family = _first_family(samples, REQUEST_COUNTERS)
     if not family:
         return None
-    return sum(s.value for s in samples if s.name == family)
+    return sum(s.value for s in samples if s.name == family and _traffic(s))
 
 
 def latency_buckets(samples: Sequence[Sample]) -> dict[float, float]:
@@ -146,7 +156,7 @@ def latency_buckets(samples: Sequence[Sample]) -> dict[float, float]:
     family = _first_family(samples, LATENCY_HISTOGRAMS)
     buckets: dict[float, float] = {}
     for s in samples:
-        if s.name == family:
+        if s.name == family and _traffic(s):
             try:
                 bound = float(s.label("le"))
             except ValueError:
@@ -171,13 +181,18 @@ def order_totals(samples: Sequence[Sample]) -> dict[str, float]:
 
 
 def lags(samples: Sequence[Sample]) -> dict[str, float]:
-    """Each lag gauge by a short name: its family, and its topic or group when it has one."""
+    """The outbox's unpublished rows ("outbox"), and each consumer group's lag summed over
+    its partitions (by group name)."""
     found: dict[str, float] = {}
     for s in samples:
-        if not _LAG.fullmatch(s.name) or s.name.endswith(_NOT_GAUGE):
+        if s.name.endswith(_NOT_GAUGE):
             continue
-        detail = s.label("topic") or s.label("group") or s.label("consumer")
-        key = s.name + (f" {detail}" if detail else "")
+        if _OUTBOX_LAG.fullmatch(s.name):
+            key = "outbox"
+        elif _CONSUMER_LAG.fullmatch(s.name):
+            key = s.label("group") or s.label("topic") or "consumer"
+        else:
+            continue
         found[key] = found.get(key, 0.0) + s.value
     return found
 
@@ -266,7 +281,7 @@ CHARTS = (
     Chart("latency", "HTTP latency, 95th percentile", "ms", _latency_p95_ms),
     # A counter moved by several parts (Order places, the worker marks paid) is summed.
     Chart("orders", "Orders per minute", "orders/min", _orders_per_minute),
-    Chart("lag", "Outbox and consumer lag", "", _lags),
+    Chart("lag", "Outbox and consumer lag", "messages", _lags),
 )
 
 

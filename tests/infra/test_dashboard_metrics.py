@@ -22,15 +22,20 @@ EXPOSITION = """\
 # TYPE coffeeshop_http_requests_total counter
 coffeeshop_http_requests_total{route="/api/menu",method="GET",status="200"} 10
 coffeeshop_http_requests_total{route="/api/orders",method="POST",status="201"} 4.0
+coffeeshop_http_requests_total{route="readyz",method="GET",status="200"} 100
 coffeeshop_http_requests_created{route="/api/menu",method="GET",status="200"} 1.7e9
 # TYPE coffeeshop_http_request_duration_seconds histogram
 coffeeshop_http_request_duration_seconds_bucket{route="/api/menu",le="0.01"} 6
 coffeeshop_http_request_duration_seconds_bucket{route="/api/menu",le="0.1"} 10
 coffeeshop_http_request_duration_seconds_bucket{route="/api/menu",le="+Inf"} 10
 coffeeshop_http_request_duration_seconds_count{route="/api/menu"} 10
+coffeeshop_http_request_duration_seconds_bucket{route="readyz",le="0.01"} 0
+coffeeshop_http_request_duration_seconds_bucket{route="readyz",le="0.1"} 0
+coffeeshop_http_request_duration_seconds_bucket{route="readyz",le="+Inf"} 100
 coffeeshop_orders_placed_total 3
 coffeeshop_orders_paid_total 2
-coffeeshop_outbox_lag_seconds 0.25
+coffeeshop_outbox_unpublished_events 2
+coffeeshop_outbox_oldest_unpublished_age_seconds 0.25
 coffeeshop_breaker_open_seconds -Inf
 odd_label{text="say \\"hi\\"\\n",path="C:\\\\x"} NaN 1700000000000
 not a sample line
@@ -53,12 +58,12 @@ def test_the_text_format_is_read_with_labels_escapes_and_special_values() -> Non
     assert odd.name == "odd_label"
     assert odd.labels == (("text", 'say "hi"\n'), ("path", "C:\\x"))
     assert math.isnan(odd.value)
-    assert samples[5].label("le") == "+Inf"
+    assert samples[6].label("le") == "+Inf"
     assert samples[-2].value == -math.inf
-    assert len(samples) == 12  # comments and the line that is no sample are left out
+    assert len(samples) == 17  # comments and the line that is no sample are left out
 
 
-def test_request_total_adds_every_route_of_the_first_request_family() -> None:
+def test_request_total_adds_every_route_but_the_health_probes() -> None:
     assert request_total(parse_text(EXPOSITION)) == 14.0
     assert request_total(parse_text("process_cpu_seconds_total 3\n")) is None
 
@@ -84,15 +89,15 @@ def test_orders_are_counted_by_event_from_names_or_labels() -> None:
     assert order_totals(by_label) == {"placed": 5.0, "failed": 1.0}
 
 
-def test_lag_gauges_are_named_by_family_and_topic() -> None:
+def test_lags_are_the_outbox_rows_waiting_and_each_consumer_groups_messages() -> None:
     samples = parse_text(
-        EXPOSITION + 'coffeeshop_consumer_lag_messages{topic="coffeeshop.order-events"} 7\n'
+        EXPOSITION
+        + 'coffeeshop_kafka_consumer_lag{group="order-users",topic="t",partition="0"} 3\n'
+        + 'coffeeshop_kafka_consumer_lag{group="order-users",topic="t",partition="1"} 4\n'
+        + 'coffeeshop_kafka_consumer_lag{group="order-notifications",topic="t",partition="0"} 0\n'
     )
 
-    assert lags(samples) == {
-        "coffeeshop_outbox_lag_seconds": 0.25,
-        "coffeeshop_consumer_lag_messages coffeeshop.order-events": 7.0,
-    }
+    assert lags(samples) == {"outbox": 2.0, "order-users": 7.0, "order-notifications": 0.0}
 
 
 def _chart(chart_id: str):  # type: ignore[no-untyped-def]
@@ -115,6 +120,4 @@ def test_rates_come_from_two_scrapes_and_a_restarted_counter_gives_no_point() ->
     # 30 new requests, all between 10 and 100 ms: the 95th percentile is 95.5 ms.
     assert _chart("latency").compute("order", before, after) == {"order": 95.5}
     assert _chart("orders").compute("order", before, after) == {"placed": 12.0, "paid": 0.0}
-    assert _chart("lag").compute("order-relay", None, after) == {
-        "order-relay coffeeshop_outbox_lag_seconds": 0.25
-    }
+    assert _chart("lag").compute("order", None, after) == {"order outbox": 2.0}
