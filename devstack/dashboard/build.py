@@ -57,12 +57,9 @@ def _installed_version(folder: Path) -> str | None:
 
 
 def _npm_ci(folder: Path, log: Callable[[str], None]) -> None:
-    from devstack import prerequisites
-
-    missing = prerequisites.ensure_npm(log)
     npm = shutil.which("npm")
     if npm is None:
-        raise BuildError(missing or "npm is not on PATH")
+        raise BuildError("npm is not on PATH: install Node.js 18+ and npm")
     log(f"npm ci in {folder} (uPlot, once)")
     result = subprocess.run(
         [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"],

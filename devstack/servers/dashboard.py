@@ -6,11 +6,14 @@ binds to loopback only; no login, like the rest of the local stack.
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from collections.abc import Callable
 
 import httpx
 
+from devstack import prerequisites
 from devstack.base import HOST, REPO_ROOT, wait_until
 from devstack.servers.server import Server
 
@@ -26,14 +29,21 @@ class Dashboard(Server):
         return f"http://{HOST}:{self.port}/"
 
     def prepare(self, log: Callable[[str], None]) -> None:
-        """Vendor the charting library from npm (once). Without it the dashboard still
-        runs, and its page says the charts are missing and why."""
-        from devstack.dashboard import build
-
-        try:
-            build.build(log=log)
-        except build.BuildError as err:
-            log(f"charts unavailable: {err}")
+        """Vendor the charting library from npm (once; `devstack/dashboard/build.py`, run
+        as a program like the web client's build). Without it the dashboard still runs,
+        and its page says the charts are missing and why."""
+        npm_missing = prerequisites.ensure_npm(log)
+        result = subprocess.run(
+            [sys.executable, "-m", "devstack.dashboard.build"],
+            cwd=REPO_ROOT,
+            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            reason = (result.stderr or result.stdout).strip()[-500:] or npm_missing
+            log(f"charts unavailable: {reason}")
 
     def start(self) -> None:
         if self.process().alive():
