@@ -6,10 +6,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from devstack.stack import PartStatus, Stack
+from devstack.stack import PartStatus, Stack, usage
 
 
 @dataclass(frozen=True)
@@ -60,10 +60,14 @@ class ResourceMonitor:
         stack: Stack,
         *,
         max_age: float = 4.0,
+        too_old: float = 30.0,
+        first_sample_s: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.stack = stack
         self.max_age = max_age
+        self.too_old = too_old
+        self.first_sample_s = first_sample_s
         self.clock = clock
         self._lock = threading.Lock()
         self._read_lock = threading.Lock()
@@ -79,13 +83,15 @@ class ResourceMonitor:
         background (a reading takes a second or more on a busy machine)."""
         limit = self.max_age if max_age is None else max_age
         with self._lock:
-            have = bool(self._resources)
-            refresh = have and not self._reading and self.clock() - self._taken >= limit
+            age = self.clock() - self._taken
+            # Nothing yet, or a reading from before an idle spell: wait for a fresh one.
+            wait = not self._resources or age >= max(limit, self.too_old)
+            refresh = not wait and not self._reading and age >= limit
             if refresh:
                 self._reading = True
-        if not have:
+        if wait:
             with self._read_lock:
-                if not self._resources:
+                if self.clock() - self._taken >= min(limit, self.too_old):
                     self._read()
         elif refresh:
             threading.Thread(target=self._read_in_background, daemon=True).start()
@@ -101,9 +107,17 @@ class ResourceMonitor:
                 self._reading = False
 
     def _read(self) -> None:
-        """One reading of `Stack.status()` (under `_read_lock`, which also guards `_cpu`)."""
+        """One reading of `Stack.status()` (under `_read_lock`, which also guards `_cpu`).
+
+        The first one reads the CPU times again a moment later, so even the first page
+        shows a CPU share."""
         rows = self.stack.status()
         now = self.clock()
+        if not self._cpu:
+            self._cpu = {row.name: (row.pid, row.cpu_seconds, now) for row in rows}
+            time.sleep(self.first_sample_s)
+            rows = [replace(row, cpu_seconds=usage(row.pid)[1]) for row in rows]
+            now = self.clock()
         resources = [self._resource(row, now) for row in rows]
         with self._lock:
             self._resources = resources
