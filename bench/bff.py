@@ -118,6 +118,9 @@ def start_bff(stack: Stack, name: str, code: Path) -> tuple[str, Any]:
     port = free_port()
     env = {**stack.site_env("bff"), **RAISED_LIMITS, "PYTHONPATH": str(code)}
     argv = gunicorn_argv("bff", port=port, workers=stack.config.workers)
+    if not (code / "shared" / "gunicorn_config.py").is_file():  # an older revision's
+        at = argv.index("--config")
+        del argv[at : at + 2]
     proc = spawn(name, argv, state_dir=stack.state, env=env, cwd=code)
     deadline = time.monotonic() + 120
     while not site_ready(port):

@@ -174,6 +174,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     healthy = print_table(stack)
     print(f"All parts {'healthy' if healthy else 'NOT all healthy'} after {elapsed:.1f}s.")
     print(f"""
+  Dashboard         {stack.dashboard.url}   (every part, its logs, traces, metrics)
   Web app (BFF)     http://127.0.0.1:{config.ports["bff"]}/
   Identity          http://127.0.0.1:{config.ports["identity"]}/admin/
   Order             http://127.0.0.1:{config.ports["order"]}/admin/   API docs: /api/docs/

@@ -36,6 +36,7 @@ from devstack.base import port_setting as port_setting
 from devstack.provisioning import provision_sites
 from devstack.secret_files import SecretFiles
 from devstack.servers.account import ServiceAccount, sweep_orphans
+from devstack.servers.dashboard import Dashboard
 from devstack.servers.kafka import COFFEESHOP_TOPICS, Kafka, ensure_topics
 from devstack.servers.openbao import OpenBao
 from devstack.servers.payments import PaymentSandbox
@@ -64,6 +65,8 @@ DEFAULT_PORTS = {
     "payments": 28010,
     # Zipkin (traces.py): the sites' spans, its UI and API.
     "traces": 29411,
+    # The local dashboard (devstack/dashboard/): parts, logs, traces and metrics in one page.
+    "dashboard": 18888,
     # Dapr mode: the first of the sidecars' ports (four each, devstack/mesh.py).
     "dapr": mesh.DEFAULT_BASE_PORT,
     # The first of the metrics ports: one per part that has metrics (`METRICS_PARTS`).
@@ -127,6 +130,9 @@ class PartStatus:
     pid: int | None
     healthy: bool
     memory_mib: float = 0.0
+    # CPU time (user + system) the process and its children have used so far; the
+    # dashboard turns two readings into a percentage.
+    cpu_seconds: float = 0.0
     # Where the part's metrics are scraped (Prometheus text format), "" when it has none.
     metrics: str = ""
 
@@ -137,23 +143,32 @@ def memory_mib(pid: int | None) -> float:
     PSS splits pages shared between forked workers fairly, so the parts add up
     to what the whole system really uses.
     """
+    return usage(pid)[0]
+
+
+def usage(pid: int | None) -> tuple[float, float]:
+    """(memory in MiB as `memory_mib` counts it, CPU seconds) of a process and its
+    children, read in one pass."""
     if not pid:
-        return 0.0
+        return 0.0, 0.0
     import psutil
 
     try:
         root = psutil.Process(pid)
         procs = [root, *root.children(recursive=True)]
     except psutil.Error:
-        return 0.0
+        return 0.0, 0.0
     total = 0
+    cpu = 0.0
     for proc in procs:
         try:
             info = proc.memory_full_info()
-            total += getattr(info, "pss", info.rss)
+            times = proc.cpu_times()
         except psutil.Error:
             continue
-    return round(total / 2**20, 1)
+        total += getattr(info, "pss", info.rss)
+        cpu += times.user + times.system
+    return round(total / 2**20, 1), round(cpu, 2)
 
 
 @dataclass
@@ -222,20 +237,23 @@ class Stack:
         self.traces = Zipkin(
             state_dir=state, account=account, cache_dir=config.cache_dir, port=self.ports["traces"]
         )
+        self.dashboard = Dashboard(state_dir=state, account=account, port=self.ports["dashboard"])
+        registry: list[LocalServer] = [
+            self.postgres,
+            self.redis,
+            self.kafka,
+            self.openbao,
+            self.smtp,
+            self.payments,
+            self.traces,
+        ]
+        if not config.for_tests:
+            # A person's `up` gets the dashboard, started with the servers so it shows the
+            # rest starting; the servers `manage_all.py test` starts for its suites don't.
+            registry.append(self.dashboard)
         # The registry every loop below goes through, in the order of the status table;
         # stopped in the reverse order.
-        self.servers: dict[str, LocalServer] = {
-            server.name: server
-            for server in (
-                self.postgres,
-                self.redis,
-                self.kafka,
-                self.openbao,
-                self.smtp,
-                self.payments,
-                self.traces,
-            )
-        }
+        self.servers: dict[str, LocalServer] = {server.name: server for server in registry}
 
         self.mesh: mesh.Mesh | None = None
         if config.mesh == "dapr":
@@ -513,9 +531,7 @@ class Stack:
         for server in self.servers.values():
             pid = server.process().pid()
             healthy = bool(pid) and _safe(server.healthy)
-            rows.append(
-                PartStatus(server.name, "infrastructure", server.url, pid, healthy, memory_mib(pid))
-            )
+            rows.append(PartStatus(server.name, server.kind, server.url, pid, healthy, *usage(pid)))
         for site in SITES:
             pid = self._pid(site)
             rows.append(
@@ -525,7 +541,7 @@ class Stack:
                     f"http://{HOST}:{self.ports[site]}/",
                     pid,
                     bool(pid) and self.site_ready(site),
-                    memory_mib(pid),
+                    *usage(pid),
                     self.metrics_url(site),
                 )
             )
@@ -538,7 +554,7 @@ class Stack:
                     "-",
                     pid,
                     bool(pid),
-                    memory_mib(pid),
+                    *usage(pid),
                     self.metrics_url(worker.name),
                 )
             )
@@ -552,7 +568,7 @@ class Stack:
                     sentry.url,
                     pid,
                     bool(pid) and sentry.healthy(),
-                    memory_mib(pid),
+                    *usage(pid),
                 )
             )
         if self.mesh is not None:
@@ -565,7 +581,7 @@ class Stack:
                         sidecar.url,
                         pid,
                         bool(pid) and sidecar.healthy(),
-                        memory_mib(pid),
+                        *usage(pid),
                         # daprd's own metrics (Prometheus text format), on loopback too.
                         sidecar.metrics_url,
                     )

@@ -12,9 +12,11 @@ from devstack.servers.account import ServiceAccount
 
 
 class LocalServer(Protocol):
-    """One server `Stack` starts, checks and stops; `name` is its part name."""
+    """One server `Stack` starts, checks and stops; `name` is its part name, `kind` what
+    `status` calls it."""
 
     name: ClassVar[str]
+    kind: ClassVar[str]
 
     @property
     def url(self) -> str: ...
@@ -40,6 +42,7 @@ class Server:
     """The shared half: state folder, port, service account, pid file and log, stop."""
 
     name: ClassVar[str]
+    kind: ClassVar[str] = "infrastructure"
     scheme: ClassVar[str] = "tcp"
     stop_timeout: ClassVar[float] = 20
     stop_signal: ClassVar[int] = signal.SIGTERM
