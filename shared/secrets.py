@@ -1,10 +1,16 @@
-"""Read a site's secrets from Vault/OpenBao at start-up, with AppRole auth.
+"""Read a site's secrets from Vault/OpenBao at start-up, with AppRole or Kubernetes auth.
 
-A site's secret is the KV version 2 entry `secret/coffeeshop/<site>`; its AppRole
-may read that path and nothing else. The secret_id arrives as a file
-(`VAULT_SECRET_ID_FILE`), never in an environment variable, because the
-environment of a process leaks (`/proc/<pid>/environ`, crash reports, child
-processes).
+A site's secret is the KV version 2 entry `secret/coffeeshop/<site>`; the site's
+login may read that path and nothing else. `VAULT_AUTH` chooses how it logs in:
+
+- `approle` (the default; local runs): role_id and secret_id, the secret_id from a
+  file (`VAULT_SECRET_ID_FILE`), never from an environment variable, because the
+  environment of a process leaks (`/proc/<pid>/environ`, crash reports, child
+  processes);
+- `kubernetes` (a cluster): the pod's service-account token, a file Kubernetes
+  mounts and renews (`VAULT_KUBERNETES_TOKEN_FILE`), sent to Vault's Kubernetes auth
+  method (`VAULT_KUBERNETES_MOUNT`) for the site's role (`VAULT_KUBERNETES_ROLE`);
+  Vault asks the cluster's TokenReview API whether the token is valid and whose it is.
 
 Nothing here logs a secret or puts one in an exception message.
 """
@@ -14,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -25,9 +32,60 @@ import requests
 KV_MOUNT = "secret"
 SITE_PREFIX = "coffeeshop"
 
+# VAULT_AUTH's values.
+APPROLE = "approle"
+KUBERNETES = "kubernetes"
+AUTH_METHODS = (APPROLE, KUBERNETES)
+# Where `vault auth enable kubernetes` mounts the method, and where Kubernetes puts a
+# pod's own service-account token when nothing else is said.
+KUBERNETES_MOUNT = "kubernetes"
+KUBERNETES_TOKEN_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/token"  # noqa: S105 (a path)
+
 
 class SecretStoreError(RuntimeError):
     """The secret store can't give us our secrets; the message says why, without secrets."""
+
+
+@dataclass(frozen=True)
+class AppRoleLogin:
+    """Log in with an AppRole's role_id and secret_id."""
+
+    role_id: str
+    secret_id: str = field(repr=False)
+
+    def login(self, client: hvac.Client) -> None:
+        client.auth.approle.login(role_id=self.role_id, secret_id=self.secret_id)
+
+    def describe(self) -> str:
+        return "AppRole login"
+
+    def refusal_hint(self) -> str:
+        return "the role_id or secret_id is wrong or revoked, or this address may not use it"
+
+
+@dataclass(frozen=True)
+class KubernetesLogin:
+    """Log in with a Kubernetes service-account token (a JWT) for a role of Vault's
+    Kubernetes auth method mounted at `mount`."""
+
+    role: str
+    jwt: str = field(repr=False)
+    mount: str = KUBERNETES_MOUNT
+
+    def login(self, client: hvac.Client) -> None:
+        client.auth.kubernetes.login(role=self.role, jwt=self.jwt, mount_point=self.mount)
+
+    def describe(self) -> str:
+        return f"Kubernetes login (role {self.role!r} at auth/{self.mount})"
+
+    def refusal_hint(self) -> str:
+        return (
+            "the role does not exist or is not bound to this pod's ServiceAccount and "
+            "namespace, the token's audience is not the role's, or the token has expired"
+        )
+
+
+Login = AppRoleLogin | KubernetesLogin
 
 
 def site_secret_path(site: str) -> str:
@@ -59,25 +117,42 @@ def read_secrets(
 ) -> dict[str, dict[str, str]]:
     """Log in once with AppRole and read several KV v2 secrets (paths relative to `secret/`).
 
+    Returns {path: {key: value}}; see `read_secrets_with`. Raises SecretStoreError.
+    """
+    return read_secrets_with(
+        AppRoleLogin(role_id=role_id, secret_id=secret_id),
+        paths=paths,
+        vault_addr=vault_addr,
+        timeout=timeout,
+    )
+
+
+def read_secrets_with(
+    login: Login, *, paths: Sequence[str], vault_addr: str, timeout: float = 5.0
+) -> dict[str, dict[str, str]]:
+    """Log in once with `login` and read several KV v2 secrets (paths relative to `secret/`).
+
     Returns {path: {key: value}}. The login token is revoked afterwards: a site reads
-    its secrets at start-up and needs no token after that. Raises SecretStoreError.
+    its secrets at start-up and needs no token after that. Raises SecretStoreError when
+    the store is unreachable, uninitialised or sealed, the login is refused, or a
+    secret is missing or not readable.
     """
     where = f"OpenBao at {_display_addr(vault_addr)}"
+    what = login.describe()
     session = requests.Session()
     client = hvac.Client(url=vault_addr, timeout=timeout, session=session)
     try:
         _check_unsealed(client, where)
         try:
-            client.auth.approle.login(role_id=role_id, secret_id=secret_id)
+            login.login(client)
         except (hvac.exceptions.InvalidRequest, hvac.exceptions.Forbidden) as exc:
             raise SecretStoreError(
-                f"AppRole login refused by {where}: {_reason(exc)} (the role_id or "
-                "secret_id is wrong or revoked, or this address may not use it)"
+                f"{what} refused by {where}: {_reason(exc)} ({login.refusal_hint()})"
             ) from None
         except hvac.exceptions.VaultDown:
             raise SecretStoreError(f"{where} is sealed") from None
         except (hvac.exceptions.VaultError, requests.RequestException) as exc:
-            raise SecretStoreError(f"{where}: AppRole login failed: {_reason(exc)}") from None
+            raise SecretStoreError(f"{where}: {what} failed: {_reason(exc)}") from None
         try:
             return {path: _read_kv(client, path, where) for path in paths}
         finally:
@@ -95,9 +170,7 @@ def approle_from_env(environ: Mapping[str, str] = os.environ) -> tuple[str, str,
     (a path; a secret_id is never taken from the environment itself). Raises
     SecretStoreError naming the variable that is missing or whose file can't be read.
     """
-    vault_addr = environ.get("VAULT_ADDR", "").strip()
-    if not vault_addr:
-        raise SecretStoreError("VAULT_ADDR is not set: the URL of the secret store is needed")
+    vault_addr = _vault_addr(environ)
     role_id = environ.get("VAULT_ROLE_ID", "").strip()
     if not role_id:
         role_id_file = environ.get("VAULT_ROLE_ID_FILE", "").strip()
@@ -116,11 +189,50 @@ def approle_from_env(environ: Mapping[str, str] = os.environ) -> tuple[str, str,
     return vault_addr, role_id, secret_id
 
 
+def kubernetes_from_env(environ: Mapping[str, str] = os.environ) -> tuple[str, KubernetesLogin]:
+    """(vault_addr, login) for Vault's Kubernetes auth, from the environment.
+
+    Reads VAULT_ADDR, VAULT_KUBERNETES_ROLE (the Vault role bound to the pod's
+    ServiceAccount), VAULT_KUBERNETES_MOUNT (the auth method's path, default
+    `kubernetes`) and VAULT_KUBERNETES_TOKEN_FILE (default: the pod's own
+    service-account token, KUBERNETES_TOKEN_FILE). Raises SecretStoreError naming the
+    variable that is missing or whose file can't be read.
+    """
+    vault_addr = _vault_addr(environ)
+    role = environ.get("VAULT_KUBERNETES_ROLE", "").strip()
+    if not role:
+        raise SecretStoreError(
+            "VAULT_KUBERNETES_ROLE is not set: the Vault role bound to this pod's "
+            "ServiceAccount is needed for Kubernetes auth"
+        )
+    mount = environ.get("VAULT_KUBERNETES_MOUNT", "").strip().strip("/") or KUBERNETES_MOUNT
+    token_file = environ.get("VAULT_KUBERNETES_TOKEN_FILE", "").strip()
+    variable = "VAULT_KUBERNETES_TOKEN_FILE"
+    if not token_file:
+        token_file, variable = KUBERNETES_TOKEN_FILE, "the service-account token"
+    jwt = _read_file(variable, token_file)
+    return vault_addr, KubernetesLogin(role=role, jwt=jwt, mount=mount)
+
+
+def login_from_env(environ: Mapping[str, str] = os.environ) -> tuple[str, Login]:
+    """(vault_addr, login) by VAULT_AUTH: `approle` (the default, `approle_from_env`) or
+    `kubernetes` (`kubernetes_from_env`). Raises SecretStoreError naming what is wrong."""
+    method = environ.get("VAULT_AUTH", "").strip().lower() or APPROLE
+    if method == KUBERNETES:
+        return kubernetes_from_env(environ)
+    if method == APPROLE:
+        vault_addr, role_id, secret_id = approle_from_env(environ)
+        return vault_addr, AppRoleLogin(role_id=role_id, secret_id=secret_id)
+    raise SecretStoreError(
+        f"VAULT_AUTH={method!r} is not a login method here: use one of {', '.join(AUTH_METHODS)}"
+    )
+
+
 def load_site_secrets_from_env(
     site: str, environ: Mapping[str, str] = os.environ
 ) -> dict[str, str]:
     """The site's secret `secret/coffeeshop/<site>`: with `MESH=dapr` through the
-    sidecar's secret store, else with the AppRole from the environment."""
+    sidecar's secret store, else with the login the environment names (VAULT_AUTH)."""
     return load_secrets_from_env([site_secret_path(site)], environ)[site_secret_path(site)]
 
 
@@ -129,8 +241,8 @@ def load_secrets_from_env(
 ) -> dict[str, dict[str, str]]:
     """KV v2 secrets (paths relative to `secret/`, each under `coffeeshop/`) by the
     mode in the environment: through the Dapr sidecar (whose Vault component reads
-    under `secret/coffeeshop/` with this app's own token), or with the AppRole
-    (`approle_from_env`). Raises SecretStoreError."""
+    under `secret/coffeeshop/` with this app's own token), or with the login the
+    environment names (`login_from_env`: AppRole or Kubernetes). Raises SecretStoreError."""
     from shared import mesh
 
     try:
@@ -142,8 +254,15 @@ def load_secrets_from_env(
             }
     except mesh.MeshError as err:
         raise SecretStoreError(str(err)) from None
-    vault_addr, role_id, secret_id = approle_from_env(environ)
-    return read_secrets(paths=paths, vault_addr=vault_addr, role_id=role_id, secret_id=secret_id)
+    vault_addr, login = login_from_env(environ)
+    return read_secrets_with(login, paths=paths, vault_addr=vault_addr)
+
+
+def _vault_addr(environ: Mapping[str, str]) -> str:
+    vault_addr = environ.get("VAULT_ADDR", "").strip()
+    if not vault_addr:
+        raise SecretStoreError("VAULT_ADDR is not set: the URL of the secret store is needed")
+    return vault_addr
 
 
 def _check_unsealed(client: hvac.Client, where: str) -> None:

@@ -131,6 +131,40 @@ class ApiServer:
             timeout=30,
         )
 
+    def serving_certificate(self) -> str:
+        """The PEM of the certificate kube-apiserver made for itself, with the authority
+        that signed it: what a client (e.g. Vault's Kubernetes auth) trusts it by."""
+        return (self.state_dir / "certs" / "apiserver.crt").read_text()
+
+    def create(self, path: str, obj: dict[str, Any]) -> dict[str, Any]:
+        """POST `obj` to `path` (e.g. /api/v1/namespaces); one that exists already is fine.
+        Returns the stored object."""
+        with self.client() as client:
+            answer = client.post(path, json=obj)
+            if answer.status_code == 409:
+                name = obj["metadata"]["name"]
+                answer = client.get(f"{path}/{name}")
+        if answer.status_code not in (200, 201):
+            raise StartError("kube-apiserver", f"POST {path}: {answer.status_code} {answer.text}")
+        return dict(answer.json())
+
+    def service_account_token(
+        self, namespace: str, name: str, *, audiences: list[str], seconds: int = 600
+    ) -> str:
+        """A token of ServiceAccount `name` from the TokenRequest API, as the kubelet gets
+        one for a projected `serviceAccountToken` volume (not bound to a pod here)."""
+        request = {
+            "apiVersion": "authentication.k8s.io/v1",
+            "kind": "TokenRequest",
+            "spec": {"audiences": audiences, "expirationSeconds": seconds},
+        }
+        path = f"/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token"
+        with self.client() as client:
+            answer = client.post(path, json=request)
+        if answer.status_code != 201:
+            raise StartError("kube-apiserver", f"TokenRequest {name}: {answer.text}")
+        return str(answer.json()["status"]["token"])
+
     def kubeconfig(self, path: Path, namespace: str = "default") -> Path:
         """A kubeconfig for helm (token auth, the self-signed certificate not checked)."""
         path.write_text(

@@ -14,6 +14,7 @@ useful ones under thousands of one-span traces.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import threading
 from collections.abc import Sequence
@@ -133,7 +134,6 @@ def _instrument() -> None:
     """Django (requests served), psycopg (SQL), redis (cache, sessions, Celery's broker),
     httpx (calls to other services: `shared.http`, the OIDC client) and Celery (tasks
     sent and run); Kafka's spans are our own (`shared.events`)."""
-    from opentelemetry.instrumentation.celery import CeleryInstrumentor
     from opentelemetry.instrumentation.django import DjangoInstrumentor
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
     from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
@@ -143,4 +143,7 @@ def _instrument() -> None:
     PsycopgInstrumentor().instrument(enable_commenter=False, capture_parameters=False)
     RedisInstrumentor().instrument()
     HTTPXClientInstrumentor().instrument()
-    CeleryInstrumentor().instrument()
+    if importlib.util.find_spec("celery") is not None:  # not in the BFF's image
+        from opentelemetry.instrumentation.celery import CeleryInstrumentor
+
+        CeleryInstrumentor().instrument()

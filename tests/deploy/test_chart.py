@@ -197,6 +197,74 @@ def test_no_secret_value_is_rendered_into_an_environment(render) -> None:
             assert "VAULT_SECRET_ID_FILE" in names
 
 
+def vault_volumes(spec: dict) -> dict[str, dict]:
+    return {v["name"]: v for v in spec["volumes"] if v["name"] in ("approle", "vault-token")}
+
+
+def test_kubernetes_auth_projects_a_token_for_vault_into_the_apps_containers_only(
+    render,
+) -> None:
+    objects = render(None, "vault.auth=kubernetes", "vault.kubernetes.tokenExpirationSeconds=900")
+    pods = {
+        name: (obj["spec"]["template"]["spec"], obj["spec"]["template"]["metadata"])
+        for kind in ("Deployment", "Job")
+        for name, obj in by_kind(objects, kind).items()
+    }
+    assert len(pods) == len(SITES) * 2 + len(WORKERS)
+    for name, (spec, metadata) in pods.items():
+        assert vault_volumes(spec) == {
+            "vault-token": {
+                "name": "vault-token",
+                "projected": {
+                    "defaultMode": 0o440,
+                    "sources": [
+                        {
+                            "serviceAccountToken": {
+                                "audience": "vault",
+                                "expirationSeconds": 900,
+                                "path": "token",
+                            }
+                        }
+                    ],
+                },
+            }
+        }, name
+        site = next(s for s in SITES if spec["serviceAccountName"].startswith(f"coffeeshop-{s}"))
+        for container in spec["containers"] + spec.get("initContainers", []):
+            env = {v["name"]: v.get("value") for v in container["env"]}
+            assert env["VAULT_AUTH"] == "kubernetes"
+            assert env["VAULT_KUBERNETES_ROLE"] == f"coffeeshop-{site}"
+            assert env["VAULT_KUBERNETES_MOUNT"] == "kubernetes"
+            assert env["VAULT_KUBERNETES_TOKEN_FILE"] == "/var/run/secrets/vault/token"
+            assert "VAULT_SECRET_ID_FILE" not in env
+            mounts = {m["name"]: m for m in container["volumeMounts"]}
+            assert mounts["vault-token"] == {
+                "name": "vault-token",
+                "mountPath": "/var/run/secrets/vault",
+                "readOnly": True,
+            }
+        # The sidecar gets its own Vault token only, never the app's login.
+        sidecar_mounts = (metadata.get("annotations") or {}).get("dapr.io/volume-mounts", "")
+        assert "vault-token:" not in sidecar_mounts.replace("dapr-vault-token:", "")
+    accounts = by_kind(objects, "ServiceAccount")
+    assert {a["automountServiceAccountToken"] for a in accounts.values()} == {False}
+
+
+def test_approle_auth_mounts_the_sites_approle_files_and_no_token(render) -> None:
+    for kind in ("Deployment", "Job"):
+        for name, obj in by_kind(render(), kind).items():
+            spec = obj["spec"]["template"]["spec"]
+            site = next(
+                s for s in SITES if spec["serviceAccountName"].startswith(f"coffeeshop-{s}")
+            )
+            volumes = vault_volumes(spec)
+            assert list(volumes) == ["approle"], name
+            assert [item["path"] for item in volumes["approle"]["secret"]["items"]] == [
+                f"{site}-role-id",
+                f"{site}-secret-id",
+            ]
+
+
 def test_dapr_documents_render_with_the_release_values(render, chart_with_dapr_documents) -> None:
     objects = render(None, "vault.address=https://vault.test:8200", chart=chart_with_dapr_documents)
     components = by_kind(objects, "Component")
@@ -224,6 +292,10 @@ def test_dapr_documents_are_left_out_when_the_values_say_so(render) -> None:
         ("sites.order.port=80", "/sites/order/port"),
         ("redis.url=redis://:password@redis:6379/0", "/redis/url"),
         ("workers.worker.site=payments", "/workers/worker/site"),
+        ("vault.auth=token", "/vault/auth"),
+        ("vault.kubernetes.tokenExpirationSeconds=60", "/vault/kubernetes/tokenExpirationSeconds"),
+        ("vault.kubernetes.mountPath=/kubernetes/", "/vault/kubernetes/mountPath"),
+        ("vault.kubernetes.roles.order=", "/vault/kubernetes/roles/order"),
         ("surprise=1", "surprise"),
     ],
 )

@@ -253,3 +253,53 @@ def test_each_sidecar_is_healthy_and_the_bff_reaches_order_through_the_sidecars(
     )
     assert status == 200, body
     assert json.loads(body) == {"status": "ok", "site": "order"}
+
+
+# What each site's image carries beyond the layer all three share (docker/requirements.in's
+# roles, docker/venv_layers.py): some of each site's own, none of another's.
+IMAGE_PACKAGES = {
+    "identity": ({"celery", "django-oauth-toolkit"}, {"uvicorn", "uvloop"}),
+    "order": ({"celery", "kombu"}, {"django-oauth-toolkit", "uvicorn", "uvloop"}),
+    "bff": ({"uvicorn", "uvloop", "httptools"}, {"celery", "kombu", "django-oauth-toolkit"}),
+}
+
+
+def test_each_image_carries_its_sites_packages_and_no_build_tools(
+    site_pods: dict[str, str],
+) -> None:
+    code = (
+        "import importlib.metadata as m, json, shutil\n"
+        "print(json.dumps([sorted(d.metadata['Name'].lower() for d in m.distributions()),\n"
+        "    [t for t in ('strip', 'ld', 'gcc', 'cc', 'pip') if shutil.which(t)]]))"
+    )
+    for site, container in site_pods.items():
+        names, tools = json.loads(exec_python(container, code))
+        carried, left_out = IMAGE_PACKAGES[site]
+        assert carried <= set(names), site
+        assert left_out.isdisjoint(names), site
+        assert tools == [], site
+
+
+def test_every_workers_command_loads_in_its_sites_image(
+    site_pods: dict[str, str], rendered: list[dict[str, Any]]
+) -> None:
+    """The workers (Celery, relays, consumers, live updates) are not started here, but
+    each one's command, with its settings and secrets, loads its code in the site's
+    container far enough to answer --help: nothing it imports is missing from the image."""
+    workers = {
+        name: deployment
+        for name, deployment in by_kind(rendered, "Deployment").items()
+        if name.removeprefix("coffeeshop-") not in SITES
+    }
+    assert len(workers) == 7
+    for name, deployment in workers.items():
+        container = deployment["spec"]["template"]["spec"]["containers"][0]
+        settings = next(
+            e["value"] for e in container["env"] if e["name"] == "DJANGO_SETTINGS_MODULE"
+        )
+        site = settings.split("_site.", 1)[0]
+        result = podman(
+            "exec", site_pods[site], *container["args"], "--help", check=False, timeout=180
+        )
+        assert result.returncode == 0, f"{name}: {result.stdout[-1500:]}{result.stderr[-1500:]}"
+        assert "usage" in result.stdout.lower(), f"{name}: {result.stdout[-500:]}"

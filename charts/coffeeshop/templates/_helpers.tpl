@@ -57,10 +57,21 @@ cluster). No secret here: the sites read theirs from Vault. */}}
   value: {{ $v.kafka.bootstrapServers | quote }}
 - name: VAULT_ADDR
   value: {{ $v.vault.address | quote }}
+- name: VAULT_AUTH
+  value: {{ $v.vault.auth | quote }}
+{{- if eq $v.vault.auth "kubernetes" }}
+- name: VAULT_KUBERNETES_ROLE
+  value: {{ index $v.vault.kubernetes.roles $site | quote }}
+- name: VAULT_KUBERNETES_MOUNT
+  value: {{ $v.vault.kubernetes.mountPath | quote }}
+- name: VAULT_KUBERNETES_TOKEN_FILE
+  value: /var/run/secrets/vault/token
+{{- else }}
 - name: VAULT_ROLE_ID_FILE
   value: {{ printf "/var/run/secrets/coffeeshop/%s-role-id" $site }}
 - name: VAULT_SECRET_ID_FILE
   value: {{ printf "/var/run/secrets/coffeeshop/%s-secret-id" $site }}
+{{- end }}
 - name: EMAIL_URL
   value: {{ $v.email.url | quote }}
 - name: OTEL_EXPORTER_ZIPKIN_ENDPOINT
@@ -162,21 +173,35 @@ dapr.io/volume-mounts: {{ printf "dapr-vault-token:%s" (dir $v.dapr.vaultTokenPa
 {{- end }}
 {{- end -}}
 
-{{/* Volumes every pod has: a memory-backed /tmp, and the AppRole files when used. */}}
+{{/* Volumes every pod has: a memory-backed /tmp, and the site's Vault login: the
+AppRole files, or (vault.auth=kubernetes) the pod's ServiceAccount token for Vault's
+audience, short-lived and renewed by the kubelet. */}}
 {{- define "coffeeshop.volumes" -}}
+{{- $vault := .root.Values.vault -}}
 - name: tmp
   emptyDir:
     medium: Memory
     sizeLimit: {{ .root.Values.tmpSizeLimit }}
 - name: static
   emptyDir: {}
+{{- if eq $vault.auth "kubernetes" }}
+- name: vault-token
+  projected:
+    defaultMode: 0440
+    sources:
+      - serviceAccountToken:
+          audience: {{ $vault.kubernetes.audience | quote }}
+          expirationSeconds: {{ $vault.kubernetes.tokenExpirationSeconds }}
+          path: token
+{{- else }}
 - name: approle
   secret:
-    secretName: {{ .root.Values.vault.appRoleSecret }}
+    secretName: {{ $vault.appRoleSecret }}
     defaultMode: 0440
     items:
       - {key: {{ printf "%s-role-id" .site }}, path: {{ printf "%s-role-id" .site }}}
       - {key: {{ printf "%s-secret-id" .site }}, path: {{ printf "%s-secret-id" .site }}}
+{{- end }}
 {{- if .root.Values.dapr.enabled }}
 - name: dapr-api-token
   secret:
@@ -203,9 +228,15 @@ dapr.io/volume-mounts: {{ printf "dapr-vault-token:%s" (dir $v.dapr.vaultTokenPa
   mountPath: /tmp
 - name: static
   mountPath: /app/static
+{{- if eq .Values.vault.auth "kubernetes" }}
+- name: vault-token
+  mountPath: /var/run/secrets/vault
+  readOnly: true
+{{- else }}
 - name: approle
   mountPath: /var/run/secrets/coffeeshop
   readOnly: true
+{{- end }}
 {{- if .Values.dapr.enabled }}
 - name: dapr-api-token
   mountPath: /var/run/secrets/dapr-tokens/api
