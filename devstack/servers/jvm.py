@@ -174,3 +174,14 @@ def locked(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def jvm_argv(pid: int | None) -> list[bytes]:
+    """The command line of process `pid` ([] when there is none), to tell a live JVM of
+    ours from a recycled pid."""
+    if pid is None:
+        return []
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return []

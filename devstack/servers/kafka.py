@@ -248,13 +248,7 @@ class Kafka(Server):
 
     def running(self) -> bool:
         """True when the pid file names a live JVM running this node (not a recycled pid)."""
-        pid = self.process().pid()
-        if pid is None:
-            return False
-        try:
-            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            return False
+        argv = jvm.jvm_argv(self.process().pid())
         return b"kafka.Kafka" in argv and str(self.root / "server.properties").encode() in argv
 
     def stop(self) -> None:

@@ -177,14 +177,7 @@ class Zipkin(Server):
 
     def running(self) -> bool:
         """True when the pid file names a live JVM running Zipkin (not a recycled pid)."""
-        pid = self.process().pid()
-        if pid is None:
-            return False
-        try:
-            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            return False
-        return any(arg.endswith(JAR.encode()) for arg in argv)
+        return any(arg.endswith(JAR.encode()) for arg in jvm.jvm_argv(self.process().pid()))
 
     def stop(self) -> None:
         if self.running():
