@@ -220,12 +220,28 @@ class MeshCallerMiddleware:
 
 def _restore_trailing_slash(request: Any) -> None:
     """Give back the slash daprd's path cleaning took, where only the slashed path exists."""
-    from django.urls import get_urlconf, is_valid_path
+    from django.urls import Resolver404, get_urlconf, is_valid_path, resolve
 
     info = request.path_info
     if info.endswith("/"):
         return
     urlconf = getattr(request, "urlconf", None) or get_urlconf()
-    if not is_valid_path(info, urlconf) and is_valid_path(info + "/", urlconf):
-        request.path_info = info + "/"
-        request.path = request.path + "/"
+    if is_valid_path(info, urlconf):
+        return
+    try:
+        match = resolve(info + "/", urlconf)
+    except Resolver404:
+        return
+    request.path_info = info + "/"
+    request.path = request.path + "/"
+    _name_server_span(request.method, match.route)
+
+
+def _name_server_span(method: str, route: str) -> None:
+    """Name the request's span for its route, as it is named without a sidecar: the
+    tracing middleware named it before the slash came back, when no route matched."""
+    from opentelemetry import trace
+
+    span = trace.get_current_span()
+    if route and span.is_recording():
+        span.update_name(f"{method} {route}")

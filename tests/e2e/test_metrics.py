@@ -76,9 +76,15 @@ def test_status_json_names_the_metrics_url_of_each_part_that_has_one(
     base = system["ports"]["metrics"]
     for index, part in enumerate(METRICS_PARTS):
         assert status[part]["metrics"] == f"http://127.0.0.1:{base + index}/metrics"
-    assert {name for name, row in status.items() if row["metrics"]} == set(METRICS_PARTS)
+    # In Dapr mode each sidecar is a part too, and names daprd's own metrics endpoint.
+    sidecars = {name for name, row in status.items() if row["kind"] == "sidecar"}
+    assert {name for name, row in status.items() if row["metrics"]} == set(METRICS_PARTS) | sidecars
     assert status["order-beat"]["metrics"] == ""
     assert status["postgres"]["metrics"] == ""
+    for name in sidecars:
+        response, samples = _scrape(status[name]["metrics"])
+        assert response.url.host == "127.0.0.1"
+        assert any(metric.startswith("dapr_") for metric, _ in samples), name
 
 
 @pytest.mark.parametrize("part", METRICS_PARTS)
