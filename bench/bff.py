@@ -17,7 +17,7 @@ Goals (issue 5): menu through the BFF ≥ 0.7x straight; placement ≥ 0.6x stra
 first paint ≤ 0.5 s and interactive ≤ 4 s cold. The last line is one JSON object.
 Run: `.venv/bin/python bench/bff.py [--seconds 10 --threads 8] [--keep]`.
 
-`--baseline REV` instead compares this BFF with the BFF of another git revision
+`--baseline REV [--no-traces]` instead compares this BFF with the BFF of another git revision
 (its `bff_site/` and `shared/`, from `git archive`), run beside it against the same
 Order, Identity, Redis and sessions: menu and placement through each, in alternating
 rounds (`--rounds`), so the machine's load falls on both alike. It prints each
@@ -112,11 +112,13 @@ def browser_timings(bff: str) -> dict[str, float]:
     return results
 
 
-def start_bff(stack: Stack, name: str, code: Path) -> tuple[str, Any]:
+def start_bff(
+    stack: Stack, name: str, code: Path, extra_env: dict[str, str] | None = None
+) -> tuple[str, Any]:
     """A BFF from the code in `code` (its bff_site/ and shared/) on a free port, with this
     system's BFF environment and raised rate limits: (its URL, its process)."""
     port = free_port()
-    env = {**stack.site_env("bff"), **RAISED_LIMITS, "PYTHONPATH": str(code)}
+    env = {**stack.site_env("bff"), **RAISED_LIMITS, "PYTHONPATH": str(code), **(extra_env or {})}
     argv = gunicorn_argv("bff", port=port, workers=stack.config.workers)
     if not (code / "shared" / "gunicorn_config.py").is_file():  # an older revision's
         at = argv.index("--config")
@@ -149,8 +151,13 @@ def compare_with_baseline(args: argparse.Namespace, stack: Stack, tmp: Path) -> 
     password = demo_password(stack)
     order = f"http://127.0.0.1:{stack.ports['order']}"
     line = espresso_line(httpx.get(f"{order}/api/menu/", timeout=10).json())
-    bff, this_proc = start_bff(stack, "bff-this", REPO)
-    baseline, proc = start_bff(stack, "bff-baseline", checkout(args.baseline, tmp / "baseline"))
+    # --no-traces: both without tracing (a revision before tracing has none to turn off),
+    # to tell the cost of the code apart from the cost of its spans.
+    extra = {"OTEL_SDK_DISABLED": "true"} if args.no_traces else {}
+    bff, this_proc = start_bff(stack, "bff-this", REPO, extra)
+    baseline, proc = start_bff(
+        stack, "bff-baseline", checkout(args.baseline, tmp / "baseline"), extra
+    )
     signing_in = f"http://127.0.0.1:{stack.ports['bff']}"
     run = uuid.uuid4().hex[:8]
     try:
@@ -215,6 +222,7 @@ def compare_with_baseline(args: argparse.Namespace, stack: Stack, tmp: Path) -> 
     med = {side: {k: statistics.median(v) for k, v in f.items()} for side, f in figures.items()}
     result = {
         "baseline": args.baseline,
+        "traces": not args.no_traces,
         "menu_this_rps": round(med["this"]["menu"], 1),
         "menu_baseline_rps": round(med["baseline"]["menu"], 1),
         "place_this_rps": round(med["this"]["place"], 1),
@@ -244,6 +252,9 @@ def main() -> int:
     parser.add_argument("--baseline", metavar="REV", help="compare with this revision's BFF")
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (--baseline)")
     parser.add_argument("--state", type=Path, help="use the system already up in this folder")
+    parser.add_argument(
+        "--no-traces", action="store_true", help="both BFFs with tracing off (--baseline)"
+    )
     args = parser.parse_args()
     with bench_system("bff", state=args.state, keep=args.keep) as system:
         if args.baseline:

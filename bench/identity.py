@@ -30,8 +30,11 @@ from pathlib import Path
 
 import httpx
 
-from devstack.base import HOST, free_port, spawn, wait_until
-from devstack.stack import DEFAULT_PORTS, Stack, StackConfig
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # run as documented, `python bench/identity.py`
+
+from devstack.base import HOST, free_port, spawn, wait_until  # noqa: E402
+from devstack.stack import DEFAULT_PORTS, Stack, StackConfig  # noqa: E402
 
 CLIENT_ID = "order-service"
 
