@@ -14,7 +14,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -48,9 +48,10 @@ class MenuApi(SessionAPIView):
         summary="The menu (cached; stale while Order is down)",
         responses={200: shapes.MenuSerializer, **problems("503")},
     )
-    def get(self, request: Request) -> Response:
-        data, stale = selectors.menu()
-        response = Response(data)
+    def get(self, request: Request) -> HttpResponse:
+        body, stale = selectors.menu_json()
+        # Cached as the JSON it is sent as: no renderer (what Response(data) would give).
+        response = HttpResponse(body, content_type="application/json")
         if stale:
             response["Warning"] = '110 - "Response is stale: Order is unavailable"'
         return response

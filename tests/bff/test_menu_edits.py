@@ -18,7 +18,7 @@ from bff_site.gateway.selectors import MENU_KEY
 from bff_site.sessions.services import TOKENS_KEY, USER_KEY
 from shared.problems import TYPE_BASE
 
-CACHED = {"currency": "GBP", "categories": []}
+CACHED = b'{"currency":"GBP","categories":[]}'  # as the BFF caches it: the JSON it sends
 PATHS = ["/api/manage/products/1", "/api/manage/variations/2", "/api/manage/options/3"]
 
 

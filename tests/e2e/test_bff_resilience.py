@@ -52,7 +52,7 @@ def test_with_order_stopped_menu_is_served_from_cache_and_placement_is_503_namin
     order.stop()
     try:
         # Only the long-lived "last good" copy is left, as after the fresh copy expired.
-        redis.delete("bff:1:menu:v1")
+        redis.delete("bff:1:menu:v2")
         cached = client.get("/api/menu")
         assert cached.status_code == 200
         assert cached.json() == menu.json()
@@ -74,7 +74,7 @@ def test_with_order_stopped_menu_is_served_from_cache_and_placement_is_503_namin
         assert placed.status_code == 503, placed.text
         assert time.monotonic() < deadline, "placement did not recover after Order returned"
         time.sleep(1)
-    redis.delete("bff:1:menu:v1")
+    redis.delete("bff:1:menu:v2")
     fresh = client.get("/api/menu")
     assert fresh.status_code == 200
     assert "Warning" not in fresh.headers
