@@ -39,6 +39,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -148,6 +149,42 @@ def hammer(threads: int, seconds: float, call: Any) -> tuple[int, list[float], i
     return len(latencies), latencies, errors[0]
 
 
+def donut_order(menu: list[dict[str, Any]]) -> dict[str, Any]:
+    """The body of the cheapest order there is: one donut, paid with the test token."""
+    donut = next(p for c in menu for p in c["products"] if p["name"] == "Donuts")
+    return {
+        "lines": [
+            {"product_id": donut["id"], "variation_id": donut["variations"][0]["id"], "quantity": 1}
+        ],
+        # Stripe's fixed test token (the sandbox's too): reusable, so every placement of
+        # the run can pay with it without tokenizing a card each time.
+        "payment_method": TEST_TOKEN,
+    }
+
+
+def placement_call(
+    base: str, body: dict[str, Any], token: str, *, first_user: int, keys: str
+) -> Callable[[httpx.Client, int, int], bool]:
+    """A `hammer` call placing `body` straight at Order (`base`) with a bearer token, as
+    user `first_user + worker`, each under its own Idempotency-Key `keys-worker-n`. A
+    replayed answer would not be a placement: it counts as an error."""
+
+    def place(client: httpx.Client, worker: int, n: int) -> bool:
+        response = client.post(
+            f"{base}/api/orders/",
+            json=body,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "X-Acting-User": str(first_user + worker),
+                "X-Acting-Roles": "customer",
+                "Idempotency-Key": f"{keys}-{worker}-{n}",
+            },
+        )
+        return response.status_code == 201 and "Idempotent-Replayed" not in response.headers
+
+    return place
+
+
 def lag_collector(bootstrap: str, started: Any, stop: Any, results: Any) -> None:
     """Run in its own process (not a thread of the load generator, whose GIL it would
     share): collect each event's lag until `stop` is set, then send the list."""
@@ -213,15 +250,7 @@ def main() -> None:
 
     token = mint_token(stack)
     menu = httpx.get(f"{order}/api/menu/", timeout=10).json()
-    donut = next(p for c in menu for p in c["products"] if p["name"] == "Donuts")
-    body = {
-        "lines": [
-            {"product_id": donut["id"], "variation_id": donut["variations"][0]["id"], "quantity": 1}
-        ],
-        # Stripe's fixed test token (the sandbox's too): reusable, so every placement of
-        # the run can pay with it without tokenizing a card each time.
-        "payment_method": TEST_TOKEN,
-    }
+    body = donut_order(menu)
     run = uuid.uuid4().hex[:8]
     windows = itertools.count()  # each hammer() of placements gets its own keys
 
@@ -230,23 +259,8 @@ def main() -> None:
 
     def placements() -> Any:
         """A placement call for one window: its own Idempotency-Keys (none replayed)."""
-        window = next(windows)
-
-        def place(client: httpx.Client, worker: int, n: int) -> bool:
-            response = client.post(
-                f"{order}/api/orders/",
-                json=body,
-                headers={
-                    "Authorization": f"Bearer {token}",
-                    "X-Acting-User": str(500000 + worker),
-                    "X-Acting-Roles": "customer",
-                    "Idempotency-Key": f"bench-{run}-{window}-{worker}-{n}",
-                },
-            )
-            # A replayed answer would not be a placement: count it as an error.
-            return response.status_code == 201 and "Idempotent-Replayed" not in response.headers
-
-        return place
+        keys = f"bench-{run}-{next(windows)}"
+        return placement_call(order, body, token, first_user=500000, keys=keys)
 
     hammer(args.threads, 3, healthz)  # warm up
     hammer(args.threads, 3, placements())

@@ -39,7 +39,14 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.order import TEST_TOKEN, hammer, mint_token, percentile, wait_until_charged  # noqa: E402
+from bench.order import (  # noqa: E402
+    donut_order,
+    hammer,
+    mint_token,
+    percentile,
+    placement_call,
+    wait_until_charged,
+)
 from devstack.base import REPO_ROOT, Process, free_port, spawn, wait_until  # noqa: E402
 from devstack.sites import gunicorn_argv, site_ready  # noqa: E402
 from devstack.stack import Stack, StackConfig, default_state_dir  # noqa: E402
@@ -102,32 +109,12 @@ def main() -> None:
     }
     token = mint_token(stack)
     menu = httpx.get(f"{servers['off'][1]}/api/menu/", timeout=10).json()
-    donut = next(p for c in menu for p in c["products"] if p["name"] == "Donuts")
-    body = {
-        "lines": [
-            {"product_id": donut["id"], "variation_id": donut["variations"][0]["id"], "quantity": 1}
-        ],
-        "payment_method": TEST_TOKEN,
-    }
+    body = donut_order(menu)
     run = uuid.uuid4().hex[:8]
 
     def placements(mode: str, window: int) -> Any:
-        base = servers[mode][1]
-
-        def place(client: httpx.Client, worker: int, n: int) -> bool:
-            response = client.post(
-                f"{base}/api/orders/",
-                json=body,
-                headers={
-                    "Authorization": f"Bearer {token}",
-                    "X-Acting-User": str(600000 + worker),
-                    "X-Acting-Roles": "customer",
-                    "Idempotency-Key": f"bench-{run}-{mode}-{window}-{worker}-{n}",
-                },
-            )
-            return response.status_code == 201 and "Idempotent-Replayed" not in response.headers
-
-        return place
+        keys = f"bench-{run}-{mode}-{window}"
+        return placement_call(servers[mode][1], body, token, first_user=600000, keys=keys)
 
     rates: dict[str, list[float]] = {"on": [], "off": []}
     latencies: dict[str, list[float]] = {"on": [], "off": []}

@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -96,35 +97,43 @@ def _fingerprint(sources: dict[str, Path]) -> str:
     return digest.hexdigest()
 
 
-def _locked_pyodide_version(client_dir: Path) -> str:
-    lock = json.loads((client_dir / "package-lock.json").read_text(encoding="utf-8"))
+def locked_npm_version(folder: Path, package: str) -> str:
+    """The version of `package` that `folder`'s package-lock.json pins."""
+    lock = json.loads((folder / "package-lock.json").read_text(encoding="utf-8"))
     try:
-        return str(lock["packages"]["node_modules/pyodide"]["version"])
+        return str(lock["packages"][f"node_modules/{package}"]["version"])
     except KeyError:
-        raise BuildError("package-lock.json does not pin pyodide") from None
+        raise BuildError(f"package-lock.json does not pin {package}") from None
 
 
-def _installed_pyodide_version(client_dir: Path) -> str | None:
-    package = client_dir / "node_modules" / "pyodide" / "package.json"
-    if not package.is_file():
+def installed_npm_version(folder: Path, package: str) -> str | None:
+    """The version of `package` in `folder`'s node_modules (None: not installed)."""
+    manifest = folder / "node_modules" / package / "package.json"
+    if not manifest.is_file():
         return None
-    return str(json.loads(package.read_text(encoding="utf-8")).get("version"))
+    return str(json.loads(manifest.read_text(encoding="utf-8")).get("version"))
 
 
-def _npm_ci(client_dir: Path) -> None:
+def npm_ci(folder: Path, what: str, log: Callable[[str], None]) -> None:
+    """`npm ci` in `folder` (no install scripts) for `what`; BuildError when npm is
+    missing or fails. (The dashboard vendors uPlot with it too.)"""
     npm = shutil.which("npm")
     if npm is None:
-        raise BuildError("npm is not on PATH: install Node.js 18+ to vendor Pyodide")
-    print(f"wasm_client: npm ci in {client_dir}", file=sys.stderr)
+        raise BuildError(f"npm is not on PATH: install Node.js 18+ and npm to vendor {what}")
+    log(f"npm ci in {folder} ({what}, once)")
     result = subprocess.run(
         [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
-        cwd=client_dir,
+        cwd=folder,
         capture_output=True,
         text=True,
         check=False,
     )
     if result.returncode != 0:
         raise BuildError(f"npm ci failed ({result.returncode}):\n{result.stderr[-2000:]}")
+
+
+def _log(message: str) -> None:
+    print(f"wasm_client: {message}", file=sys.stderr)
 
 
 def _staging_dir(dist: Path, prefix: str) -> Path:
@@ -155,9 +164,9 @@ def _vendor_pyodide(client_dir: Path, dist: Path, version: str) -> Path:
     target = dist / "pyodide" / version
     if _pyodide_complete(target):
         return target
-    if _installed_pyodide_version(client_dir) != version:
-        _npm_ci(client_dir)
-    installed = _installed_pyodide_version(client_dir)
+    if installed_npm_version(client_dir, "pyodide") != version:
+        npm_ci(client_dir, "Pyodide", _log)
+    installed = installed_npm_version(client_dir, "pyodide")
     if installed != version:
         raise BuildError(f"npm installed pyodide {installed}, the lock pins {version}")
     source = client_dir / "node_modules" / "pyodide"
@@ -268,7 +277,7 @@ def build(
     """
     client_dir = repo_root / "wasm_client"
     dist = Path(dist)
-    version = _locked_pyodide_version(client_dir)
+    version = locked_npm_version(client_dir, "pyodide")
     sources = _sources(repo_root)
     missing = [str(p) for p in sources.values() if not p.is_file()]
     if missing:

@@ -11,14 +11,14 @@ dashboard can let browsers cache it for good). No CDN, nothing hand-written.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+
+from wasm_client.build import BuildError, installed_npm_version, locked_npm_version, npm_ci
 
 HERE = Path(__file__).resolve().parent
 DIST = HERE / "dist"
@@ -27,17 +27,9 @@ DIST = HERE / "dist"
 UPLOT_FILES = ("uPlot.iife.min.js", "uPlot.min.css")
 
 
-class BuildError(RuntimeError):
-    """The library could not be vendored (npm missing or failing, a file missing)."""
-
-
 def locked_version(folder: Path = HERE) -> str:
     """The uPlot version `package-lock.json` pins."""
-    lock = json.loads((folder / "package-lock.json").read_text(encoding="utf-8"))
-    try:
-        return str(lock["packages"]["node_modules/uplot"]["version"])
-    except KeyError:
-        raise BuildError("package-lock.json does not pin uplot") from None
+    return locked_npm_version(folder, "uplot")
 
 
 def vendored(dist: Path = DIST, folder: Path = HERE) -> Path | None:
@@ -49,29 +41,6 @@ def vendored(dist: Path = DIST, folder: Path = HERE) -> Path | None:
     return target if all((target / name).is_file() for name in UPLOT_FILES) else None
 
 
-def _installed_version(folder: Path) -> str | None:
-    package = folder / "node_modules" / "uplot" / "package.json"
-    if not package.is_file():
-        return None
-    return str(json.loads(package.read_text(encoding="utf-8")).get("version"))
-
-
-def _npm_ci(folder: Path, log: Callable[[str], None]) -> None:
-    npm = shutil.which("npm")
-    if npm is None:
-        raise BuildError("npm is not on PATH: install Node.js 18+ and npm")
-    log(f"npm ci in {folder} (uPlot, once)")
-    result = subprocess.run(
-        [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise BuildError(f"npm ci failed ({result.returncode}): {result.stderr[-1000:]}")
-
-
 def build(dist: Path = DIST, *, folder: Path = HERE, log: Callable[[str], None] = print) -> Path:
     """Make `dist/uplot/<pinned version>/` hold the library; return that folder.
 
@@ -80,9 +49,9 @@ def build(dist: Path = DIST, *, folder: Path = HERE, log: Callable[[str], None] 
     if done is not None:
         return done
     version = locked_version(folder)
-    if _installed_version(folder) != version:
-        _npm_ci(folder, log)
-    installed = _installed_version(folder)
+    if installed_npm_version(folder, "uplot") != version:
+        npm_ci(folder, "uPlot", log)
+    installed = installed_npm_version(folder, "uplot")
     if installed != version:
         raise BuildError(f"npm installed uplot {installed}, the lock pins {version}")
     target = dist / "uplot" / version

@@ -11,10 +11,8 @@ import subprocess
 import sys
 from collections.abc import Callable
 
-import httpx
-
 from devstack import prerequisites
-from devstack.base import HOST, REPO_ROOT, wait_until
+from devstack.base import HOST, REPO_ROOT
 from devstack.servers.server import Server
 
 
@@ -48,24 +46,9 @@ class Dashboard(Server):
     def start(self) -> None:
         if self.process().alive():
             return
-        proc = self.spawn(
-            [
-                sys.executable,
-                "-m",
-                "devstack.dashboard",
-                "--port",
-                str(self.port),
-                "--state-dir",
-                str(self.state_dir),
-            ],
-            as_account=False,
-            env={"PYTHONPATH": str(REPO_ROOT)},
-            cwd=REPO_ROOT,
+        self.start_module(
+            "devstack.dashboard", "--port", str(self.port), "--state-dir", str(self.state_dir)
         )
-        wait_until(self.name, self.healthy, timeout=20, process=proc)
 
     def healthy(self) -> bool:
-        try:
-            return httpx.get(f"{self.url}healthz", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
+        return self.answers("/healthz")

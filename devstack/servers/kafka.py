@@ -32,7 +32,6 @@ KAFKA_VERSION = "4.4.0"
 SCALA_VERSION = "2.13"
 # Log4j 2 with its binding for SLF4J 1.x, because kafka_2.13:4.4.0 depends on slf4j-api 1.7.36.
 LOG4J_VERSION = "2.25.5"
-MAVEN_DEPENDENCY_PLUGIN_VERSION = jvm.MAVEN_DEPENDENCY_PLUGIN_VERSION
 
 PORT_SETTING = port_setting("kafka")
 CONTROLLER_PORT_SETTING = port_setting("kafka_controller")
@@ -44,18 +43,11 @@ COFFEESHOP_TOPICS: dict[str, int] = {
 }
 
 
-# Its text is hashed into the jars' marker: an edit (even of the comment) makes Maven
-# resolve the jars again.
-_POM = f"""\
-<?xml version="1.0" encoding="UTF-8"?>
-<!-- Written by devstack/kafka.py: resolves the Kafka broker's runtime jars. -->
-<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>local.coffeeshop.devstack</groupId>
-  <artifactId>kafka-runtime</artifactId>
-  <version>{KAFKA_VERSION}</version>
-  <packaging>pom</packaging>
-  <dependencies>
+_POM = jvm.runtime_pom(
+    writer="devstack/servers/kafka.py",
+    artifact="kafka-runtime",
+    version=KAFKA_VERSION,
+    dependencies=f"""\
     <dependency>
       <groupId>org.apache.kafka</groupId>
       <artifactId>kafka_{SCALA_VERSION}</artifactId>
@@ -71,18 +63,8 @@ _POM = f"""\
       <artifactId>log4j-slf4j-impl</artifactId>
       <version>{LOG4J_VERSION}</version>
     </dependency>
-  </dependencies>
-  <build>
-    <plugins>
-      <plugin>
-        <groupId>org.apache.maven.plugins</groupId>
-        <artifactId>maven-dependency-plugin</artifactId>
-        <version>{MAVEN_DEPENDENCY_PLUGIN_VERSION}</version>
-      </plugin>
-    </plugins>
-  </build>
-</project>
-"""
+""",
+)
 
 # One line per event on stdout (the part's log file). INFO for what a developer wants to
 # see (start, topics, groups, shutdown); the 300-line config dumps, the Raft state
@@ -118,18 +100,6 @@ logger.request.level = WARN
 logger.statechange.name = state.change.logger
 logger.statechange.level = WARN
 """
-
-# Lean and quick to start: a single-node broker idles at ~150 MiB RSS with these. C1 only
-# (TieredStopAtLevel=1) starts about a quarter faster and uses less memory than C1+C2;
-# throughput is plenty for one developer machine. No perf-data file in /tmp.
-_JVM_FLAGS = (
-    "-XX:+UseSerialGC",
-    "-XX:TieredStopAtLevel=1",
-    "-Xshare:auto",
-    "-XX:-UsePerfData",
-    "-XX:+ExitOnOutOfMemoryError",
-    "-Djava.awt.headless=true",
-)
 
 
 def ensure_kafka_installed(cache_dir: Path, *, log: Callable[[str], None] = print) -> Path:
@@ -223,7 +193,7 @@ class Kafka(Server):
             java,
             f"-Xmx{self.heap}",
             "-Xms64m",
-            *_JVM_FLAGS,
+            *jvm.LEAN_FLAGS,  # a single-node broker idles at ~150 MiB RSS with these
             f"-Dlog4j2.configurationFile={log4j}",
             "-cp",
             f"{libs}/*",

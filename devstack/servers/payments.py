@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-import httpx
-
-from devstack.base import REPO_ROOT, wait_until
 from devstack.secret_files import SecretFiles
 from devstack.servers.account import ServiceAccount
 from devstack.servers.server import Server
@@ -40,29 +36,18 @@ class PaymentSandbox(Server):
         keys.payment_provider_key()
         keys.payment_publishable_key()
         origins = [arg for origin in self.allowed_origins for arg in ("--allowed-origin", origin)]
-        proc = self.spawn(
-            [
-                sys.executable,
-                "-m",
-                "sandbox.payments",
-                "--port",
-                str(self.port),
-                "--data",
-                str(self.state_dir / "payments"),
-                "--key-file",
-                str(keys.path("payment_provider_key")),
-                "--publishable-key-file",
-                str(keys.path("payment_publishable_key")),
-                *origins,
-            ],
-            as_account=False,
-            env={"PYTHONPATH": str(REPO_ROOT)},
-            cwd=REPO_ROOT,
+        self.start_module(
+            "sandbox.payments",
+            "--port",
+            str(self.port),
+            "--data",
+            str(self.state_dir / "payments"),
+            "--key-file",
+            str(keys.path("payment_provider_key")),
+            "--publishable-key-file",
+            str(keys.path("payment_publishable_key")),
+            *origins,
         )
-        wait_until(self.name, self.healthy, timeout=20, process=proc)
 
     def healthy(self) -> bool:
-        try:
-            return httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
+        return self.answers("/healthz")

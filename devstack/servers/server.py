@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import signal
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import ClassVar, Protocol
 
-from devstack.base import HOST, PortInUse, Process, port_in_use, port_setting, spawn
+import httpx
+
+from devstack.base import (
+    HOST,
+    REPO_ROOT,
+    PortInUse,
+    Process,
+    port_in_use,
+    port_setting,
+    spawn,
+    wait_until,
+)
 from devstack.servers.account import ServiceAccount
 
 
@@ -76,6 +88,10 @@ class Server:
             logfile=self.state_dir / "logs" / f"{self.name}.log",
         )
 
+    def healthy(self) -> bool:
+        """Whether the server answers (each server knows how to ask)."""
+        raise NotImplementedError
+
     def stop(self) -> None:
         self.process().stop(timeout=self.stop_timeout, sig=self.stop_signal)
 
@@ -102,3 +118,21 @@ class Server:
             cwd=cwd,
             user=self.account.user if as_account else None,
         )
+
+    def start_module(self, module: str, *args: str, timeout: float = 20) -> None:
+        """Run `python -m module args` from this checkout, as ourselves (a server of the
+        project's own, not a service account's), and wait until `healthy()`."""
+        proc = self.spawn(
+            [sys.executable, "-m", module, *args],
+            as_account=False,
+            env={"PYTHONPATH": str(REPO_ROOT)},
+            cwd=REPO_ROOT,
+        )
+        wait_until(self.name, self.healthy, timeout=timeout, process=proc)
+
+    def answers(self, path: str) -> bool:
+        """Whether `path` under this server's URL answers 200 within 2 s."""
+        try:
+            return httpx.get(f"{self.url.rstrip('/')}{path}", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False

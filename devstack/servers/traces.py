@@ -30,18 +30,12 @@ JAR = f"zipkin-server-{ZIPKIN_VERSION}-exec.jar"
 # benchmark overflowed 320 MiB and the JVM exited (the sites went on serving).
 MAX_SPANS = 40_000
 
-# Its text is hashed into the jar's marker: an edit (even of the comment) resolves again.
 # The exec jar holds everything it runs; its own dependencies are excluded.
-_POM = f"""\
-<?xml version="1.0" encoding="UTF-8"?>
-<!-- Written by devstack/servers/traces.py: resolves Zipkin's server (one jar). -->
-<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>local.coffeeshop.devstack</groupId>
-  <artifactId>zipkin-runtime</artifactId>
-  <version>{ZIPKIN_VERSION}</version>
-  <packaging>pom</packaging>
-  <dependencies>
+_POM = jvm.runtime_pom(
+    writer="devstack/servers/traces.py",
+    artifact="zipkin-runtime",
+    version=ZIPKIN_VERSION,
+    dependencies=f"""\
     <dependency>
       <groupId>io.zipkin</groupId>
       <artifactId>zipkin-server</artifactId>
@@ -54,27 +48,7 @@ _POM = f"""\
         </exclusion>
       </exclusions>
     </dependency>
-  </dependencies>
-  <build>
-    <plugins>
-      <plugin>
-        <groupId>org.apache.maven.plugins</groupId>
-        <artifactId>maven-dependency-plugin</artifactId>
-        <version>{jvm.MAVEN_DEPENDENCY_PLUGIN_VERSION}</version>
-      </plugin>
-    </plugins>
-  </build>
-</project>
-"""
-
-# Small and quick to start (as Kafka's flags): serial GC, C1 only, no perf-data file.
-_JVM_FLAGS = (
-    "-XX:+UseSerialGC",
-    "-XX:TieredStopAtLevel=1",
-    "-Xshare:auto",
-    "-XX:-UsePerfData",
-    "-XX:+ExitOnOutOfMemoryError",
-    "-Djava.awt.headless=true",
+""",
 )
 
 
@@ -149,7 +123,7 @@ class Zipkin(Server):
                 jvm.java(self.name),
                 f"-Xmx{self.heap}",
                 "-Xms32m",
-                *_JVM_FLAGS,
+                *jvm.LEAN_FLAGS,
                 "-jar",
                 str(installed / JAR),
                 # Armeria's port list: this one port, HTTP only, on loopback.
