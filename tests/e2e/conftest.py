@@ -36,20 +36,30 @@ def _run(
 
 @pytest.fixture(scope="session")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
-    state = tmp_path_factory.mktemp("system") / "state"
-    ports = {part: free_port() for part in DEFAULT_PORTS}
-    # Blocks of ports, not one: the sidecars' and, after them, the metrics ports.
-    ports["dapr"] = free_base_port(span=ports_needed() + len(METRICS_PARTS))
-    ports["metrics"] = ports["dapr"] + ports_needed()
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "VAULT_", "DATABASE_"))
-    }
-    env["COFFEESHOP_STATE_DIR"] = str(state)
-    env.update({port_setting(part): str(port) for part, port in ports.items()})
-    began = time.monotonic()
-    up = _run(["up", "--detach"], env)
-    cold = time.monotonic() - began
-    print(f"\ncold up: {cold:.1f}s\n{up.stdout[-3000:]}")
+    # The ports are free when chosen, but they are the kernel's ephemeral ones: an
+    # outgoing connection made while `up` starts the servers may take one before its
+    # server binds it. `up` then refuses with PortInUse and stops everything; a second
+    # try on other ports and a fresh state folder is the honest answer to that race.
+    for attempt in range(3):
+        state = tmp_path_factory.mktemp("system") / "state"
+        ports = {part: free_port() for part in DEFAULT_PORTS}
+        # Blocks of ports, not one: the sidecars' and, after them, the metrics ports.
+        ports["dapr"] = free_base_port(span=ports_needed() + len(METRICS_PARTS))
+        ports["metrics"] = ports["dapr"] + ports_needed()
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("DJANGO_", "VAULT_", "DATABASE_"))
+        }
+        env["COFFEESHOP_STATE_DIR"] = str(state)
+        env.update({port_setting(part): str(port) for part, port in ports.items()})
+        began = time.monotonic()
+        up = _run(["up", "--detach"], env)
+        cold = time.monotonic() - began
+        print(f"\ncold up: {cold:.1f}s\n{up.stdout[-3000:]}")
+        if up.returncode == 0 or "is already in use" not in up.stdout + up.stderr or attempt == 2:
+            break
+        print("a chosen port was taken meanwhile: again on other ports")
     assert up.returncode == 0, up.stdout[-4000:] + up.stderr[-4000:]
     yield {"env": env, "ports": ports, "state": state, "cold_s": cold}
     _run(["down"], env)
