@@ -1,11 +1,11 @@
 """CoffeeShop.BFF URLs: the web client's API, sign-in, and the app shell."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import path
 from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
 from drf_spectacular.views import SpectacularAPIView
 
-from bff_site.gateway import apis, manage_orders, menu_edits, reports
+from bff_site.gateway import apis, manage_orders, menu_edits, pages, reports
 from bff_site.sessions import apis as auth
 from shared import site_urls
 from shared.admin_oidc.views import admin_oidc_urls
@@ -60,5 +60,24 @@ urlpatterns = [
     *site_urls.schema_urls(
         SpectacularAPIView.as_view(renderer_classes=[OpenApiJsonRenderer, OpenApiYamlRenderer])
     ),
-    path("", include("bff_site.web.urls")),
+    # The web client's pages (coffeeshop_client.router.ROUTES; tests/bff/test_pages.py
+    # holds the two lists together), each served with its first HTML already rendered.
+    path("cart/lines", pages.add_line, name="cart-lines"),
+    *(
+        path(route, pages.page)
+        for route in (
+            "",
+            "product/<str:id>",
+            "cart",
+            "checkout",
+            "orders",
+            "orders/<str:id>",
+            "queue",
+            "manage/menu",
+            "manage/report",
+            "manage/report/<str:date>",
+            "manage/orders",
+            "manage/orders/<str:id>",
+        )
+    ),
 ]

@@ -33,6 +33,8 @@ class ClientAssets:
     pyodide_dir: str
     app_archive: str
     version: str
+    # The same archive on disk: the BFF renders first pages with its views (zipimport).
+    archive_path: Path | None = None
 
 
 def dist_dir() -> Path:
@@ -58,6 +60,7 @@ def load_assets(dist: Path | None = None, prefix: str | None = None) -> ClientAs
             pyodide_dir=prefix + manifest["pyodide_dir"],
             app_archive=prefix + manifest["app_archive"],
             version=str(manifest["app_dir"]).strip("/").rsplit("/", 1)[-1],
+            archive_path=dist / manifest["app_archive"],
         )
     except (OSError, ValueError, KeyError) as err:
         log.warning(

@@ -13,12 +13,18 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import expect
 
 from devstack.base import REPO_ROOT, free_port
 from devstack.mesh import free_base_port, ports_needed
 from devstack.stack import DEFAULT_PORTS, METRICS_PARTS, Stack, StackConfig, port_setting
 
 MANAGE_ALL = [sys.executable, str(REPO_ROOT / "manage_all.py")]
+
+# The BFF renders each page's first HTML; what Python then updates in place (a price
+# after a choice made while it loaded) comes once it has taken the page over, which on
+# a busy 2-core machine takes longer than Playwright's default 5 s.
+expect.set_options(timeout=20_000)
 
 
 def _run(

@@ -234,9 +234,11 @@ class FakeStream:
 
 
 class FakePlatform:
-    def __init__(self, fragment: str = "") -> None:
-        self.fragment = fragment
+    def __init__(self, path: str = "") -> None:
+        self.path = path
         self.storage: dict[str, str] = {}
+        self.cookies: dict[str, str] = {}
+        self.filled: list[tuple[str, str]] = []
         self.announced: list[str] = []
         self.nav_html = ""
         self.view_html = ""
@@ -253,12 +255,24 @@ class FakePlatform:
     def announce(self, text: str) -> None:
         self.announced.append(text)
 
-    def navigate(self, fragment: str) -> None:
-        self.navigations.append(fragment)
-        self.fragment = fragment
+    def navigate(self, path: str) -> None:
+        self.navigations.append(path)
+        self.path = path
 
-    def current_fragment(self) -> str:
-        return self.fragment
+    def current_path(self) -> str:
+        return self.path
+
+    def replace(self, path: str) -> None:
+        self.path = path
+
+    def filled_choices(self) -> list[tuple[str, str]]:
+        return self.filled
+
+    def read_cookie(self, name: str) -> str | None:
+        return self.cookies.get(name)
+
+    def write_cookie(self, name: str, value: str) -> None:
+        self.cookies[name] = value
 
     def load(self, key: str) -> str | None:
         return self.storage.get(key)

@@ -42,6 +42,8 @@ def actions_in_views() -> dict[str, list[str]]:
                 name = getattr(node.func, "id", getattr(node.func, "attr", ""))
                 if name == "button" and len(node.args) >= 2:  # button(label, action, …)
                     add(_constant(node.args[1]), path, node)
+                if name == "add_line_form" and len(node.args) >= 2:  # (state, action, …)
+                    add(_constant(node.args[1]), path, node)
                 for keyword in node.keywords:  # choice_input(…, action="toggle-option")
                     if keyword.arg == "action":
                         add(_constant(keyword.value), path, keyword.value)

@@ -7,7 +7,7 @@ import json
 
 from coffeeshop_client.api import ApiClient
 from coffeeshop_client.app import CART_OWNER_KEY, CART_STORAGE_KEY, App
-from coffeeshop_client.cart import Cart
+from coffeeshop_client.cart import CART_COOKIE, Cart
 
 from tests.wasm_client.fakes import MENU, FakeBff, FakePlatform, order_json, queue_json
 
@@ -97,7 +97,7 @@ def test_declined_card_keeps_the_cart_and_shows_the_reason():
         await app.dispatch(
             "checkout", {"card": "4000 0000 0000 0002", "expiry": "12/40", "cvc": "123"}
         )
-        await app.on_route(platform.fragment)
+        await app.on_route(platform.path)
         platform.streams[0].on_event(
             json.dumps({"order_id": "ord-0001", "status": "payment_failed", "at": "x"})
         )
@@ -109,7 +109,7 @@ def test_declined_card_keeps_the_cart_and_shows_the_reason():
     sent = bff.sent("POST", "/api/orders")[0]
     assert json.loads(sent.body or "")["payment_method"] == "pm_fake0002"
     assert "4000000000000002" not in (sent.body or "")
-    assert platform.navigations == ["#/orders/ord-0001"]
+    assert platform.navigations == ["/orders/ord-0001"]
     assert 'data-testid="payment-declined"' in platform.view_html
     assert "Your card was declined." in platform.view_html
     assert not app.state.cart.is_empty
@@ -127,7 +127,7 @@ def test_paid_order_empties_the_cart():
         await app.dispatch(
             "checkout", {"card": "4242424242424242", "expiry": "12/40", "cvc": "123"}
         )
-        await app.on_route(platform.fragment)
+        await app.on_route(platform.path)
 
     asyncio.run(scenario())
 
@@ -161,7 +161,7 @@ def test_retry_after_a_network_error_reuses_the_idempotency_key():
     # The same attempt sends the same token: the card is tokenized once.
     assert [json.loads(r.body or "")["payment_method"] for r in sent] == ["pm_fake4242"] * 2
     assert len(bff.sent("POST", "https://pay.example/v1/payment_methods")) == 1
-    assert platform.navigations == ["#/orders/ord-0001"]
+    assert platform.navigations == ["/orders/ord-0001"]
 
 
 def test_a_typo_in_the_card_is_caught_before_anything_is_sent():
@@ -597,7 +597,7 @@ def test_a_customer_sees_the_reason_of_a_rejection_from_the_live_update():
 
     async def scenario():
         await app.start()
-        await app.on_route(platform.fragment)
+        await app.on_route(platform.path)
         bff.on(
             "GET",
             "/api/orders/ord-0001",
@@ -653,3 +653,44 @@ def test_queue_shows_counts_pages_and_announces_a_new_arrival_behind_a_backlog()
     assert 'data-order-id="o500"' in html  # among the newest arrivals, in sight
     assert [o.id for o in app.state.queue] == [f"o{n}" for n in range(100)]
     assert "Show more (396 more)" in html
+
+
+def test_the_cart_the_server_pages_filled_before_python_loaded_is_the_cart():
+    """Issue 16: lines added with the server-rendered page's plain forms are in the
+    cookie; Python takes them over (and every change is written back to it)."""
+    app, _bff, platform = make("/cart")
+    platform.storage[CART_STORAGE_KEY] = Cart().add(1, 1, (1,)).dumps()  # older
+    platform.cookies[CART_COOKIE] = Cart().add(1, 2, (2,), 3).to_token()
+
+    async def scenario():
+        await app.start()
+        await app.dispatch("quick-add", {"product": "1"})
+
+    asyncio.run(scenario())
+
+    lines = Cart.from_token(platform.cookies[CART_COOKIE]).to_api()
+    assert lines[0] == {"product_id": 1, "variation_id": 2, "option_ids": [2], "quantity": 3}
+    assert len(lines) == 2
+    assert Cart.loads(platform.storage[CART_STORAGE_KEY]).to_api() == lines
+
+
+def test_choices_made_on_the_server_rendered_product_page_survive_the_take_over():
+    app, _bff, platform = make("/product/1")
+    platform.filled = [("variation", "2"), ("group-1", "2"), ("group-2", "4"), ("quantity", "2")]
+
+    asyncio.run(app.start())
+
+    assert app.state.selection is not None
+    assert (app.state.selection.variation_id, app.state.selection.option_ids) == (2, (2, 4))
+    assert app.state.selection.quantity == 2
+    assert 'id="option-2" name="group-1" value="2" checked' in platform.view_html
+
+
+def test_what_the_server_page_said_it_added_is_still_said_and_the_query_goes():
+    app, _bff, platform = make("/?added=1&qty=2")
+
+    asyncio.run(app.start())
+
+    assert app.state.notice == "Added 2 \u00d7 Latte to your cart."
+    assert platform.path == "/"
+    assert platform.navigations == []  # replaced, not a new history entry

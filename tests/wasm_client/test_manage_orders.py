@@ -81,7 +81,7 @@ def test_a_manager_finds_orders_by_email_and_each_links_to_its_page() -> None:
 
     html = platform.view_html
     assert 'data-testid="nav-manage-orders"' in platform.nav_html
-    assert 'href="#/manage/orders/42"' in html
+    assert 'href="/manage/orders/42"' in html
     assert "Order A-042" in html
     assert "ada@x.test" in html
     assert platform.announced[-1] == "1 order found."

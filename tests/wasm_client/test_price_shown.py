@@ -138,7 +138,7 @@ def test_a_required_variation_starts_on_the_first_available_one():
 
 def test_optional_choices_start_on_none_and_none_can_be_chosen_again():
     page = parse(product_page(1))
-    inputs = {a["id"]: a for t, a in page.tags if t == "input"}
+    inputs = {a["id"]: a for t, a in page.tags if t == "input" and "id" in a}
 
     assert "checked" in inputs["variation-none"]
     assert "checked" not in inputs["variation-1"]

@@ -145,11 +145,11 @@ def test_picking_another_day_opens_its_page_and_loads_its_report():
     async def scenario():
         await app.start()
         await app.dispatch("report-day", {"date": "2026-12-03"})
-        await app.on_route(platform.fragment)
+        await app.on_route(platform.path)
 
     asyncio.run(scenario())
 
-    assert platform.navigations == ["#/manage/report/2026-12-03"]
+    assert platform.navigations == ["/manage/report/2026-12-03"]
     assert len(bff.sent("GET", "/api/manage/report?date=2026-12-03")) == 1
     html = platform.view_html
     assert "Report for Thursday 3 December 2026</h1>" in html
@@ -246,8 +246,8 @@ def test_back_to_today_never_shows_the_other_day_s_figures_under_today():
     async def scenario():
         await app.start()
         assert '<dd data-testid="report-orders">0</dd>' in platform.view_html
-        platform.fragment = "#/manage/report"
-        await app.on_route(platform.fragment)
+        platform.path = "#/manage/report"
+        await app.on_route(platform.path)
 
     asyncio.run(scenario())
 

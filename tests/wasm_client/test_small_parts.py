@@ -6,9 +6,15 @@ from coffeeshop_client.html import Markup, h
 
 
 @pytest.mark.parametrize(
-    ("fragment", "name", "params"),
+    ("location", "name", "params"),
     [
         ("", "menu", {}),
+        ("/", "menu", {}),
+        ("/cart", "cart", {}),
+        ("/orders/ab-12", "order", {"id": "ab-12"}),
+        ("/product/3?added=3&qty=1", "product", {"id": "3"}),
+        ("/nowhere/at/all", "menu", {}),
+        # Old links, from before the routes were paths:
         ("#/", "menu", {}),
         ("#/cart", "cart", {}),
         ("#/orders/ab-12", "order", {"id": "ab-12"}),
@@ -17,14 +23,29 @@ from coffeeshop_client.html import Markup, h
         ("#/nowhere/at/all", "menu", {}),
     ],
 )
-def test_routes_parse_from_the_fragment(fragment, name, params):
-    route = router.parse(fragment)
+def test_routes_parse_from_the_path_or_an_old_fragment(location, name, params):
+    route = router.parse(location)
 
     assert (route.name, route.params) == (name, params)
 
 
-def test_routes_format_to_the_fragment():
-    assert router.href("order", id="x1") == "#/orders/x1"
+def test_routes_format_to_paths():
+    assert router.href("order", id="x1") == "/orders/x1"
+
+
+def test_only_the_apps_own_paths_are_taken_over():
+    """What a click on a link may show without the server: the app's pages, not the
+    sign-in, the admin or the API."""
+    assert router.match("/product/3") == router.Route("product", {"id": "3"})
+    assert router.match("/") == router.Route("menu")
+    for path in ("/auth/login", "/admin/", "/api/menu", "/product/3/more", "/nowhere"):
+        assert router.match(path) is None, path
+
+
+def test_the_query_is_read_last_value_wins():
+    assert router.query("/?added=3&qty=2") == {"added": "3", "qty": "2"}
+    assert router.query("/cart") == {}
+    assert router.query("/?a=1&a=2#x") == {"a": "2"}
 
 
 def test_test_cards_pass_the_luhn_check_and_typos_do_not():

@@ -19,7 +19,7 @@ from typing import Any
 from coffeeshop_client import card as cards
 from coffeeshop_client import customize, payments, router, statuses, views
 from coffeeshop_client.api import ApiClient, ApiError, NetworkError, describe_error
-from coffeeshop_client.cart import Cart
+from coffeeshop_client.cart import CART_COOKIE, Cart
 from coffeeshop_client.customize import Selection
 from coffeeshop_client.manager_actions import OrdersDeskActions, ReportActions
 from coffeeshop_client.models import Menu, Order, QueueColumn, Session
@@ -27,7 +27,6 @@ from coffeeshop_client.platform import Platform, Stream
 from coffeeshop_client.prices import pence_parse
 from coffeeshop_client.state import Problem, State
 
-TIMES = "\u00d7"
 CART_STORAGE_KEY = "coffeeshop.cart"
 # Whose cart it is (a user id; "" for a visitor's), so a shared device never shows one
 # person's cart to the next.
@@ -118,16 +117,50 @@ class App(OrdersDeskActions, ReportActions):
 
     async def start(self) -> None:
         """Load the session and the menu, show the page the URL names, go live."""
-        self.state.cart = Cart.loads(self.platform.load(CART_STORAGE_KEY))
-        self.state.route = router.parse(self.platform.current_fragment())
+        # The cookie holds the newest cart: what the server-rendered page's forms added
+        # before Python had loaded is in it (and every change here writes it too).
+        shared = self.platform.read_cookie(CART_COOKIE)
+        if shared is not None:
+            self.state.cart = Cart.from_token(shared)
+        else:
+            self.state.cart = Cart.loads(self.platform.load(CART_STORAGE_KEY))
+        path = self.platform.current_path()
+        self.state.route = router.parse(path)
         self.state.loading = True
         await self.load_basics()
         self.claim_cart()
+        self.keep_filled_choices()
         await self.show(self.state.route, focus_heading=False)
+        self.took_over(path)
         if self.state.session.authenticated:
             self.go_live()
             if not self.state.orders_loaded:
                 await self.load_active_orders()
+
+    def keep_filled_choices(self) -> None:
+        """What the person chose on the server-rendered product page while Python was
+        loading stays chosen when Python renders it (the same reading as the BFF's)."""
+        if self.state.route.name != "product" or self.state.menu is None:
+            return
+        product = self.state.menu.product(_int(self.state.route.params.get("id")))
+        filled = self.platform.filled_choices()
+        if product is None or not filled:
+            return
+        selection, unknown = customize.from_form(product, filled)
+        if unknown is None:
+            self.state.selection = selection
+
+    def took_over(self, path: str) -> None:
+        """The page the server rendered said what its form had just added (`?added=`):
+        keep saying it, and drop the query so a reload does not say it again."""
+        asked = router.query(path)
+        if not asked:
+            return
+        self.platform.replace(path.partition("?")[0])
+        product = self.state.menu.product(_int(asked.get("added"))) if self.state.menu else None
+        if product is not None:
+            self.state.notice = views.added_notice(product.name, max(1, _int(asked.get("qty"))))
+            self.render()
 
     async def load_active_orders(self) -> None:
         """My orders, quietly (no error banner): the menu shows the ones in progress."""
@@ -158,8 +191,8 @@ class App(OrdersDeskActions, ReportActions):
                 self.fail(result, retry="reload")
                 break
 
-    async def on_route(self, fragment: str) -> None:
-        await self.show(router.parse(fragment), focus_heading=True)
+    async def on_route(self, path: str) -> None:
+        await self.show(router.parse(path), focus_heading=True)
 
     async def show(self, route: router.Route, *, focus_heading: bool) -> None:
         self.state.route = route
@@ -278,6 +311,7 @@ class App(OrdersDeskActions, ReportActions):
     def set_cart(self, cart: Cart) -> None:
         self.state.cart = cart
         self.platform.save(CART_STORAGE_KEY, cart.dumps())
+        self.platform.write_cookie(CART_COOKIE, cart.to_token())
 
     # ---- live order status -------------------------------------------------
 
@@ -462,8 +496,7 @@ class App(OrdersDeskActions, ReportActions):
                 selection.quantity,
             )
         )
-        noun = f"{selection.quantity} {TIMES} {name}" if selection.quantity > 1 else name
-        self.state.notice = f"Added {noun} to your cart."
+        self.state.notice = views.added_notice(name, selection.quantity)
         self.platform.announce(self.state.notice)
         self.render()
 

@@ -20,6 +20,7 @@ try:
 except ImportError:  # older Pyodide converted null to None
     jsnull = None
 
+from coffeeshop_client import router
 from coffeeshop_client.api import ApiClient, HttpRequest, HttpResponse
 from coffeeshop_client.app import App
 
@@ -96,6 +97,7 @@ class BrowserPlatform:
         self.nav = js.document.getElementById("nav")
         self.live = js.document.getElementById("live")
         self.on_same_route: Callable[[], None] | None = None
+        self.on_path_change: Callable[[], None] | None = None
         self._last_nav = ""
         self._last_view = ""
         self._focus_id = ""
@@ -149,15 +151,45 @@ class BrowserPlatform:
             text += "\u00a0"
         self.live.textContent = text
 
-    def navigate(self, fragment: str) -> None:
-        if str(js.window.location.hash) == fragment:
+    def navigate(self, path: str) -> None:
+        if self.current_path() == path:
             if self.on_same_route is not None:
                 self.on_same_route()
             return
-        js.window.location.hash = fragment
+        js.window.history.pushState(jsnull, "", path)
+        if self.on_path_change is not None:
+            self.on_path_change()
 
-    def current_fragment(self) -> str:
-        return str(js.window.location.hash)
+    def replace(self, path: str) -> None:
+        js.window.history.replaceState(jsnull, "", path)
+
+    def current_path(self) -> str:
+        location = js.window.location
+        fragment = str(location.hash)
+        if fragment.startswith("#/"):
+            # An old link (`/#/cart`): shown under its real path from now on.
+            self.replace(fragment[1:])
+            return fragment[1:]
+        return str(location.pathname) + str(location.search)
+
+    def filled_choices(self) -> list[tuple[str, str]]:
+        form = js.document.querySelector("#app form.customise")
+        if absent(form):
+            return []
+        entries = js.Array.from_(js.FormData.new(form).entries())
+        return [(str(pair[0]), str(pair[1])) for pair in entries]
+
+    def read_cookie(self, name: str) -> str | None:
+        for pair in str(js.document.cookie).split(";"):
+            key, _, value = pair.strip().partition("=")
+            if key == name:
+                return value
+        return None
+
+    def write_cookie(self, name: str, value: str) -> None:
+        # Read by the BFF's pages too (not HttpOnly: it holds product ids, nothing secret).
+        secure = "; Secure" if str(js.window.location.protocol) == "https:" else ""
+        js.document.cookie = f"{name}={value}; Path=/; Max-Age=2592000; SameSite=Lax{secure}"
 
     def load(self, key: str) -> str | None:
         try:
@@ -229,12 +261,16 @@ class Wiring:
         self.listen(body, "change", self.on_change)
         self.listen(body, "input", self.on_input)
         self.listen(body, "submit", self.on_submit)
-        self.listen(js.window, "hashchange", self.on_hash)
-        self.platform.on_same_route = lambda: self.run(
-            self.app.on_route(self.platform.current_fragment())
+        self.listen(js.window, "hashchange", self.on_path)
+        self.listen(js.window, "popstate", self.on_path)
+        self.platform.on_same_route = self.platform.on_path_change = lambda: self.run(
+            self.app.on_route(self.platform.current_path())
         )
 
     def on_click(self, event: Any) -> None:
+        link = event.target.closest("a[href]")
+        if not absent(link) and self.follow(event, link):
+            return
         element = event.target.closest("button[data-action]")
         if absent(element) or element.disabled:
             return
@@ -272,8 +308,27 @@ class Wiring:
             data[str(pair[0])] = str(pair[1])
         self.run(self.app.dispatch(action, data))
 
-    def on_hash(self, _event: Any) -> None:
-        self.run(self.app.on_route(self.platform.current_fragment()))
+    def follow(self, event: Any, link: Any) -> bool:
+        """A plain click on a link to one of the app's own pages: shown here, without
+        loading the page again. Anything else (a new tab, /auth/login, /admin/) is the
+        browser's."""
+        if event.defaultPrevented or event.button != 0:
+            return False
+        if event.metaKey or event.ctrlKey or event.shiftKey or event.altKey:
+            return False
+        if _attribute(link, "target") or _attribute(link, "download"):
+            return False
+        url = js.URL.new(link.href)
+        if str(url.origin) != str(js.window.location.origin):
+            return False
+        if router.match(str(url.pathname)) is None:
+            return False
+        event.preventDefault()
+        self.platform.navigate(str(url.pathname) + str(url.search))
+        return True
+
+    def on_path(self, _event: Any) -> None:
+        self.run(self.app.on_route(self.platform.current_path()))
 
 
 async def run() -> App:

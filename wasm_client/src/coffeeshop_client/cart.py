@@ -6,11 +6,17 @@ the menu at render time, so a stale cart never shows a stale price.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from dataclasses import dataclass, replace
 from typing import Any
 
 from shared.pricing import MAX_QUANTITY, MIN_QUANTITY  # Order's own bounds
+
+# The cookie the cart travels in, so the BFF's server-rendered pages (and their plain
+# forms, before Python has loaded) and the client share one cart. Ids only: no secret.
+CART_COOKIE = "coffeeshop_cart"
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,21 @@ class Cart:
 
     def dumps(self) -> str:
         return json.dumps(self.to_api(), separators=(",", ":"))
+
+    def to_token(self) -> str:
+        """The cart as a cookie value (base64url of `dumps`, no padding)."""
+        return base64.urlsafe_b64encode(self.dumps().encode()).decode().rstrip("=")
+
+    @classmethod
+    def from_token(cls, token: str | None) -> Cart:
+        """The cart `to_token` wrote; anything unreadable gives an empty cart."""
+        if not token:
+            return cls()
+        try:
+            text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        except (ValueError, binascii.Error):
+            return cls()
+        return cls.loads(text)
 
     @classmethod
     def loads(cls, text: str | None) -> Cart:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 from coffeeshop_client.cart import clamp_quantity
 from coffeeshop_client.models import OptionGroup, Product
+from shared.pricing import MAX_QUANTITY, MIN_QUANTITY
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,41 @@ def problems(product: Product, selection: Selection) -> list[str]:
             if option is not None and not option.is_available:
                 found.append(f"{option.name} is not available right now.")
     return found
+
+
+def from_form(product: Product, fields: list[tuple[str, str]]) -> tuple[Selection, str | None]:
+    """The product page's form as it was filled in (its `variation`, `group-<id>` and
+    `quantity` fields), and what in it the menu doesn't offer (None: all of it is).
+
+    The BFF reads a posted form with it, and the client the form a person filled in
+    before Python took the page over, so both read a choice the same way."""
+    values: dict[str, list[str]] = {}
+    for name, value in fields:
+        values.setdefault(name, []).append(value)
+    quantity = _number((values.get("quantity") or ["1"])[-1])
+    if quantity is None or not MIN_QUANTITY <= quantity <= MAX_QUANTITY:
+        wanted = f"Choose a quantity from {MIN_QUANTITY} to {MAX_QUANTITY}."
+        return Selection(product.id, None), wanted
+    variation_id = _number((values.get("variation") or ["0"])[-1]) or None
+    if variation_id is not None and product.variation(variation_id) is None:
+        return Selection(product.id, None), "That size is not on the menu."
+    option_ids: set[int] = set()
+    for group in product.option_groups:
+        for value in values.get(f"group-{group.id}", []):
+            if value == "":
+                continue  # the group's "None"
+            option_id = _number(value)
+            if option_id is None or group.option(option_id) is None:
+                return Selection(product.id, None), "That choice is not on the menu."
+            option_ids.add(option_id)
+    return Selection(product.id, variation_id, tuple(sorted(option_ids)), quantity), None
+
+
+def _number(text: str) -> int | None:
+    try:
+        return int(text)
+    except ValueError:
+        return None
 
 
 def variation_hint(product: Product) -> str:

@@ -1,4 +1,6 @@
-"""Routes live in the URL fragment (`/#/cart`), so the BFF serves only `/`."""
+"""Routes are real paths (`/cart`, `/product/3`): the BFF renders each one's first HTML
+with the same views (bff_site/gateway/pages.py), and the client then runs it with the
+History API. An old fragment link (`/#/cart`) still works: `parse` reads it too."""
 
 from __future__ import annotations
 
@@ -28,12 +30,19 @@ ROUTES = {
 }
 
 
-def parse(fragment: str) -> Route:
-    """`#/orders/12` → Route("order", {"id": "12"}); anything unknown is the menu."""
-    path = fragment.lstrip("#") or "/"
+def parse(location: str) -> Route:
+    """`/orders/12` (or `#/orders/12`) → Route("order", {"id": "12"}); anything unknown
+    is the menu."""
+    return match(location) or Route("menu")
+
+
+def match(location: str) -> Route | None:
+    """The route a path names exactly, or None: what the client may take over without
+    asking the server (a link to /auth/login or /admin/ is left to the browser)."""
+    path = location.lstrip("#") or "/"
     if not path.startswith("/"):
         path = "/" + path
-    parts = [p for p in path.split("?")[0].split("/") if p]
+    parts = [p for p in path.split("?")[0].split("#")[0].split("/") if p]
     for name, pattern in ROUTES.items():
         wanted = [p for p in pattern.split("/") if p]
         if len(wanted) != len(parts):
@@ -46,11 +55,19 @@ def parse(fragment: str) -> Route:
                 break
         else:
             return Route(name, params)
-    return Route("menu")
+    return None
+
+
+def query(location: str) -> dict[str, str]:
+    """The query of a path (`/?added=3&qty=2` → {"added": "3", "qty": "2"}), last value
+    of each name."""
+    _, _, text = location.lstrip("#").partition("?")
+    pairs = (part.partition("=") for part in text.split("#")[0].split("&") if part)
+    return {key: value for key, _, value in pairs}
 
 
 def href(name: str, **params: object) -> str:
     path = ROUTES[name]
     for key, value in params.items():
         path = path.replace("{" + key + "}", str(value))
-    return "#" + path
+    return path

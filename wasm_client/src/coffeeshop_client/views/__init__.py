@@ -21,13 +21,13 @@ from coffeeshop_client.state import State
 from coffeeshop_client.views import manage_menu, manage_orders, manage_report
 from coffeeshop_client.views.account import account
 from coffeeshop_client.views.cart import cart_page, checkout_page
-from coffeeshop_client.views.components import notice, problem_banner
+from coffeeshop_client.views.components import added_notice, loading, notice, problem_banner
 from coffeeshop_client.views.menu import menu_page
 from coffeeshop_client.views.orders import order_page, orders_page
 from coffeeshop_client.views.product import product_page
 from coffeeshop_client.views.queue import queue_page
 
-__all__ = ["nav", "page"]
+__all__ = ["added_notice", "loading", "nav", "page"]
 
 
 def nav(state: State) -> Markup:

@@ -195,7 +195,16 @@ def checkout_page(state: State) -> Markup:
         ),
         h(
             "form",
-            {"class_": "pay", "data_action": "checkout", "novalidate": True, "id": "pay-form"},
+            {
+                # POST, never GET: were it ever submitted natively (before Python runs
+                # the page), the card would otherwise land in the URL. The BFF's pages
+                # are GET-only and never render this form (bff_site/gateway/pages.py).
+                "method": "post",
+                "class_": "pay",
+                "data_action": "checkout",
+                "novalidate": True,
+                "id": "pay-form",
+            },
             card_field(
                 "number",
                 "Card number",

@@ -22,8 +22,9 @@ def currency_of(state: State) -> str:
     return state.menu.currency if state.menu else "GBP"
 
 
-def login_href(next_fragment: str = "") -> str:
-    target = "/" + next_fragment if next_fragment else "/"
+def login_href(next_path: str = "") -> str:
+    """Sign in, then come back to `next_path` (one of the app's paths; the menu if none)."""
+    target = next_path if next_path.startswith("/") else "/"
     return "/auth/login?next=" + quote(target, safe="/")
 
 
@@ -44,6 +45,38 @@ def button(
     return h("button", attrs, label)
 
 
+# Where the server-rendered pages' plain forms post a line for the cart (the BFF's
+# bff_site/gateway/pages.py); once Python runs, the same forms are handled here.
+ADD_LINE_URL = "/cart/lines"
+
+
+def add_line_form(
+    state: State,
+    action: str,
+    fields: dict[str, str | int],
+    *body: object,
+    class_: str = "add-form",
+) -> Markup:
+    """A form that adds to the cart: posted to the BFF before Python has loaded (with the
+    session's CSRF token), run as `action` after."""
+    hidden = {"csrfmiddlewaretoken": state.session.csrf_token, **fields}
+    return h(
+        "form",
+        {"method": "post", "action": ADD_LINE_URL, "data_action": action, "class_": class_},
+        [
+            h("input", {"type": "hidden", "name": name, "value": value})
+            for name, value in hidden.items()
+        ],
+        *body,
+    )
+
+
+def added_notice(name: str, quantity: int) -> str:
+    """What "Add" says, here and on the page the server renders after its form."""
+    noun = f"{quantity} {TIMES} {name}" if quantity > 1 else name
+    return f"Added {noun} to your cart."
+
+
 def heading(text: str, *, testid: str | None = None) -> Markup:
     # The id lets focus come back to the heading when a page re-renders after loading.
     return h("h1", {"id": "page-heading", "tabindex": "-1", "data_testid": testid}, text)
@@ -53,7 +86,7 @@ def loading(text: str = "Loading…") -> Markup:
     return h("p", {"class_": "loading", "role": "status"}, h("span", {"class_": "spinner"}), text)
 
 
-def sign_in_needed(what: str, next_fragment: str) -> Markup:
+def sign_in_needed(what: str, next_path: str) -> Markup:
     return h(
         "div",
         {"class_": "panel"},
@@ -61,7 +94,7 @@ def sign_in_needed(what: str, next_fragment: str) -> Markup:
         h(
             "p",
             None,
-            h("a", {"class_": "btn", "href": login_href(next_fragment)}, "Sign in"),
+            h("a", {"class_": "btn", "href": login_href(next_path)}, "Sign in"),
             " ",
             h("a", {"class_": "btn btn-quiet", "href": "/auth/register"}, "Create an account"),
         ),

@@ -7,7 +7,13 @@ from coffeeshop_client import allergens, customize, prices, router, statuses
 from coffeeshop_client.html import Markup, fragment, h
 from coffeeshop_client.models import Product
 from coffeeshop_client.state import State
-from coffeeshop_client.views.components import button, heading, loading, money, status_badge
+from coffeeshop_client.views.components import (
+    add_line_form,
+    heading,
+    loading,
+    money,
+    status_badge,
+)
 
 
 def menu_page(state: State) -> Markup:
@@ -19,7 +25,11 @@ def menu_page(state: State) -> Markup:
             "section",
             {"class_": "category", "aria_labelledby": f"cat-{cat.id}"},
             h("h2", {"id": f"cat-{cat.id}"}, cat.name),
-            h("ul", {"class_": "products"}, [product_card(p, currency) for p in cat.products]),
+            h(
+                "ul",
+                {"class_": "products"},
+                [product_card(state, p, currency) for p in cat.products],
+            ),
         )
         for cat in state.menu.categories
     ]
@@ -63,7 +73,7 @@ def card_price(product: Product, currency: str) -> int:
     return priced[0] if priced else product.base_price
 
 
-def product_card(product: Product, currency: str) -> Markup:
+def product_card(state: State, product: Product, currency: str) -> Markup:
     sold_out = not product.is_available
     return h(
         "li",
@@ -99,13 +109,22 @@ def product_card(product: Product, currency: str) -> Markup:
                     },
                     "Customise",
                 ),
-                button(
-                    "Add",
+                # A form, so "Add" works before Python has loaded (the BFF takes it).
+                add_line_form(
+                    state,
                     "quick-add",
-                    id=f"quick-add-{product.id}",
-                    testid="quick-add",
-                    product=product.id,
-                    aria_label=f"Add {product.name} to cart",
+                    {"product": product.id, "next": router.href("menu")},
+                    h(
+                        "button",
+                        {
+                            "type": "submit",
+                            "id": f"quick-add-{product.id}",
+                            "class_": "btn",
+                            "data_testid": "quick-add",
+                            "aria_label": f"Add {product.name} to cart",
+                        },
+                        "Add",
+                    ),
                 ),
             ),
         ),

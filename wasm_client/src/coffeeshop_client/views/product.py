@@ -6,7 +6,14 @@ from __future__ import annotations
 from coffeeshop_client import allergens, customize, prices, router
 from coffeeshop_client.html import Markup, fragment, h
 from coffeeshop_client.state import State
-from coffeeshop_client.views.components import MINUS, button, heading, loading, money
+from coffeeshop_client.views.components import (
+    MINUS,
+    add_line_form,
+    button,
+    heading,
+    loading,
+    money,
+)
 
 
 def product_page(state: State) -> Markup:
@@ -85,6 +92,7 @@ def product_page(state: State) -> Markup:
                     disabled=False,
                     action="clear-group",
                     value=grp.id,
+                    form_value="",  # no option of the group, when the form is posted
                 )
             ]
             if optional_radio
@@ -133,9 +141,16 @@ def product_page(state: State) -> Markup:
             {"class_": "allergens", "data_testid": "allergens", "aria_live": "polite"},
             allergens.chosen_line(product, selection),
         ),
-        h(
-            "div",
-            {"class_": "customise"},
+        # A form, so choosing and "Add to cart" work before Python has loaded (posted to
+        # the BFF); once Python runs, every change re-renders and the submit is its own.
+        add_line_form(
+            state,
+            "add-to-cart",
+            {
+                "product": product.id,
+                "quantity": selection.quantity,
+                "next": router.href("product", id=product.id),
+            },
             parts,
             h(
                 "div",
@@ -178,15 +193,19 @@ def product_page(state: State) -> Markup:
                     {"class_": "price", "data_testid": "live-price", "aria_live": "polite"},
                     live_price,
                 ),
-                button(
+                h(
+                    "button",
+                    {
+                        "type": "submit",
+                        "id": "add-to-cart",
+                        "class_": "btn btn-primary",
+                        "data_testid": "add-to-cart",
+                        "disabled": bool(problems),
+                    },
                     "Add to cart",
-                    "add-to-cart",
-                    id="add-to-cart",
-                    testid="add-to-cart",
-                    class_="btn btn-primary",
-                    disabled=bool(problems),
                 ),
             ),
+            class_="customise",
         ),
     )
 
@@ -202,6 +221,7 @@ def choice_input(
     disabled: bool,
     action: str,
     value: int,
+    form_value: str | None = None,
 ) -> Markup:
     return h(
         "label",
@@ -212,7 +232,7 @@ def choice_input(
                 "type": kind,
                 "id": id,
                 "name": name,
-                "value": value,
+                "value": value if form_value is None else form_value,
                 "checked": checked,
                 "disabled": disabled,
                 "data_action": action,

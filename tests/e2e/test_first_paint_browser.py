@@ -1,0 +1,89 @@
+"""Issue 16 in a real browser: the menu is usable before Python is. The BFF renders each
+page's first HTML with the client's own views; the menu's "Add" and a product page's
+"Add to cart" are plain forms; when Pyodide takes the page over, the cart built while it
+loaded and the choices made on the page are still there.
+
+Pyodide is held back here (its module's request is parked) until the cart is built, so
+"before Python loads" is certain rather than a race.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Route, expect, sync_playwright
+
+from devstack.browser import CHROMIUM_ARGS, ensure_chromium
+
+PYODIDE_MODULE = re.compile(r".*/pyodide/[^/]+/pyodide\.mjs$")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = ensure_chromium()
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=executable,
+            headless=True,
+            args=[a for a in CHROMIUM_ARGS if a != "--headless"],
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def bff(system: dict[str, Any]) -> str:
+    return f"http://127.0.0.1:{system['ports']['bff']}"
+
+
+def test_a_cart_built_before_python_loads_survives_its_take_over(
+    browser: Browser, bff: str
+) -> None:
+    context = browser.new_context()
+    held: list[Route] = []
+    context.route(PYODIDE_MODULE, held.append)
+    page = context.new_page()
+
+    page.goto(bff + "/")
+    latte = page.get_by_test_id("menu-item").filter(has_text="Latte").first
+    expect(latte.get_by_test_id("menu-price")).to_have_text("£4.00")  # rendered, not loaded
+    expect(page.locator("html")).to_have_class(re.compile("is-booting"))
+    latte.get_by_test_id("quick-add").click()  # a plain form: the BFF adds the line
+
+    expect(page.get_by_test_id("notice")).to_contain_text("Added Latte to your cart.")
+    expect(page.get_by_role("link", name="Cart, 1 items")).to_be_visible()
+    page.get_by_test_id("menu-item").filter(has_text="Latte").first.get_by_test_id(
+        "customise"
+    ).click()
+    expect(page.get_by_test_id("product-name")).to_have_text("Latte")
+    page.get_by_label("Large").check()
+    page.get_by_label("Oat").check()
+    page.get_by_test_id("add-to-cart").click()
+    expect(page.get_by_role("link", name="Cart, 2 items")).to_be_visible()
+    # Chosen while Python still loads, not added yet: kept when Python takes over.
+    page.get_by_label("Pumpkin Spice").check()
+    expect(page.locator("html")).to_have_class(re.compile("is-booting"))
+    assert held, "Pyodide was not held back: the test proves nothing"
+
+    context.unroute(PYODIDE_MODULE)
+    for route in held:
+        with contextlib.suppress(Exception):  # the page that asked for it may be gone
+            route.continue_()
+
+    expect(page.locator("html")).not_to_have_class(re.compile("is-booting"), timeout=60_000)
+    expect(page.locator("#variation-none")).not_to_be_checked()
+    expect(page.get_by_label("Pumpkin Spice")).to_be_checked()
+    expect(page.get_by_role("link", name="Cart, 2 items")).to_be_visible()
+    assert "?" not in page.url  # the "added" query is dropped once Python runs the page
+
+    page.get_by_role("link", name="Cart, 2 items").click()  # now the client's own route
+    lines = page.get_by_test_id("cart-line")
+    expect(lines).to_have_count(2)
+    expect(lines.nth(0).locator(".details")).to_have_text("Small")
+    expect(lines.nth(1).locator(".details")).to_contain_text("Large")
+    expect(lines.nth(1).locator(".details")).to_contain_text("Oat")
+    context.close()
