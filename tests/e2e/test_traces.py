@@ -149,6 +149,14 @@ def test_a_paid_order_is_one_trace_from_the_bff_to_the_receipt_email(
         # The BFF's request span ends after its answer and may reach Zipkin in a later
         # batch than the spans under it: wait for the root too.
         assert any(_serves(span, "bff", "post api/orders") for span in spans)
+        # So may the spans between them (in Dapr mode, both sidecars' own): wait until
+        # Order's request links up to the BFF's, asserted below.
+        by_id = {span["id"]: span for span in spans}
+        assert any(
+            _serves(span, "order", "post api/orders/")
+            and any(_serves(a, "bff", "post api/orders") for a in _ancestors(span, by_id))
+            for span in spans
+        )
         assert any(
             span.get("tags", {}).get("messaging.consumer.group.name") == "order-notifications"
             and span.get("tags", {}).get("coffeeshop.event_type") == "order.paid"
