@@ -9,12 +9,16 @@ measures in one run, with the same load generator for both sides:
 - order placement: `POST /api/orders` through the BFF (a signed-in session, CSRF,
   the BFF's client_credentials token to Order with the acting user) versus
   `POST /api/orders/` straight to Order with a bearer token and the same headers;
+- an uncached authenticated pass-through: `GET /api/orders/<id>` (one of the
+  customer's orders) through the BFF versus `GET /api/orders/<id>/` straight to Order;
 - the web client in Debian's Chromium: first paint and "interactive" (the menu
   rendered by the Python app) on a cold cache and again warm, once the orders the
   load placed have been charged (the worker charging them would share the cores).
 
-Goals (issue 5): menu through the BFF ≥ 0.7x straight; placement ≥ 0.6x straight;
-first paint ≤ 0.5 s and interactive ≤ 4 s cold. The last line is one JSON object.
+Goals (issue 5, issue 16): menu through the BFF ≥ 0.7x straight; placement ≥ 0.7x
+straight (was 0.6x); order detail ≥ 0.7x straight; first paint ≤ 0.5 s and interactive
+≤ 4 s cold. Rates count successful requests only; failures are the `errors` keys. The
+last line is one JSON object.
 Run: `.venv/bin/python bench/bff.py [--seconds 10 --threads 8] [--keep]`.
 
 `--baseline REV [--no-traces]` instead compares this BFF with the BFF of another git revision
@@ -52,6 +56,8 @@ from devstack.sites import gunicorn_argv, site_ready  # noqa: E402
 from devstack.stack import Stack  # noqa: E402
 from tests.e2e.browserless import browser_client, sign_in  # noqa: E402
 
+DETAIL_ORDERS = 50  # the orders read back in the detail pass (the first placed via the BFF)
+
 PAINT_JS = """() => {
   const paint = performance.getEntriesByName('first-contentful-paint')[0]
       || performance.getEntriesByName('first-paint')[0];
@@ -76,7 +82,7 @@ def espresso_line(menu_categories: list[dict[str, Any]]) -> dict[str, Any]:
 def measure(name: str, threads: int, seconds: float, call: Any) -> dict[str, float]:
     hammer(threads, 2, call)  # warm up connections, caches and workers
     count, latencies, errors = hammer(threads, seconds, call)
-    rps = count / seconds
+    rps = count / seconds  # successes only (hammer)
     p50, p99 = percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000
     print(
         f"{name:<18} {rps:8.1f} req/s   p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   errors {errors}",
@@ -321,6 +327,8 @@ def measure_against_order(args: argparse.Namespace, stack: Stack) -> None:
         )
         return response.status_code == 201
 
+    placed: list[int] = []  # the customer's orders placed through the BFF
+
     def place_bff(client: httpx.Client, worker: int, n: int) -> bool:
         session, csrf = session_for(worker)
         response = session.post(
@@ -328,7 +336,25 @@ def measure_against_order(args: argparse.Namespace, stack: Stack) -> None:
             json={"lines": [line], "payment_method": TEST_TOKEN},
             headers={"X-CSRF-Token": csrf, "Idempotency-Key": f"bff-{run}-{worker}-{n}"},
         )
+        if response.status_code == 201 and len(placed) < DETAIL_ORDERS:
+            placed.append(int(response.json()["id"]))
         return response.status_code == 201
+
+    def detail_direct(client: httpx.Client, worker: int, n: int) -> bool:
+        response = client.get(
+            f"{order}/api/orders/{placed[(worker * 7 + n) % len(placed)]}/",
+            headers={
+                "Authorization": f"Bearer {token}",
+                "X-Acting-User": str(acting["id"]),
+                "X-Acting-Roles": "customer",
+            },
+        )
+        return response.status_code == 200
+
+    def detail_bff(client: httpx.Client, worker: int, n: int) -> bool:
+        session, _ = session_for(worker)
+        response = session.get(f"/api/orders/{placed[(worker * 7 + n) % len(placed)]}")
+        return response.status_code == 200
 
     for worker in range(args.threads):
         session_for(worker)
@@ -341,12 +367,18 @@ def measure_against_order(args: argparse.Namespace, stack: Stack) -> None:
     wait_until_charged(stack, "", timeout=300, settle=5)
     place_b = measure("place via BFF", args.threads, args.seconds, place_bff)
     wait_until_charged(stack, "", timeout=300, settle=5)
+    # An authenticated read nobody caches: one of the customer's orders (paid by now),
+    # through the BFF (session, CSRF-free GET, its token, Order) and straight.
+    detail_d = measure("detail straight", args.threads, args.seconds, detail_direct)
+    detail_b = measure("detail via BFF", args.threads, args.seconds, detail_bff)
     paint = browser_timings(bff)
     menu_ratio = menu_b["rps"] / menu_d["rps"]
     place_ratio = place_b["rps"] / place_d["rps"]
+    detail_ratio = detail_b["rps"] / detail_d["rps"]
     print(
         f"menu via BFF / straight: {menu_ratio:.2f}x (goal ≥ 0.7x); "
-        f"placement via BFF / straight: {place_ratio:.2f}x (goal ≥ 0.6x)"
+        f"placement via BFF / straight: {place_ratio:.2f}x (goal ≥ 0.7x); "
+        f"order detail via BFF / straight: {detail_ratio:.2f}x (goal ≥ 0.7x)"
     )
     print(
         json.dumps(
@@ -363,8 +395,23 @@ def measure_against_order(args: argparse.Namespace, stack: Stack) -> None:
                 "place_direct_rps": round(place_d["rps"], 1),
                 "place_direct_p50_ms": round(place_d["p50_ms"], 1),
                 "place_direct_p99_ms": round(place_d["p99_ms"], 1),
+                "detail_bff_rps": round(detail_b["rps"], 1),
+                "detail_bff_p50_ms": round(detail_b["p50_ms"], 1),
+                "detail_bff_p99_ms": round(detail_b["p99_ms"], 1),
+                "detail_direct_rps": round(detail_d["rps"], 1),
+                "detail_direct_p50_ms": round(detail_d["p50_ms"], 1),
+                "detail_direct_p99_ms": round(detail_d["p99_ms"], 1),
                 "menu_ratio": round(menu_ratio, 2),
                 "place_ratio": round(place_ratio, 2),
+                "detail_ratio": round(detail_ratio, 2),
+                "errors": {
+                    "menu_bff": menu_b["errors"],
+                    "menu_direct": menu_d["errors"],
+                    "place_bff": place_b["errors"],
+                    "place_direct": place_d["errors"],
+                    "detail_bff": detail_b["errors"],
+                    "detail_direct": detail_d["errors"],
+                },
                 **paint,
                 "threads": args.threads,
                 "seconds": args.seconds,
