@@ -45,7 +45,11 @@ def test_a_cart_built_before_python_loads_survives_its_take_over(
 ) -> None:
     context = browser.new_context()
     held: list[Route] = []
-    context.route(PYODIDE_MODULE, held.append)
+
+    def hold(route: Route) -> None:
+        held.append(route)
+
+    context.route(PYODIDE_MODULE, hold)
     page = context.new_page()
 
     page.goto(bff + "/")
