@@ -17,7 +17,12 @@ ROLE_IMPLIES: dict[str, tuple[str, ...]] = {
 
 def user_roles(*, user: User) -> list[str]:
     """The roles `user` holds, the implied ones included: a manager is ["manager", "barista"]."""
-    return [str(role) for role in ROLE_IMPLIES.get(user.role, (user.role,))]
+    return role_names(role=user.role)
+
+
+def role_names(*, role: str) -> list[str]:
+    """The roles a user of `role` holds, the implied ones included."""
+    return [str(name) for name in ROLE_IMPLIES.get(role, (role,))]
 
 
 def user_get(*, user_id: int) -> User | None:
