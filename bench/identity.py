@@ -41,6 +41,7 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as documented, `python bench/identity.py`
 
+from bench.profiler import report  # noqa: E402
 from devstack.base import HOST, free_port, spawn, wait_until  # noqa: E402
 from devstack.stack import DEFAULT_PORTS, Stack, StackConfig  # noqa: E402
 
@@ -138,6 +139,11 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--tokens", type=int, default=10_000, help="distinct tokens introspected")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="profile Identity (bench/profiler.py), printed after the JSON",
+    )
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="coffeeshop-bench-identity-"))
@@ -172,9 +178,10 @@ def main() -> int:
                 "--threads",
                 "4",
                 "--preload",
+                *(["--config", "python:bench.profiler"] if args.profile else []),
             ],
             state_dir=stack.state,
-            env=stack.site_env("identity"),
+            env=stack.site_env("identity") | {"BENCH_PROFILE_DIR": str(tmp / "profile")},
             cwd=Path(__file__).resolve().parent.parent,
         )
         wait_until("identity", lambda: stack.site_ready("identity"), timeout=60, process=site)
@@ -271,6 +278,8 @@ def main() -> int:
     finally:
         if site is not None:
             site.stop(timeout=10)
+        if args.profile:
+            report(tmp / "profile", top=70, match="")
         stack.stop_all()
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)

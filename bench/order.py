@@ -71,7 +71,7 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.sampler import cpu_by_process, cpu_report, report, sample_site  # noqa: E402
+from bench.profiler import cpu_by_process, cpu_report, profile_site, report  # noqa: E402
 from bench.system import bench_system  # noqa: E402
 from devstack.stack import Stack  # noqa: E402
 
@@ -664,22 +664,25 @@ def main() -> None:
     parser.add_argument("--state", type=Path, help="use the system already up in this folder")
     parser.add_argument("--keep", action="store_true", help="leave the system running")
     parser.add_argument(
-        "--sample",
+        "--profile",
         default="",
         help="sites to profile, comma-separated (bff,order,identity): restarted under "
-        "bench/sampler.py, its report printed at the end",
+        "bench/profiler.py, stopped at the end and their profiles printed (after the JSON)",
     )
     args = parser.parse_args()
     with bench_system("order", state=args.state, keep=args.keep) as system:
-        sampled = [site for site in args.sample.split(",") if site]
-        for site in sampled:
-            sample_site(system.stack, site, system.tmp / "samples" / site)
+        profiled = {
+            site: profile_site(system.stack, site, system.tmp / "profiles" / site)
+            for site in args.profile.split(",")
+            if site
+        }
         try:
             measure(args, system.stack)
         finally:
-            for site in sampled:
-                print(f"---- samples of {site}", flush=True)
-                report(system.tmp / "samples" / site, top=60, match="")
+            for site, proc in profiled.items():
+                proc.stop()
+                print(f"---- profile of {site}", flush=True)
+                report(system.tmp / "profiles" / site, top=70, match="")
 
 
 def measure(args: argparse.Namespace, stack: Stack) -> None:
