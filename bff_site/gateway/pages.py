@@ -113,8 +113,11 @@ def _page(request: HttpRequest, state: State, *, status: int = 200) -> HttpRespo
         if state.menu is not None:
             # The views escape every value they are given (coffeeshop_client.html).
             html = views.page(state) if state.route.name in RENDERED else views.loading()
-            context["nav_html"] = mark_safe(views.nav(state))  # noqa: S308
+            nav = views.nav(state)
+            context["nav_html"] = mark_safe(nav)  # noqa: S308
             context["page_html"] = mark_safe(html)  # noqa: S308
+            # Python keeps this DOM as it is when its first render is the same.
+            context["rendered"] = views.fingerprint(nav, html, state.session.csrf_token)
         response = render(request, "web/shell.html", context, status=status)
     # The page names versioned files and the person's own cart and session, so it is
     # never cached: no-store also keeps it out of the back-forward cache, so Back after

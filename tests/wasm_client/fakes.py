@@ -239,6 +239,8 @@ class FakePlatform:
         self.storage: dict[str, str] = {}
         self.cookies: dict[str, str] = {}
         self.filled: list[tuple[str, str]] = []
+        self.server_print: str | None = None
+        self.adopted: tuple[str, str] | None = None
         self.announced: list[str] = []
         self.nav_html = ""
         self.view_html = ""
@@ -264,6 +266,13 @@ class FakePlatform:
 
     def replace(self, path: str) -> None:
         self.path = path
+
+    def adopt(self, nav_html: str, view_html: str) -> None:
+        self.adopted = (nav_html, view_html)
+        self.nav_html, self.view_html = nav_html, view_html
+
+    def server_fingerprint(self) -> str | None:
+        return self.server_print
 
     def filled_choices(self) -> list[tuple[str, str]]:
         return self.filled

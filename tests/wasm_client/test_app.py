@@ -694,3 +694,34 @@ def test_what_the_server_page_said_it_added_is_still_said_and_the_query_goes():
     assert app.state.notice == "Added 2 \u00d7 Latte to your cart."
     assert platform.path == "/"
     assert platform.navigations == []  # replaced, not a new history entry
+
+
+def test_the_page_the_server_rendered_is_kept_when_python_would_render_the_same():
+    """A click landing while Python takes the page over must not hit a replaced button:
+    when its first render is what the server sent, the DOM is left alone."""
+    from coffeeshop_client import views
+
+    first, _bff, shown = make("/")
+    asyncio.run(first.start())  # what the page shows, rendered once by "the server"
+    token = first.state.session.csrf_token
+    app, _bff, platform = make("/")
+    platform.server_print = views.fingerprint(shown.nav_html, shown.view_html, token)
+
+    asyncio.run(app.start())
+
+    assert platform.adopted == (shown.nav_html, shown.view_html)
+    other, _bff, replaced = make("/")
+    replaced.server_print = "00000000"  # the server showed something else
+    asyncio.run(other.start())
+    assert replaced.adopted is None
+    assert 'data-testid="menu-item"' in replaced.view_html
+
+
+def test_the_fingerprint_leaves_out_each_sides_own_csrf_token():
+    from coffeeshop_client import views
+
+    server = views.fingerprint("<nav>", '<input value="tok-A">', "tok-A")
+    client = views.fingerprint("<nav>", '<input value="tok-B">', "tok-B")
+
+    assert server == client
+    assert server != views.fingerprint("<nav>", '<input value="tok-B">x', "tok-B")

@@ -53,14 +53,23 @@ class App(OrdersDeskActions, ReportActions):
         self._queue_stale = False
         self.clock: Callable[[], float] = time.time
         self._ticking: str | None = None  # the order whose cancel countdown is running
+        self._server_print: str | None = None  # views.fingerprint of the server's page
 
     # ---- rendering ---------------------------------------------------------
 
     def render(self, *, focus_heading: bool = False) -> None:
         self.state.now = self.clock()
-        self.platform.render(
-            views.nav(self.state), views.page(self.state), focus_heading=focus_heading
-        )
+        nav_html, view_html = views.nav(self.state), views.page(self.state)
+        server_print, self._server_print = self._server_print, None
+        token = self.state.session.csrf_token
+        if server_print is not None and server_print == views.fingerprint(
+            nav_html, view_html, token
+        ):
+            # Python's first render of the page the BFF rendered is what it already
+            # shows: the DOM is kept as it is, so a click landing now is not lost.
+            self.platform.adopt(nav_html, view_html)
+        else:
+            self.platform.render(nav_html, view_html, focus_heading=focus_heading)
         self._tick_cancel_window()
 
     def _tick_cancel_window(self) -> None:
@@ -126,12 +135,15 @@ class App(OrdersDeskActions, ReportActions):
             self.state.cart = Cart.loads(self.platform.load(CART_STORAGE_KEY))
         path = self.platform.current_path()
         self.state.route = router.parse(path)
+        asked = router.query(path)
+        if asked:  # `?added=`: said once; a reload does not say it again
+            self.platform.replace(path.partition("?")[0])
+        self._server_print = self.platform.server_fingerprint()
         self.state.loading = True
         await self.load_basics()
         self.claim_cart()
         self.keep_filled_choices()
-        await self.show(self.state.route, focus_heading=False)
-        self.took_over(path)
+        await self.show(self.state.route, focus_heading=False, notice=self.added(asked))
         if self.state.session.authenticated:
             self.go_live()
             if not self.state.orders_loaded:
@@ -150,17 +162,12 @@ class App(OrdersDeskActions, ReportActions):
         if unknown is None:
             self.state.selection = selection
 
-    def took_over(self, path: str) -> None:
-        """The page the server rendered said what its form had just added (`?added=`):
-        keep saying it, and drop the query so a reload does not say it again."""
-        asked = router.query(path)
-        if not asked:
-            return
-        self.platform.replace(path.partition("?")[0])
+    def added(self, asked: dict[str, str]) -> str | None:
+        """What the server-rendered page said its form had just added (`?added=`)."""
         product = self.state.menu.product(_int(asked.get("added"))) if self.state.menu else None
-        if product is not None:
-            self.state.notice = views.added_notice(product.name, max(1, _int(asked.get("qty"))))
-            self.render()
+        if product is None:
+            return None
+        return views.added_notice(product.name, max(1, _int(asked.get("qty"))))
 
     async def load_active_orders(self) -> None:
         """My orders, quietly (no error banner): the menu shows the ones in progress."""
@@ -194,9 +201,11 @@ class App(OrdersDeskActions, ReportActions):
     async def on_route(self, path: str) -> None:
         await self.show(router.parse(path), focus_heading=True)
 
-    async def show(self, route: router.Route, *, focus_heading: bool) -> None:
+    async def show(
+        self, route: router.Route, *, focus_heading: bool, notice: str | None = None
+    ) -> None:
         self.state.route = route
-        self.state.notice = None
+        self.state.notice = notice
         if self.state.problem is not None and self.state.problem.retry != "reload":
             self.state.problem = None
         if route.name == "product" and self.state.menu is not None:

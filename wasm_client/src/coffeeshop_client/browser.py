@@ -103,6 +103,13 @@ class BrowserPlatform:
         self._focus_id = ""
         self._autofocused = ""
 
+    def adopt(self, nav_html: str, view_html: str) -> None:
+        self._last_nav, self._last_view = nav_html, view_html
+
+    def server_fingerprint(self) -> str | None:
+        value = _attribute(self.view, "data-rendered")
+        return value or None
+
     def render(self, nav_html: str, view_html: str, *, focus_heading: bool) -> None:
         active = self.document.activeElement
         if absent(active) or active == self.document.body:

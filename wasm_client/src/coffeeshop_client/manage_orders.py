@@ -1,5 +1,5 @@
-"""The manager's "Orders" pages (issue 11): find any order (`#/manage/orders`: by pickup
-number, customer e-mail, day), see it (`#/manage/orders/<id>`: lines, payment, refunds,
+"""The manager's "Orders" pages (issue 11): find any order (`/manage/orders`: by pickup
+number, customer e-mail, day), see it (`/manage/orders/<id>`: lines, payment, refunds,
 history with who and why) and refund all or part of it with a reason.
 
 A refund takes two steps: the form (amount in pounds, as prices are shown, and a

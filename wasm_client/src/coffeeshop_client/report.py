@@ -1,4 +1,4 @@
-"""The manager's day report (`#/manage/report`, another day `#/manage/report/<date>`):
+"""The manager's day report (`/manage/report`, another day `/manage/report/<date>`):
 what the BFF answers (`GET /api/manage/report`) and the day picker's rules.
 
 The page is `views/manage_report.py`; loading it and the picker's actions are

@@ -31,7 +31,7 @@ ROUTES = {
 
 
 def parse(location: str) -> Route:
-    """`/orders/12` (or `#/orders/12`) → Route("order", {"id": "12"}); anything unknown
+    """`/orders/12` (or `/orders/12`) → Route("order", {"id": "12"}); anything unknown
     is the menu."""
     return match(location) or Route("menu")
 

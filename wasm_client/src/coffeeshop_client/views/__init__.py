@@ -15,6 +15,8 @@ Conventions the DOM layer relies on:
 
 from __future__ import annotations
 
+import zlib
+
 from coffeeshop_client import router
 from coffeeshop_client.html import Markup, fragment, h
 from coffeeshop_client.state import State
@@ -27,7 +29,17 @@ from coffeeshop_client.views.orders import order_page, orders_page
 from coffeeshop_client.views.product import product_page
 from coffeeshop_client.views.queue import queue_page
 
-__all__ = ["added_notice", "loading", "nav", "page"]
+__all__ = ["added_notice", "fingerprint", "loading", "nav", "page"]
+
+
+def fingerprint(nav_html: str, view_html: str, form_token: str) -> str:
+    """What a render shows, to tell whether the page the server rendered already shows
+    it. The CSRF token in the forms is left out: each side holds its own masked copy of
+    the session's one secret, different strings that are both valid."""
+    shown = f"{nav_html}\0{view_html}"
+    if form_token:
+        shown = shown.replace(form_token, "")
+    return format(zlib.crc32(shown.encode()), "08x")
 
 
 def nav(state: State) -> Markup:

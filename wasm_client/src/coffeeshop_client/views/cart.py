@@ -1,4 +1,4 @@
-"""The cart (`#/cart`) and checkout (`#/checkout`): the lines with their prices, the
+"""The cart (`/cart`) and checkout (`/checkout`): the lines with their prices, the
 card form and "Pay"."""
 
 from __future__ import annotations

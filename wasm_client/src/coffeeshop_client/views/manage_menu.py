@@ -1,4 +1,4 @@
-"""The manager's "Menu" page (`#/manage/menu`): mark a product, variation or option sold
+"""The manager's "Menu" page (`/manage/menu`): mark a product, variation or option sold
 out or back, and change prices and descriptions (`PATCH /api/manage/...`).
 
 Each item is one <form data-action="menu-edit">, carrying its kind and id, with a

@@ -1,5 +1,5 @@
-"""The manager's "Orders" pages: the search (`#/manage/orders`) and one order
-(`#/manage/orders/<id>`) with its payment, refunds, history and the two-step refund
+"""The manager's "Orders" pages: the search (`/manage/orders`) and one order
+(`/manage/orders/<id>`) with its payment, refunds, history and the two-step refund
 form (what they hold and the form's rules: `coffeeshop_client/manage_orders.py`)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The manager's "Today" page (`#/manage/report`, another day `#/manage/report/<date>`):
+"""The manager's "Today" page (`/manage/report`, another day `/manage/report/<date>`):
 the day's takings and orders, an orders-per-hour bar chart and a best-sellers chart.
 
 The charts are inline SVG built with `html.h`, so every text is escaped and nothing is

@@ -1,4 +1,4 @@
-"""The menu (`#/`): the products by category, each with its price and a quick "Add",
+"""The menu (`/`): the products by category, each with its price and a quick "Add",
 and the customer's orders still in progress on top."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A customer's orders (`#/orders`) and one order (`#/orders/<id>`): its progress, its
+"""A customer's orders (`/orders`) and one order (`/orders/<id>`): its progress, its
 lines, and "Cancel" while the cancel window is open."""
 
 from __future__ import annotations

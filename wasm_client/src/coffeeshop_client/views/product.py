@@ -1,4 +1,4 @@
-"""A product's page (`#/product/<id>`): choose a size and options (customise), see the
+"""A product's page (`/product/<id>`): choose a size and options (customise), see the
 price and allergens of what is chosen, and add it to the cart."""
 
 from __future__ import annotations

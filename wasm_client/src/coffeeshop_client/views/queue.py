@@ -1,4 +1,4 @@
-"""The barista's queue (`#/queue`): open orders by status, each card with its next step
+"""The barista's queue (`/queue`): open orders by status, each card with its next step
 and "Reject" (with a reason, which refunds the customer)."""
 
 from __future__ import annotations
