@@ -272,3 +272,49 @@ def test_client_rows_are_cached_per_process_but_the_secret_is_still_checked(
     assert answer["active"] is True
     assert not any("oauth2_provider_application" in q["sql"] for q in queries.captured_queries)
     assert wrong.status_code in (401, 403)
+
+
+def test_token_endpoint_reads_the_new_token_back_only_for_app_authorized_listeners(
+    client: Client, service_client: Any
+) -> None:
+    """The issued token is not read back from the database when nobody listens to the
+    library's `app_authorized`; a listener still gets it."""
+    from oauth2_provider.signals import app_authorized
+
+    with CaptureQueriesContext(connection) as queries:
+        service_token(client)
+    read_back = [
+        q
+        for q in queries
+        if q["sql"].lstrip().upper().startswith("SELECT")
+        and "oauth2_provider_accesstoken" in q["sql"]
+    ]
+    assert not read_back
+
+    received: list[Any] = []
+
+    def listener(sender: Any, request: Any, token: Any, **kwargs: Any) -> None:
+        received.append(token)
+
+    app_authorized.connect(listener)
+    try:
+        token = service_token(client)
+    finally:
+        app_authorized.disconnect(listener)
+    assert [t.token_checksum for t in received] == [token_checksum(token)]
+
+
+def test_first_introspection_answers_from_one_row(client: Client, service_client: Any) -> None:
+    token = service_token(client)
+    row = AccessToken.objects.get(token_checksum=token_checksum(token))
+
+    answer = introspect(client, token)
+
+    assert answer == {
+        "active": True,
+        "scope": row.scope,
+        "token_type": "Bearer",
+        "exp": int(row.expires.timestamp()),
+        "iat": int(row.created.timestamp()),
+        "client_id": "order-service",
+    }
