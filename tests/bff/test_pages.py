@@ -81,7 +81,7 @@ def cart_of(browser: Client) -> list[dict[str, Any]]:
     return Cart.from_token(cookie.value if cookie else None).to_api()
 
 
-def test_every_page_of_the_client_is_served_here():
+def test_every_page_of_the_client_is_served_here(built):
     from coffeeshop_client import router
 
     for pattern in router.ROUTES.values():
