@@ -100,25 +100,32 @@ def _state(request: HttpRequest, path: str) -> State:
     return state
 
 
+def _assets() -> Any:
+    """The built client's files (None: not built, so its views are not importable)."""
+    config = apps.get_app_config("web")
+    return config.assets if isinstance(config, WebConfig) else None
+
+
+def _unbuilt(request: HttpRequest) -> HttpResponse:
+    response = render(request, "web/unbuilt.html", status=503)
+    response["Retry-After"] = "30"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def _page(request: HttpRequest, state: State, *, status: int = 200) -> HttpResponse:
     from coffeeshop_client import views
 
-    config = apps.get_app_config("web")
-    assets = config.assets if isinstance(config, WebConfig) else None
-    if assets is None:
-        response = render(request, "web/unbuilt.html", status=503)
-        response["Retry-After"] = "30"
-    else:
-        context: dict[str, Any] = {"assets": assets}
-        if state.menu is not None:
-            # The views escape every value they are given (coffeeshop_client.html).
-            html = views.page(state) if state.route.name in RENDERED else views.loading()
-            nav = views.nav(state)
-            context["nav_html"] = mark_safe(nav)  # noqa: S308
-            context["page_html"] = mark_safe(html)  # noqa: S308
-            # Python keeps this DOM as it is when its first render is the same.
-            context["rendered"] = views.fingerprint(nav, html, state.session.csrf_token)
-        response = render(request, "web/shell.html", context, status=status)
+    context: dict[str, Any] = {"assets": _assets()}
+    if state.menu is not None:
+        # The views escape every value they are given (coffeeshop_client.html).
+        html = views.page(state) if state.route.name in RENDERED else views.loading()
+        nav = views.nav(state)
+        context["nav_html"] = mark_safe(nav)  # noqa: S308
+        context["page_html"] = mark_safe(html)  # noqa: S308
+        # Python keeps this DOM as it is when its first render is the same.
+        context["rendered"] = views.fingerprint(nav, html, state.session.csrf_token)
+    response = render(request, "web/shell.html", context, status=status)
     # The page names versioned files and the person's own cart and session, so it is
     # never cached: no-store also keeps it out of the back-forward cache, so Back after
     # sign-out shows nothing private.
@@ -129,6 +136,8 @@ def _page(request: HttpRequest, state: State, *, status: int = 200) -> HttpRespo
 @require_safe
 def page(request: HttpRequest, **_params: object) -> HttpResponse:
     """Any of the client's pages, its first HTML rendered here."""
+    if _assets() is None:
+        return _unbuilt(request)
     from coffeeshop_client import views
 
     state = _state(request, request.get_full_path())
@@ -146,6 +155,8 @@ def add_line(request: HttpRequest) -> HttpResponse:
     runs the page: checked against the menu, added to the cart cookie, then back to the
     page it came from (303). A choice the menu does not offer is a 400 with the product
     page saying why; nothing is added."""
+    if _assets() is None:
+        return _unbuilt(request)
     from coffeeshop_client import customize, router
     from coffeeshop_client.cart import CART_COOKIE
 

@@ -228,3 +228,13 @@ def test_checkout_is_never_rendered_before_python_runs_it(menu):
     assert 'id="pay-form"' not in html
     assert 'name="card' not in html
     assert 'class="loading"' in html
+
+
+def test_without_a_built_client_every_page_says_so_with_a_503(monkeypatch):
+    from bff_site.web.apps import WebConfig
+
+    monkeypatch.setattr(WebConfig, "assets", None)
+
+    for response in (Client().get("/"), Client().post("/cart/lines", {"product": 1})):
+        assert response.status_code == 503
+        assert response["Retry-After"] == "30"
