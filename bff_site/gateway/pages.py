@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
@@ -25,10 +26,11 @@ from django.shortcuts import render
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST, require_safe
 
+from bff_site.clients import order as order_client
 from bff_site.gateway import selectors
 from bff_site.sessions.services import session_user
 from bff_site.web.apps import WebConfig
-from shared.problems import Unavailable
+from shared.problems import DomainError, Unavailable
 
 if TYPE_CHECKING:
     from coffeeshop_client.cart import Cart
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
 # The pages rendered in full. The others (checkout with its card form, the staff and
 # manager pages) get the frame and a loading line: they work only once Python runs.
 RENDERED = frozenset({"menu", "product", "cart", "orders", "order"})
+# Rendered with the signed-in person's orders (coffeeshop_client.app.ORDERS_FIRST).
+ORDERS_FIRST = frozenset({"menu", "orders"})
 # A cookie over ~4 KB is dropped by the browser: refuse the line that would not fit.
 MAX_CART_COOKIE = 3800
 CART_COOKIE_SECONDS = 30 * 24 * 3600
@@ -91,8 +95,11 @@ def _state(request: HttpRequest, path: str) -> State:
         ),
         session_loaded=True,
         menu=_menu(),
+        now=time.time(),
         cart=_cart(request),
     )
+    if user is not None and state.route.name in ORDERS_FIRST:
+        _with_orders(state, user)
     if state.route.name == "product" and state.menu is not None:
         product = state.menu.product(_int(state.route.params.get("id")))
         if product is not None:
@@ -111,6 +118,20 @@ def _unbuilt(request: HttpRequest) -> HttpResponse:
     response["Retry-After"] = "30"
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _with_orders(state: State, user: dict[str, Any]) -> None:
+    """The person's orders, as the client loads them before its first render (the menu
+    shows those in progress); left out quietly when Order does not answer."""
+    from coffeeshop_client.models import Order
+
+    try:
+        orders = [Order.from_json(o) for o in order_client.order_list(user=user)]
+    except DomainError:
+        return
+    state.orders = {o.id: o for o in orders}
+    state.order_ids = [o.id for o in orders]
+    state.orders_loaded = True
 
 
 def _page(request: HttpRequest, state: State, *, status: int = 200) -> HttpResponse:

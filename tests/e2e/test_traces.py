@@ -152,10 +152,18 @@ def test_a_paid_order_is_one_trace_from_the_bff_to_the_receipt_email(
         # So may the spans between them (in Dapr mode, both sidecars' own): wait until
         # Order's request links up to the BFF's, asserted below.
         by_id = {span["id"]: span for span in spans}
-        assert any(
-            _serves(span, "order", "post api/orders/")
-            and any(_serves(a, "bff", "post api/orders") for a in _ancestors(span, by_id))
+        placements = [
+            span
             for span in spans
+            if _serves(span, "order", "post api/orders/")
+            and any(_serves(a, "bff", "post api/orders") for a in _ancestors(span, by_id))
+        ]
+        assert placements
+        # And Identity's introspection under Order's request (its own batch, too).
+        assert any(
+            placements[0] in _ancestors(span, by_id)
+            for span in spans
+            if _service(span) == "identity" and span.get("kind") == "SERVER"
         )
         assert any(
             span.get("tags", {}).get("messaging.consumer.group.name") == "order-notifications"

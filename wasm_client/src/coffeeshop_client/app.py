@@ -33,6 +33,8 @@ CART_STORAGE_KEY = "coffeeshop.cart"
 CART_OWNER_KEY = "coffeeshop.cart.owner"
 POLL_SECONDS = 3.0
 REPORT_ROUTES = ("manage_report", "manage_report_day")
+# Pages whose first render shows the person's orders (the BFF renders them with them).
+ORDERS_FIRST = ("menu", "orders")
 # Stream errors in a row before giving up on EventSource and polling instead.
 STREAM_ERRORS_BEFORE_POLLING = 3
 # Polls before trying the stream again (3 s x 20 = a minute).
@@ -54,6 +56,7 @@ class App(OrdersDeskActions, ReportActions):
         self.clock: Callable[[], float] = time.time
         self._ticking: str | None = None  # the order whose cancel countdown is running
         self._server_print: str | None = None  # views.fingerprint of the server's page
+        self._orders_fresh = False  # loaded just before the first render
 
     # ---- rendering ---------------------------------------------------------
 
@@ -143,6 +146,11 @@ class App(OrdersDeskActions, ReportActions):
         await self.load_basics()
         self.claim_cart()
         self.keep_filled_choices()
+        if self.state.session.authenticated and self.state.route.name in ORDERS_FIRST:
+            # Loaded before the first render, as the BFF's page had them: the page
+            # Python renders is the one already shown (no shift under the person's tap).
+            await self.load_active_orders(render=False)
+            self._orders_fresh = self.state.orders_loaded
         await self.show(self.state.route, focus_heading=False, notice=self.added(asked))
         if self.state.session.authenticated:
             self.go_live()
@@ -169,7 +177,7 @@ class App(OrdersDeskActions, ReportActions):
             return None
         return views.added_notice(product.name, max(1, _int(asked.get("qty"))))
 
-    async def load_active_orders(self) -> None:
+    async def load_active_orders(self, *, render: bool = True) -> None:
         """My orders, quietly (no error banner): the menu shows the ones in progress."""
         try:
             orders = await self.api.orders()
@@ -178,7 +186,8 @@ class App(OrdersDeskActions, ReportActions):
         self._remember_orders(orders)
         self.state.order_ids = [o.id for o in orders]
         self.state.orders_loaded = True
-        self.render()
+        if render:
+            self.render()
 
     async def load_basics(self) -> None:
         session_result, menu_result = await asyncio.gather(
@@ -215,7 +224,8 @@ class App(OrdersDeskActions, ReportActions):
             ):
                 self.state.selection = customize.default_selection(product)
         self.render(focus_heading=focus_heading)
-        if route.name == "orders" and self.state.session.authenticated:
+        fresh, self._orders_fresh = self._orders_fresh, False
+        if route.name == "orders" and self.state.session.authenticated and not fresh:
             await self.load_orders()
         elif route.name == "order" and self.state.session.authenticated:
             await self.load_order(route.params.get("id", ""))
