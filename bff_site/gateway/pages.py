@@ -190,9 +190,10 @@ def add_line(request: HttpRequest) -> HttpResponse:
     if product is None:
         state.route = router.Route("product", {"id": str(form.get("product", ""))})
         return _page(request, state, status=400)
-    next_path = str(form.get("next") or "/")
-    if router.match(next_path) is None:
-        next_path = "/"
+    # Back to one of the app's own pages, rebuilt from the route it names: never the
+    # string as sent ("//cart" would be another host).
+    back = router.match(str(form.get("next") or "/"))
+    next_path = router.href(back.name, **back.params) if back is not None else "/"
     if "quantity" not in form:  # the menu's quick "Add": the card's default choice
         selection = customize.default_selection(product)
         if customize.problems(product, selection):
