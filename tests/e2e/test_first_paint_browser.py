@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Route, expect, sync_playwright
 
 from devstack.browser import CHROMIUM_ARGS, ensure_chromium
+from tests.e2e.chromium import shot
 
 PYODIDE_MODULE = re.compile(r".*/pyodide/[^/]+/pyodide\.mjs$")
 
@@ -71,6 +72,7 @@ def test_a_cart_built_before_python_loads_survives_its_take_over(
     # Chosen while Python still loads, not added yet: kept when Python takes over.
     page.get_by_label("Pumpkin Spice").check()
     expect(page.locator("html")).to_have_class(re.compile("is-booting"))
+    shot(page, "first-paint-product-before-python")
     assert held, "Pyodide was not held back: the test proves nothing"
 
     context.unroute(PYODIDE_MODULE)
