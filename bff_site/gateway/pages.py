@@ -181,7 +181,8 @@ def add_line(request: HttpRequest) -> HttpResponse:
     from coffeeshop_client import customize, router
     from coffeeshop_client.cart import CART_COOKIE
 
-    state = _state(request, "/")
+    # Any page but the two rendered with the person's orders: none are shown here.
+    state = _state(request, "/cart")
     menu = state.menu
     if menu is None:
         return _page(request, state, status=503)

@@ -15,25 +15,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Route, expect
 
-from devstack.browser import CHROMIUM_ARGS, ensure_chromium
-from tests.e2e.chromium import shot
+from tests.e2e.chromium import chromium_launch, shot
 
 PYODIDE_MODULE = re.compile(r".*/pyodide/[^/]+/pyodide\.mjs$")
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = ensure_chromium()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=executable,
-            headless=True,
-            args=[a for a in CHROMIUM_ARGS if a != "--headless"],
-        )
+    with chromium_launch() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")
