@@ -10,12 +10,16 @@ What it does:
    `wasm_client/` (only when `node_modules/` lacks that exact version; the lock
    file holds the integrity hashes) and copies the files Pyodide needs at run
    time — and nothing else — into `dist/pyodide/<version>/`.
-2. Packs the app (`src/coffeeshop_client/**.py`, plus `shared/pricing.py` and
-   `shared/allergens.py`, which it imports) into `app.zip`, and puts it with the JS
+2. Packs the app (`src/coffeeshop_client/**.py`, plus the modules of `shared/` it
+   imports, `BROWSER_SHARED_MODULES`) into `app.zip`, and puts it with the JS
    bootstrap and the stylesheet in `dist/app/<content-hash>/`, a path that changes whenever any of
    them changes, so the BFF can cache it forever.
-3. Pre-compresses what compresses (gzip; WhiteNoise serves `x.gz` for `x`).
-4. Writes `dist/manifest.json` with every path the shell page needs, relative to
+3. Copies each product photo (`static/photos/<key>.svg`, the ones `shared/photos.py`
+   lists) to `dist/photos/<key>.<hash of the file>.svg`, also cached forever, and packs
+   the map of key to file into the app (`coffeeshop_client/photos.json`), so the views
+   name each photo's current file on both sides (browser and the BFF's first render).
+4. Pre-compresses what compresses (gzip; WhiteNoise serves `x.gz` for `x`).
+5. Writes `dist/manifest.json` with every path the shell page needs, relative to
    `dist/`. It is written last and atomically: a half-finished build never
    shows in the manifest.
 
@@ -27,6 +31,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -55,7 +60,17 @@ PYODIDE_RUNTIME_FILES = (
 PYODIDE_FALLBACK_NAMES = {"pyodide.mjs": "pyodide.js", "pyodide.asm.mjs": "pyodide.asm.js"}
 
 # Only compress what text/wasm compression actually shrinks; zips are already deflated.
-COMPRESSIBLE_SUFFIXES = {".js", ".mjs", ".css", ".json", ".wasm", ".map", ".txt", ".html"}
+COMPRESSIBLE_SUFFIXES = {
+    ".js",
+    ".mjs",
+    ".css",
+    ".json",
+    ".wasm",
+    ".map",
+    ".txt",
+    ".html",
+    ".svg",
+}
 # Keep a .gz only when it saves at least this fraction (WhiteNoise uses the same rule).
 MIN_SAVING = 0.05
 # Fixed timestamp for zip entries so the same sources give the same bytes.
@@ -65,7 +80,9 @@ KEEP_APP_BUILDS = 3
 
 
 # Modules of `shared/` the web client imports (plain Python, Pyodide-safe).
-BROWSER_SHARED_MODULES = ("pricing.py", "allergens.py")
+BROWSER_SHARED_MODULES = ("pricing.py", "allergens.py", "dietary.py", "photos.py")
+# Where the photo map goes in the app archive (read by coffeeshop_client/photos.py).
+PHOTO_MAP_ENTRY = "coffeeshop_client/photos.json"
 
 
 class BuildError(RuntimeError):
@@ -85,7 +102,49 @@ def _sources(repo_root: Path) -> dict[str, Path]:
     static = repo_root / "wasm_client" / "static"
     for name in ("bootstrap.js", "app.css", "noscript.css"):
         files["static:" + name] = static / name
+    for key, path in photo_sources(repo_root).items():
+        files[f"photo:{key}"] = path
     return files
+
+
+def _photo_catalogue(repo_root: Path) -> list[str]:
+    """The photo keys `shared/photos.py` lists (read from the file; the build imports
+    nothing of the project)."""
+    spec = importlib.util.spec_from_file_location(
+        "_coffeeshop_photos", repo_root / "shared" / "photos.py"
+    )
+    if spec is None or spec.loader is None:
+        raise BuildError("shared/photos.py cannot be read")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses looks its module up while defining
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.modules.pop(spec.name, None)
+    return list(module.PHOTOS)
+
+
+def photo_sources(repo_root: Path) -> dict[str, Path]:
+    """Every photo the menu may name, by key (`static/photos/<key>.svg`); BuildError when
+    shared/photos.py lists a photo whose file is missing."""
+    folder = repo_root / "wasm_client" / "static" / "photos"
+    keys = _photo_catalogue(repo_root)
+    missing = [key for key in keys if not (folder / f"{key}.svg").is_file()]
+    if missing:
+        raise BuildError(
+            f"shared/photos.py lists photos without a file in {folder}: "
+            + ", ".join(f"{key}.svg" for key in missing)
+        )
+    return {key: folder / f"{key}.svg" for key in keys}
+
+
+def photo_map(photos: dict[str, Path]) -> dict[str, str]:
+    """Each photo's served path under dist/: `photos/<key>.<first 12 hex of its
+    sha256>.svg` (a new drawing gets a new name, so browsers may keep one forever)."""
+    return {
+        key: f"photos/{key}.{hashlib.sha256(path.read_bytes()).hexdigest()[:12]}.svg"
+        for key, path in sorted(photos.items())
+    }
 
 
 def _fingerprint(sources: dict[str, Path]) -> str:
@@ -190,19 +249,50 @@ def _vendor_pyodide(client_dir: Path, dist: Path, version: str) -> Path:
     return target
 
 
+def _photos_of(sources: dict[str, Path]) -> dict[str, Path]:
+    return {
+        name[len("photo:") :]: path for name, path in sources.items() if name.startswith("photo:")
+    }
+
+
+def _photo_map_json(sources: dict[str, Path]) -> bytes:
+    return (json.dumps(photo_map(_photos_of(sources)), indent=1, sort_keys=True) + "\n").encode()
+
+
 def _write_app_zip(sources: dict[str, Path], archive: Path) -> None:
-    entries = {
+    entries: dict[str, Path | bytes] = {
         name[len("zip:") :]: path for name, path in sources.items() if name.startswith("zip:")
     }
     if any(name.startswith("shared/") for name in entries):
-        entries["shared/__init__.py"] = None  # type: ignore[assignment]
+        entries["shared/__init__.py"] = b""
+    entries[PHOTO_MAP_ENTRY] = _photo_map_json(sources)
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
         for name in sorted(entries):
             info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            path = entries[name]
-            zf.writestr(info, b"" if path is None else path.read_bytes())
+            entry = entries[name]
+            zf.writestr(info, entry if isinstance(entry, bytes) else entry.read_bytes())
+
+
+def _publish_photos(sources: dict[str, Path], dist: Path) -> None:
+    """Copy each photo to its hashed name in dist/photos/ (once: a name is its content)."""
+    folder = dist / "photos"
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o755)
+    photos = _photos_of(sources)
+    for key, served in photo_map(photos).items():
+        target = dist / served
+        if target.is_file():
+            continue
+        staging = folder / f".tmp-{target.name}"
+        shutil.copyfile(photos[key], staging)
+        staging.chmod(0o644)
+        _gzip_beside(staging)
+        gz = staging.with_name(staging.name + ".gz")
+        if gz.is_file():
+            os.replace(gz, target.with_name(target.name + ".gz"))
+        os.replace(staging, target)
 
 
 def _build_app(sources: dict[str, Path], dist: Path, app_hash: str) -> Path:
@@ -212,6 +302,8 @@ def _build_app(sources: dict[str, Path], dist: Path, app_hash: str) -> Path:
     staging = _staging_dir(dist, ".app-")
     try:
         _write_app_zip(sources, staging / "app.zip")
+        # The photos this build names, so pruning keeps those of every kept build.
+        (staging / "photos.json").write_bytes(_photo_map_json(sources))
         for name, path in sources.items():
             if name.startswith("static:"):
                 out = staging / name[len("static:") :]
@@ -236,6 +328,18 @@ def _prune(dist: Path, keep_app: str, keep_pyodide: str) -> None:
     )
     for old in builds[KEEP_APP_BUILDS - 1 :]:
         shutil.rmtree(old)
+    # Photos no kept build names (a page of an older build still finds its photos).
+    named: set[str] = set()
+    for kept in (dist / "app").iterdir():
+        try:
+            named.update(json.loads((kept / "photos.json").read_text(encoding="utf-8")).values())
+        except (OSError, ValueError):
+            continue
+    photos = dist / "photos"
+    for path in photos.iterdir() if photos.is_dir() else ():
+        served = "photos/" + path.name.removesuffix(".gz")
+        if path.is_file() and served not in named:
+            path.unlink()
 
 
 def _manifest_is_current(dist: Path, fingerprint: str, version: str) -> dict[str, object] | None:
@@ -255,6 +359,7 @@ def _manifest_is_current(dist: Path, fingerprint: str, version: str) -> dict[str
     except KeyError:
         return None
     paths += [manifest["pyodide_dir"] + name for name in PYODIDE_RUNTIME_FILES]
+    paths += list(dict(manifest.get("photos") or {}).values())
     if not all((dist / p).is_file() for p in paths):
         return None
     for folder in (dist / manifest["app_dir"], dist / manifest["pyodide_dir"]):
@@ -289,7 +394,7 @@ def build(
             return current
     else:
         # Only what this script makes: never wipe a folder it did not build.
-        for name in ("app", "pyodide"):
+        for name in ("app", "pyodide", "photos"):
             shutil.rmtree(dist / name, ignore_errors=True)
         (dist / "manifest.json").unlink(missing_ok=True)
     dist.mkdir(parents=True, exist_ok=True)
@@ -297,6 +402,7 @@ def build(
     app_hash = fingerprint[:16]
     _vendor_pyodide(client_dir, dist, version)
     _build_app(sources, dist, app_hash)
+    _publish_photos(sources, dist)
     _prune(dist, keep_app=app_hash, keep_pyodide=version)
 
     app_dir = f"app/{app_hash}/"
@@ -312,6 +418,7 @@ def build(
         "noscript_stylesheet": app_dir + "noscript.css",
         "app_archive": app_dir + "app.zip",
         "shared_pricing": "shared/pricing.py" in {n[4:] for n in sources if n.startswith("zip:")},
+        "photos": photo_map(_photos_of(sources)),
     }
     tmp = dist / ".manifest.json.tmp"
     tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")

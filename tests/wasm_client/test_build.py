@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import importlib.util
 import json
 import os
@@ -86,10 +87,9 @@ def test_app_archive_holds_the_client_and_the_shared_price_module(built):
         assert (
             zf.read("shared/allergens.py") == (REPO_ROOT / "shared" / "allergens.py").read_bytes()
         )
+        packed = {f"shared/{name}" for name in build_module.BROWSER_SHARED_MODULES}
         assert not any(
-            n.startswith("shared/")
-            and n not in ("shared/pricing.py", "shared/allergens.py", "shared/__init__.py")
-            for n in names
+            n.startswith("shared/") and n not in packed | {"shared/__init__.py"} for n in names
         )
 
 
@@ -166,3 +166,68 @@ def test_built_folders_are_readable_by_the_user_the_bff_runs_as(built):
 
     for folder in (dist / manifest["pyodide_dir"], dist / manifest["app_dir"]):
         assert folder.stat().st_mode & 0o755 == 0o755
+
+
+def test_every_listed_photo_is_served_under_a_name_made_of_its_content(built):
+    dist, manifest = built
+    from shared.photos import PHOTOS
+
+    assert sorted(manifest["photos"]) == sorted(PHOTOS)
+    for key, served in manifest["photos"].items():
+        source = REPO_ROOT / "wasm_client" / "static" / "photos" / f"{key}.svg"
+        digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
+        assert served == f"photos/{key}.{digest}.svg"
+        assert (dist / served).read_bytes() == source.read_bytes()
+        assert gzip.decompress((dist / (served + ".gz")).read_bytes()) == source.read_bytes()
+
+
+def test_the_app_archive_names_the_photos_files_so_both_sides_render_the_same_src(built):
+    dist, manifest = built
+
+    with zipfile.ZipFile(dist / manifest["app_archive"]) as zf:
+        packed = json.loads(zf.read(build_module.PHOTO_MAP_ENTRY))
+
+    assert packed == manifest["photos"]
+
+
+def test_every_photo_file_is_listed_and_every_listed_photo_has_its_file():
+    from shared.photos import PHOTOS
+
+    files = {p.stem for p in (REPO_ROOT / "wasm_client" / "static" / "photos").glob("*")}
+
+    assert files == set(PHOTOS)
+
+
+def test_a_listed_photo_without_its_file_is_a_build_error_naming_it(scratch_repo, tmp_path):
+    (scratch_repo / "wasm_client" / "static" / "photos" / "latte.svg").unlink()
+
+    with pytest.raises(build_module.BuildError, match=r"latte\.svg"):
+        build_module.build(tmp_path / "dist", repo_root=scratch_repo)
+    assert not (tmp_path / "dist" / "manifest.json").exists()
+
+
+def test_a_redrawn_photo_gets_a_new_name_and_the_old_one_stays_for_older_pages(
+    scratch_repo, tmp_path
+):
+    dist = tmp_path / "dist"
+    latte = scratch_repo / "wasm_client" / "static" / "photos" / "latte.svg"
+    first = build_module.build(dist, repo_root=scratch_repo)["photos"]["latte"]
+    latte.write_text(latte.read_text().replace("#6b3f22", "#5a3019"))
+
+    second = build_module.build(dist, repo_root=scratch_repo)["photos"]["latte"]
+
+    assert second != first
+    assert (dist / first).is_file()  # a page of the previous build still shows it
+    assert (dist / second).read_text() == latte.read_text()
+
+
+def test_photos_no_kept_build_names_are_pruned(scratch_repo, tmp_path):
+    dist = tmp_path / "dist"
+    latte = scratch_repo / "wasm_client" / "static" / "photos" / "latte.svg"
+    first = build_module.build(dist, repo_root=scratch_repo)["photos"]["latte"]
+    for n in range(build_module.KEEP_APP_BUILDS):
+        latte.write_text(latte.read_text() + f"<!-- {n} -->\n")
+        build_module.build(dist, repo_root=scratch_repo)
+
+    assert not (dist / first).exists()
+    assert not (dist / (first + ".gz")).exists()
