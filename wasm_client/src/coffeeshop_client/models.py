@@ -116,6 +116,20 @@ class OptionGroup:
 
 
 @dataclass(frozen=True)
+class Calories:
+    """The kcal of a product in one size (`size_id`: an option of its size group), or
+    whatever is chosen (`size_id` None: a product without sizes)."""
+
+    size_id: int | None
+    kcal: int
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Calories:
+        size = data.get("size_id")
+        return cls(size_id=None if size is None else int(size), kcal=int(data.get("kcal") or 0))
+
+
+@dataclass(frozen=True)
 class Product:
     id: int
     name: str
@@ -129,6 +143,11 @@ class Product:
     # name its group of choices goes by ("Flavour", "Shot" …).
     variation_required: bool = True
     variation_label: str = "Choice"
+    # What a customer reads beyond the price: a photo's key (shared/photos.py; "" none),
+    # dietary badges (shared/dietary.py) and calories per size.
+    photo: str = ""
+    badges: tuple[str, ...] = ()
+    calories: tuple[Calories, ...] = ()
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Product:
@@ -143,6 +162,9 @@ class Product:
             option_groups=tuple(OptionGroup.from_json(g) for g in data.get("option_groups") or ()),
             variation_required=bool(data.get("variation_required", True)),
             variation_label=str(data.get("variation_label") or "Choice"),
+            photo=str(data.get("photo") or ""),
+            badges=tuple(str(b) for b in data.get("badges") or ()),
+            calories=tuple(Calories.from_json(c) for c in data.get("calories") or ()),
         )
 
     def variation(self, variation_id: int | None) -> Choice | None:

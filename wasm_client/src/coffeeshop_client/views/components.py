@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from coffeeshop_client import prices, router, statuses
+from coffeeshop_client import prices, product_facts, router, statuses
 from coffeeshop_client.html import Markup, fragment, h
+from coffeeshop_client.models import Product
 from coffeeshop_client.state import State
 
 TIMES = "\u00d7"  # the multiplication sign, as in "2 x Latte"
@@ -187,3 +188,46 @@ def live_note(state: State) -> Markup:
             "Checking for updates every few seconds.",
         )
     return Markup("")
+
+
+def product_photo(product: Product, *, lazy: bool, class_: str) -> Markup | None:
+    """The product's photo at its drawn size (the stylesheet scales it: no layout shift
+    while it loads), lazily loaded below the first screen; None when it has none."""
+    photo = product_facts.photo(product)
+    if photo is None:
+        return None
+    return h(
+        "img",
+        {
+            "src": photo.src,
+            "alt": photo.alt,
+            "width": photo.width,
+            "height": photo.height,
+            "loading": "lazy" if lazy else None,
+            "decoding": "async",
+            "class_": class_,
+            "data_testid": "product-photo",
+        },
+    )
+
+
+def diet_badges(badges: list[tuple[str, str]], **attrs: str) -> Markup | None:
+    """The dietary badges (vegan, contains caffeine …) as a list of labels."""
+    if not badges:
+        return None
+    return h(
+        "ul",
+        {"class_": "diet-badges", "aria_label": "Dietary", **attrs},
+        [
+            h(
+                "li",
+                {
+                    "class_": f"diet diet-{key.replace('_', '-')}",
+                    "data_testid": "diet-badge",
+                    "data_badge": key,
+                },
+                label,
+            )
+            for key, label in badges
+        ],
+    )

@@ -3,23 +3,31 @@ and the customer's orders still in progress on top."""
 
 from __future__ import annotations
 
-from coffeeshop_client import allergens, customize, prices, router, statuses
+from coffeeshop_client import allergens, customize, prices, product_facts, router, statuses
 from coffeeshop_client.html import Markup, fragment, h
 from coffeeshop_client.models import Product
 from coffeeshop_client.state import State
 from coffeeshop_client.views.components import (
     add_line_form,
+    diet_badges,
     heading,
     loading,
     money,
+    product_photo,
     status_badge,
 )
+
+# Cards whose photo is in the first screenful on a phone load at once; the rest lazily.
+EAGER_PHOTOS = 2
 
 
 def menu_page(state: State) -> Markup:
     if state.menu is None:
         return fragment(heading("Menu"), loading("Loading the menu…") if state.loading else "")
     currency = state.menu.currency
+    order = {
+        p.id: n for n, p in enumerate(p for cat in state.menu.categories for p in cat.products)
+    }
     sections = [
         h(
             "section",
@@ -28,7 +36,10 @@ def menu_page(state: State) -> Markup:
             h(
                 "ul",
                 {"class_": "products"},
-                [product_card(state, p, currency) for p in cat.products],
+                [
+                    product_card(state, p, currency, lazy=order[p.id] >= EAGER_PHOTOS)
+                    for p in cat.products
+                ],
             ),
         )
         for cat in state.menu.categories
@@ -73,18 +84,25 @@ def card_price(product: Product, currency: str) -> int:
     return priced[0] if priced else product.base_price
 
 
-def product_card(state: State, product: Product, currency: str) -> Markup:
+def product_card(state: State, product: Product, currency: str, *, lazy: bool = True) -> Markup:
     sold_out = not product.is_available
+    kcal = product_facts.calories_range(product)
+    photo = product_photo(product, lazy=lazy, class_="product-photo")
     return h(
         "li",
         {
-            "class_": "product" + (" is-sold-out" if sold_out else ""),
+            "class_": "product"
+            + (" has-photo" if photo else "")
+            + (" is-sold-out" if sold_out else ""),
             "data_testid": "menu-item",
             "data_product_id": product.id,
             "data_product_name": product.name,
         },
+        photo,
         h("h3", None, product.name),
         h("p", {"class_": "description"}, product.description) if product.description else None,
+        diet_badges(product_facts.badges(product)),
+        h("p", {"class_": "kcal", "data_testid": "menu-calories"}, kcal) if kcal else None,
         h("p", {"class_": "allergens"}, allergens.product_line(product))
         if product.allergens
         else None,

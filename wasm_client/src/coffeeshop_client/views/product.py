@@ -3,16 +3,19 @@ price and allergens of what is chosen, and add it to the cart."""
 
 from __future__ import annotations
 
-from coffeeshop_client import allergens, customize, prices, router
+from coffeeshop_client import allergens, customize, prices, product_facts, router
 from coffeeshop_client.html import Markup, fragment, h
+from coffeeshop_client.models import Product
 from coffeeshop_client.state import State
 from coffeeshop_client.views.components import (
     MINUS,
     add_line_form,
     button,
+    diet_badges,
     heading,
     loading,
     money,
+    product_photo,
 )
 
 
@@ -126,21 +129,64 @@ def product_page(state: State) -> Markup:
                 ],
             )
         )
+    photo = product_photo(product, lazy=False, class_="product-hero-photo")
+    return fragment(
+        h("p", {"class_": "crumbs"}, h("a", {"href": router.href("menu")}, "← Menu")),
+        h(
+            "div",
+            {"class_": "product-page" + (" has-photo" if photo else "")},
+            photo,
+            h(
+                "div",
+                {"class_": "product-body"},
+                product_about(state, product),
+                customise_form(state, product, parts),
+            ),
+        ),
+    )
+
+
+def product_about(state: State, product: Product) -> Markup:
+    """The product's name, description, and what the drink as chosen is: its dietary
+    badges (oat milk makes a latte vegan), calories for the size chosen and allergens
+    (each changes with the choices, `aria-live`)."""
+    selection = state.selection
+    assert selection is not None
+    kcal = product_facts.calories_chosen(product, selection)
+    return fragment(
+        heading(product.name, testid="product-name"),
+        h("p", {"class_": "description"}, product.description) if product.description else None,
+        h(
+            "div",
+            {"class_": "product-facts"},
+            diet_badges(product_facts.badges(product, selection), data_testid="diet-badges"),
+            h(
+                "p",
+                {"class_": "kcal", "data_testid": "calories", "aria_live": "polite"},
+                kcal,
+            )
+            if kcal
+            else None,
+            # The allergens of the drink as chosen: changes with the milk (shared/allergens.py).
+            h(
+                "p",
+                {"class_": "allergens", "data_testid": "allergens", "aria_live": "polite"},
+                allergens.chosen_line(product, selection),
+            ),
+        ),
+    )
+
+
+def customise_form(state: State, product: Product, parts: list[Markup]) -> Markup:
+    selection = state.selection
+    assert selection is not None
+    currency = state.menu.currency if state.menu else "GBP"
     problems = customize.problems(product, selection)
     priced = prices.price_line(
         product, selection.variation_id, selection.option_ids, selection.quantity, currency
     )
     live_price = money(priced[1], currency) if priced else "Price at checkout"
-    return fragment(
-        h("p", {"class_": "crumbs"}, h("a", {"href": router.href("menu")}, "← Menu")),
-        heading(product.name, testid="product-name"),
-        h("p", {"class_": "description"}, product.description) if product.description else None,
-        # The allergens of the drink as chosen: changes with the milk (shared/allergens.py).
-        h(
-            "p",
-            {"class_": "allergens", "data_testid": "allergens", "aria_live": "polite"},
-            allergens.chosen_line(product, selection),
-        ),
+    return (
         # A form, so choosing and "Add to cart" work before Python has loaded (posted to
         # the BFF); once Python runs, every change re-renders and the submit is its own.
         add_line_form(
@@ -206,7 +252,7 @@ def product_page(state: State) -> Markup:
                 ),
             ),
             class_="customise",
-        ),
+        )
     )
 
 
