@@ -1,12 +1,15 @@
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from order_site.menu.models import Category, Option, OptionGroup, Product, Variation
+from order_site.menu.models import Calories, Category, Option, OptionGroup, Product, Variation
 from order_site.menu.services import menu_change_record
+from shared.dietary import BADGES
+from shared.photos import PHOTOS
 
 
 class AnnouncesMenuChanges(admin.ModelAdmin):
@@ -50,6 +53,52 @@ class OptionInline(admin.TabularInline):
     extra = 0
 
 
+class CaloriesInline(admin.TabularInline):
+    """Calories per size: a size is an option of a group of exactly one choice (Size);
+    a product without sizes has one row with none."""
+
+    model = Calories
+    extra = 0
+    fields = ("size", "kcal")
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "size":
+            kwargs["queryset"] = Option.objects.filter(
+                group__min_selections=1, group__max_selections=1
+            ).select_related("group")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ProductAdminForm(forms.ModelForm):
+    """A manager picks a shipped photo from a list and ticks badges (never types keys)."""
+
+    photo = forms.ChoiceField(
+        choices=[("", "No photo"), *((key, f"{key}: {p.alt}") for key, p in PHOTOS.items())],
+        required=False,
+    )
+    badges = forms.MultipleChoiceField(
+        choices=list(BADGES.items()), widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    class Meta:
+        model = Product
+        fields = [
+            "category",
+            "name",
+            "description",
+            "photo",
+            "badges",
+            "base_price",
+            "currency",
+            "is_available",
+            "allergens",
+            "variation_required",
+            "variation_label",
+            "option_groups",
+            "position",
+        ]
+
+
 @admin.register(Category)
 class CategoryAdmin(AnnouncesMenuChanges):
     list_display = ("name", "position")
@@ -62,7 +111,8 @@ class ProductAdmin(AnnouncesMenuChanges):
     list_editable = ("is_available",)
     search_fields = ("name",)
     filter_horizontal = ("option_groups",)
-    inlines = [VariationInline]
+    form = ProductAdminForm
+    inlines = [VariationInline, CaloriesInline]
 
 
 @admin.register(OptionGroup)

@@ -10,13 +10,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 
 from shared.allergens import ALLERGENS, unknown_allergens
+from shared.dietary import BADGES, unknown_badges
+from shared.photos import PHOTOS, unknown_photo
 
 DEFAULT_CURRENCY = "GBP"
 ALLERGEN_KEYS = list(ALLERGENS)
+BADGE_KEYS = list(BADGES)
+# A sanity bound: no drink or cake on a coffee shop's menu has more.
+MAX_CALORIES = 3000
 
 
 def validate_allergens(value: Any) -> None:
@@ -27,6 +33,29 @@ def validate_allergens(value: Any) -> None:
     if unknown:
         raise ValidationError(
             f"Not one of the 14 allergens: {', '.join(unknown)}. Use: {', '.join(ALLERGEN_KEYS)}."
+        )
+
+
+def validate_badges(value: Any) -> None:
+    """A list of keys of the dietary badges (shared/dietary.py), each once."""
+    if not isinstance(value, list):
+        raise ValidationError("A list of badges.")
+    unknown = unknown_badges(value)
+    if unknown:
+        raise ValidationError(f"Not a badge: {', '.join(unknown)}. Use: {', '.join(BADGE_KEYS)}.")
+    if len(set(value)) != len(value):
+        raise ValidationError("A badge is listed twice.")
+    if {"vegan", "vegan_with_plant_milk"} <= set(value):
+        raise ValidationError("Vegan, or vegan with plant milk: not both.")
+
+
+def validate_photo(value: Any) -> None:
+    """The key of a photo the shop ships (shared/photos.py), or "" for none."""
+    unknown = unknown_photo(value)
+    if unknown is not None:
+        raise ValidationError(
+            f"No photo {unknown!r} is shipped (wasm_client/static/photos/). "
+            f"Use one of: {', '.join(PHOTOS)}."
         )
 
 
@@ -118,6 +147,19 @@ class Product(models.Model):
     variation_label = models.CharField(max_length=40, default="Choice")
     option_groups = models.ManyToManyField(OptionGroup, blank=True, related_name="products")
     position = models.PositiveSmallIntegerField(default=0)
+    photo = models.CharField(
+        max_length=40,
+        blank=True,
+        default="",
+        validators=[validate_photo],
+        help_text="One of the photos the shop ships (shared/photos.py); empty: none.",
+    )
+    badges = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_badges],
+        help_text="Dietary badges of the product as it comes (vegan, contains caffeine …).",
+    )
 
     class Meta:
         ordering = ("category__position", "position", "name")
@@ -126,6 +168,14 @@ class Product(models.Model):
                 condition=Q(currency__regex=r"^[A-Z]{3}$"), name="menu_product_currency_iso"
             ),
             _allergens_known("allergens", "menu_product_allergens_known"),
+            models.CheckConstraint(
+                condition=Q(badges__contained_by=BADGE_KEYS), name="menu_product_badges_known"
+            ),
+            # The catalogue grows with the code; the database holds the key's shape.
+            models.CheckConstraint(
+                condition=Q(photo__regex=r"^([a-z0-9]+(-[a-z0-9]+)*)?$"),
+                name="menu_product_photo_key",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -149,3 +199,38 @@ class Variation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product.name}: {self.name}"
+
+
+class Calories(models.Model):
+    """The energy of a product in kcal, per size: one row per option of the product's
+    size group (any group of exactly one choice), or one row without a size for a
+    product that has none (a donut). As made by default (whole milk, no extras)."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="calories")
+    size = models.ForeignKey(
+        Option,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="A size (an option of a group of exactly one choice); empty: no sizes.",
+    )
+    kcal = models.PositiveSmallIntegerField(validators=[MaxValueValidator(MAX_CALORIES)])
+
+    class Meta:
+        ordering = ("product", "size__position")
+        verbose_name_plural = "calories"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "size"],
+                nulls_distinct=False,
+                name="menu_calories_one_per_size",
+            ),
+            models.CheckConstraint(
+                condition=Q(kcal__lte=MAX_CALORIES), name="menu_calories_kcal_at_most"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        size = self.size.name if self.size_id and self.size else "any size"
+        return f"{self.product_id}: {size} {self.kcal} kcal"

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
 
-from order_site.menu.models import Category, Option, OptionGroup, Product, Variation
+from order_site.menu.models import Calories, Category, Option, OptionGroup, Product, Variation
 from shared.cart import Catalogue, MenuChoice, MenuGroup, MenuProduct
 from shared.problems import NotFound
 
@@ -20,6 +20,11 @@ logger = logging.getLogger("coffeeshop.order.menu")
 
 # Redis key changed (after commit) by every write of a menu row, in any process.
 PRICING_VERSION_KEY = "menu:pricing-version"
+
+
+def calories_by_size() -> QuerySet[Calories]:
+    """Calories rows smallest size first (as the sizes are listed)."""
+    return Calories.objects.order_by("size__position", "size__name")
 
 
 def menu_categories() -> QuerySet[Category]:
@@ -30,6 +35,7 @@ def menu_categories() -> QuerySet[Category]:
     products = Product.objects.prefetch_related(
         Prefetch("variations", queryset=Variation.objects.order_by("position", "name")),
         Prefetch("option_groups", queryset=groups),
+        Prefetch("calories", queryset=calories_by_size()),
     ).order_by("position", "name")
     return Category.objects.prefetch_related(Prefetch("products", queryset=products)).order_by(
         "position", "name"
@@ -186,7 +192,11 @@ def menu_product(*, product_id: int) -> Product:
     """One product with its variations and option groups; raises NotFound."""
     product = (
         Product.objects.filter(id=product_id)
-        .prefetch_related("variations", "option_groups__options")
+        .prefetch_related(
+            "variations",
+            "option_groups__options",
+            Prefetch("calories", queryset=calories_by_size()),
+        )
         .first()
     )
     if product is None:

@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 from django.db import transaction
 
-from order_site.menu.models import Category, Option, OptionGroup, Product, Variation
+from order_site.menu.models import Calories, Category, Option, OptionGroup, Product, Variation
 from order_site.outbox.services import outbox_record
 from shared.events import ORDER_EVENTS_TOPIC
 from shared.problems import InvalidInput, NotFound
@@ -105,6 +105,58 @@ SEED_OPTION_ALLERGENS: dict[tuple[str, str], tuple[list[str], list[str]]] = {
     ("Milk", "Soy"): (["soybeans"], ["milk"]),
 }
 
+# What a customer reads about each demo product: (description, photo key, dietary badges
+# (shared/dietary.py), kcal by size name, or {"": kcal} for a product without sizes).
+# Calories are for the drink as it comes: whole milk, no flavour, no extra shot.
+SEED_FACTS: dict[str, tuple[str, str, list[str], dict[str, int]]] = {
+    "Latte": (
+        "A double shot of our house espresso under steamed milk and a thin layer of "
+        "silky foam. Smooth, mellow, made to your size.",
+        "latte",
+        ["vegan_with_plant_milk", "caffeine"],
+        {"Small": 140, "Medium": 190, "Large": 250},
+    ),
+    "Espresso": (
+        "Our house blend pulled short: dark chocolate and toasted hazelnut under a thick "
+        "golden crema.",
+        "espresso",
+        ["vegan", "caffeine"],
+        {"Small": 3, "Medium": 5, "Large": 8},
+    ),
+    "Macchiato": (
+        "Espresso marked with a spoonful of foamed milk; add caramel or vanilla for "
+        "something sweeter.",
+        "macchiato",
+        ["vegan_with_plant_milk", "caffeine"],
+        {"Small": 45, "Medium": 70, "Large": 100},
+    ),
+    "Iced Coffee": (
+        "Cold-brewed for sixteen hours, poured over ice with a splash of milk. Bright "
+        "and refreshing.",
+        "iced-coffee",
+        ["vegan_with_plant_milk", "caffeine"],
+        {"Small": 40, "Medium": 60, "Large": 80},
+    ),
+    "Donuts": (
+        "Soft yeast-raised donuts made every morning: classic glaze, raspberry jam or "
+        "Boston cream.",
+        "donuts",
+        ["vegetarian"],
+        {"": 260},
+    ),
+}
+
+
+def _seed_calories(product: Product, groups: dict[str, OptionGroup]) -> int:
+    """The seed's calories of a product just created (its sizes from the Size group)."""
+    sizes = {o.name: o for o in Option.objects.filter(group=groups["Size"])}
+    rows = [
+        Calories(product=product, size=sizes[name] if name else None, kcal=kcal)
+        for name, kcal in SEED_FACTS.get(product.name, ("", "", [], {}))[3].items()
+    ]
+    Calories.objects.bulk_create(rows)
+    return len(rows)
+
 
 @transaction.atomic
 def menu_seed() -> int:
@@ -149,6 +201,7 @@ def menu_seed() -> int:
                 name=category_name, defaults={"position": len(categories)}
             )
             created += new
+        description, photo, badges, _ = SEED_FACTS.get(name, ("", "", [], {}))
         product, new = Product.objects.get_or_create(
             name=name,
             defaults={
@@ -158,11 +211,15 @@ def menu_seed() -> int:
                 "variation_label": label,
                 "allergens": SEED_ALLERGENS.get(name, []),
                 "position": position,
+                "description": description,
+                "photo": photo,
+                "badges": badges,
             },
         )
         created += new
         if new:
             product.option_groups.set([groups[g] for g in group_names])
+            created += _seed_calories(product, groups)
         for var_position, (variation_name, delta) in enumerate(variations):
             _, new = Variation.objects.get_or_create(
                 product=product,
@@ -182,7 +239,53 @@ PRODUCT_FIELDS = {
     "allergens",
     "position",
     "variation_label",
+    "photo",
+    "badges",
 }
+
+
+def _calories_rows(
+    *, product: Product, group_ids: set[int], calories: list[dict[str, Any]]
+) -> list[Calories]:
+    """The calories rows of `calories` (`[{"size_id": 12 or None, "kcal": 190}]`) for a
+    product offering the option groups `group_ids`; raises InvalidInput naming
+    `calories` when a size is not one of the product's sizes (an option of one of its
+    groups of exactly one choice), is given twice, or a product with sizes is given
+    calories without one."""
+    size_ids = [row.get("size_id") for row in calories]
+    sizes = {
+        option.id: option
+        for option in Option.objects.filter(
+            id__in=[i for i in size_ids if i is not None],
+            group_id__in=group_ids,
+            group__min_selections=1,
+            group__max_selections=1,
+        )
+    }
+    problems = [
+        f"{size_id} is not a size of {product.name}."
+        for size_id in size_ids
+        if size_id is not None and size_id not in sizes
+    ]
+    if len(set(size_ids)) != len(size_ids):
+        problems.append("A size is given twice.")
+    has_sizes = OptionGroup.objects.filter(
+        id__in=group_ids, min_selections=1, max_selections=1
+    ).exists()
+    if has_sizes and None in size_ids:
+        problems.append(f"{product.name} comes in sizes: give the calories of each size.")
+    if problems:
+        raise InvalidInput("Calories not accepted.", errors={"calories": problems})
+    return [
+        Calories(product=product, size=sizes.get(row.get("size_id") or 0), kcal=row["kcal"])
+        for row in calories
+    ]
+
+
+def _calories_set(*, product: Product, group_ids: set[int], calories: list[dict[str, Any]]) -> None:
+    rows = _calories_rows(product=product, group_ids=group_ids, calories=calories)
+    Calories.objects.filter(product=product).delete()
+    Calories.objects.bulk_create(rows)
 
 
 @transaction.atomic
@@ -198,9 +301,12 @@ def product_create(
     variation_required: bool = True,
     variation_label: str = "Choice",
     option_group_ids: list[int] | None = None,
+    photo: str = "",
+    badges: list[str] | None = None,
+    calories: list[dict[str, Any]] | None = None,
 ) -> Product:
-    """A new product; raises InvalidInput for an unknown category or option group
-    or a name already on the menu."""
+    """A new product; raises InvalidInput for an unknown category or option group,
+    a name already on the menu, or calories for a size it does not come in."""
     category = Category.objects.filter(id=category_id).first()
     if category is None:
         raise InvalidInput(
@@ -225,8 +331,11 @@ def product_create(
         allergens=allergens or [],
         variation_required=variation_required,
         variation_label=variation_label,
+        photo=photo,
+        badges=badges or [],
     )
     product.option_groups.set(groups)
+    _calories_set(product=product, group_ids={g.id for g in groups}, calories=calories or [])
     menu_change_record(item="product", item_id=product.id, fields=[])
     return product
 
@@ -234,10 +343,16 @@ def product_create(
 @transaction.atomic
 def product_update(*, product_id: int, changes: dict[str, Any]) -> Product:
     """Change a product's own fields (name, description, base_price, is_available,
-    allergens, position, variation_label); raises NotFound or InvalidInput."""
+    allergens, position, variation_label, photo, badges) and its calories (`calories`:
+    every size's, replacing those it had); raises NotFound or InvalidInput."""
     product = Product.objects.select_for_update().filter(id=product_id).first()
     if product is None:
         raise NotFound(f"No product {product_id}.")
+    changes = dict(changes)
+    calories = changes.pop("calories", None)
+    if calories is not None:
+        group_ids = set(product.option_groups.values_list("id", flat=True))
+        _calories_set(product=product, group_ids=group_ids, calories=calories)
     unknown = set(changes) - PRODUCT_FIELDS
     if unknown:
         raise InvalidInput(
@@ -249,8 +364,9 @@ def product_update(*, product_id: int, changes: dict[str, Any]) -> Product:
     for name, value in changes.items():
         setattr(product, name, value)
     product.save(update_fields=list(changes) or None)
-    if changes:
-        menu_change_record(item="product", item_id=product.id, fields=list(changes))
+    fields = list(changes) + (["calories"] if calories is not None else [])
+    if fields:
+        menu_change_record(item="product", item_id=product.id, fields=fields)
     return product
 
 

@@ -79,8 +79,9 @@ NOTIFIER_CLIENT_SECRET = SECRETS.get("notifier_client_secret", "")
 # Staff sign into /admin/ with their CoffeeShop account (shared/admin_oidc): this site
 # is Identity's confidential client `order-admin`. Managers get the "managers" group:
 # the menu to read and edit, orders and payments to read, and the refund action (the
-# permission to add a refund; payments/admin.py).
-MENU_MODELS = ("category", "optiongroup", "option", "product", "variation")
+# permission to add a refund; payments/admin.py). A product's calories are rows per size,
+# which a manager adds and removes on the product's page.
+MENU_MODELS = ("category", "optiongroup", "option", "product", "variation", "calories")
 ADMIN_OIDC = {
     "CLIENT_ID": env.str("ADMIN_OIDC_CLIENT_ID", default="order-admin"),
     "CLIENT_SECRET": SECRETS.get("admin_oidc_client_secret", ""),
@@ -88,6 +89,8 @@ ADMIN_OIDC = {
     "IDENTITY_PUBLIC_URL": env.str("IDENTITY_PUBLIC_URL", default=IDENTITY_URL),
     "MANAGER_PERMISSIONS": [
         *(f"menu.{verb}_{model}" for verb in ("view", "change") for model in MENU_MODELS),
+        "menu.add_calories",
+        "menu.delete_calories",
         "orders.view_order",
         "orders.view_orderline",
         "orders.view_orderstatuschange",
