@@ -8,6 +8,7 @@ as `up` builds it, and its views are imported from the archive the browser runs.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from html import unescape
@@ -21,6 +22,7 @@ from django.urls import resolve
 
 from bff_site.clients.http import order_service
 from bff_site.gateway import pages
+from bff_site.web.assets import dist_dir
 from devstack import sites
 from devstack.base import Process
 from devstack.stack import Stack
@@ -103,6 +105,33 @@ def test_the_menu_arrives_rendered_with_forms_that_work_without_python(menu):
     assert 'data-testid="app-loading"' not in html  # no skeleton: the menu itself
     assert "Cart (0)" in html
     assert token_of(html)
+
+
+def test_the_menu_arrives_with_each_products_photo_badges_and_calories(menu):
+    photos = json.loads((dist_dir() / "manifest.json").read_text(encoding="utf-8"))["photos"]
+
+    html = unescape(Client().get("/").content.decode())
+
+    for name, key in [("Latte", "latte"), ("Iced Coffee", "iced-coffee"), ("Donuts", "donuts")]:
+        card = html.split(f'data-product-name="{name}"', 1)[1]
+        card = card.split('data-testid="menu-item"', 1)[0]
+        assert f'src="/{photos[key]}"' in card, name
+        assert Client().get("/" + photos[key]).status_code == 200
+    assert 'width="480" height="360"' in html
+    assert 'data-badge="caffeine">Contains caffeine</li>' in html
+    assert 'data-badge="vegetarian">Vegetarian</li>' in html
+    assert 'data-testid="menu-calories">140\u2013250 kcal</p>' in html
+    assert 'data-testid="menu-calories">260 kcal</p>' in html
+
+
+def test_the_product_page_arrives_with_the_photo_and_the_calories_of_the_first_size(menu):
+    n = ids(menu)
+
+    html = unescape(Client().get(f"/product/{n['Latte']}").content.decode())
+
+    assert 'class="product-hero-photo"' in html
+    assert 'data-testid="calories" aria-live="polite">140 kcal (Small)</p>' in html
+    assert "A double shot of our house espresso" in html
 
 
 def test_quick_add_puts_the_cards_choice_in_the_cart_cookie_and_says_so(menu):

@@ -110,15 +110,18 @@ CONTENT_SECURITY_POLICY = (
 TRUSTED_PROXIES = trusted_proxies_parse(env.str("TRUSTED_PROXIES", default=""))
 
 # The web client (wasm_client/build.py output) is served from the site root by WhiteNoise:
-# /app/<content hash>/… and /pyodide/<version>/… never change, so they are cached for a
-# year (immutable); gzip variants sit beside each file.
+# /app/<content hash>/…, /pyodide/<version>/… and the menu's photos,
+# /photos/<key>.<content hash>.svg, never change, so they are cached for a year
+# (immutable); gzip variants sit beside each file.
 WASM_CLIENT_DIST_DIR = env.path(
     "WASM_CLIENT_DIST_DIR", default=BASE_DIR.parent / "wasm_client" / "dist"
 )
 WASM_CLIENT_URL_PREFIX = "/"
 WHITENOISE_ROOT = WASM_CLIENT_DIST_DIR
 WHITENOISE_IMMUTABLE_FILE_TEST = (
-    r"^/(app/[0-9a-f]{16}|pyodide/[0-9][0-9.]*)/|^/static/.+\.[0-9a-f]{12}\.\w+$"
+    r"^/(app/[0-9a-f]{16}|pyodide/[0-9][0-9.]*)/"
+    r"|^/photos/[a-z0-9-]+\.[0-9a-f]{12}\.svg$"
+    r"|^/static/.+\.[0-9a-f]{12}\.\w+$"
 )
 WHITENOISE_MIMETYPES = {".wasm": "application/wasm", ".mjs": "text/javascript"}
 
