@@ -116,8 +116,8 @@ def _photo_field(**kwargs: Any) -> serializers.ChoiceField:
     )
 
 
-def _calories_field(**kwargs: Any) -> Any:
-    return CaloriesInputSerializer(many=True, max_length=20, **kwargs)
+def _calories_field(**kwargs: Any) -> serializers.ListSerializer[Any]:
+    return serializers.ListSerializer(child=CaloriesInputSerializer(), max_length=20, **kwargs)
 
 
 def _each_badge_once(value: list[str]) -> list[str]:
