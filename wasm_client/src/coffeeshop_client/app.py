@@ -134,6 +134,8 @@ class App(OrdersDeskActions, ReportActions):
         shared = self.platform.read_cookie(CART_COOKIE)
         if shared is not None:
             self.state.cart = Cart.from_token(shared)
+            # The device's copy follows at once: it is what a lost cookie falls back to.
+            self.platform.save(CART_STORAGE_KEY, self.state.cart.dumps())
         else:
             self.state.cart = Cart.loads(self.platform.load(CART_STORAGE_KEY))
         path = self.platform.current_path()
