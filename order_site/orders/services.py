@@ -717,13 +717,23 @@ def favourite_save(
                 f"You have {FAVOURITES_MAX} favourites already: remove one first.",
                 errors={"favourites": [f"At most {FAVOURITES_MAX}."]},
             )
-        favourite = Favourite.objects.create(
-            customer_id=customer_id,
-            product_id=product_id,
-            variation_id=variation_id,
-            option_ids=options,
-            name=name,
-        )
+        try:
+            with transaction.atomic():  # a savepoint: the same drink saved at once elsewhere
+                favourite = Favourite.objects.create(
+                    customer_id=customer_id,
+                    product_id=product_id,
+                    variation_id=variation_id,
+                    option_ids=options,
+                    name=name,
+                )
+        except IntegrityError:
+            # The unique (person, drink) constraint: the other save won; it is this one.
+            return Favourite.objects.get(
+                customer_id=customer_id,
+                product_id=product_id,
+                variation_id=variation_id,
+                option_ids=options,
+            ), False
     return favourite, True
 
 
