@@ -151,7 +151,7 @@ class FavouritesApi(SessionAPIView):
         responses={
             201: shapes.FavouriteSerializer,
             200: shapes.FavouriteSerializer,
-            **problems("400", "401", "403", "409", "503"),
+            **problems("400", "401", "403", "409", "413", "503"),
         },
     )
     def post(self, request: Request) -> Response:

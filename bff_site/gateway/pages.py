@@ -100,6 +100,7 @@ def _state(request: HttpRequest, path: str) -> State:
     )
     if user is not None and state.route.name in ORDERS_FIRST:
         _with_orders(state, user)
+    if user is not None and state.route.name == "menu":
         _with_favourites(state, user)
     if state.route.name == "product" and state.menu is not None:
         product = state.menu.product(_int(state.route.params.get("id")))
