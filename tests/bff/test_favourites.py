@@ -52,7 +52,7 @@ def people(downstreams: Stack, settings: Any) -> tuple[Client, Client]:
     }
     order_service.cache_clear()
     identity_service.cache_clear()
-    base = 80_000 + int(time.time() * 1000) % 10_000 * 2
+    base = 10**6 + uuid.uuid4().int % 10**9 * 2
     return signed_in(str(base)), signed_in(str(base + 1))
 
 
