@@ -728,12 +728,12 @@ def favourite_save(
                 )
         except IntegrityError:
             # The unique (person, drink) constraint: the other save won; it is this one.
-            return Favourite.objects.get(
-                customer_id=customer_id,
-                product_id=product_id,
-                variation_id=variation_id,
-                option_ids=options,
-            ), False
+            same = Favourite.objects.filter(
+                customer_id=customer_id, product_id=product_id, option_ids=options
+            )
+            if variation_id is None:
+                return same.get(variation__isnull=True), False
+            return same.get(variation_id=variation_id), False
     return favourite, True
 
 
