@@ -45,6 +45,12 @@ def _register(page: Page) -> None:
     page.get_by_label("Password again").fill("a-long-Password-2026")
     page.get_by_role("button", name=re.compile("Create", re.I)).click()
     expect(page.get_by_test_id("user-name")).to_have_text("Rita Regular", timeout=60_000)
+    _python_runs(page)
+
+
+def _python_runs(page: Page) -> None:
+    """Wait until Python has taken the page over (its forms are then its own)."""
+    expect(page.locator("html")).not_to_have_class(re.compile("is-booting"), timeout=90_000)
 
 
 def _card(page: Page) -> None:
@@ -131,6 +137,7 @@ def test_cup_name_reaches_the_queue_a_usual_is_reordered_in_two_taps_and_order_a
     app_sign_in(board, email="barista@coffeeshop.local", password=password)
     expect(board.get_by_test_id("user-name")).to_be_visible(timeout=60_000)
     board.goto(bff + "/queue")
+    _python_runs(board)
     card = board.locator(f'[data-testid="queue-item"][data-order-id="{first_order}"]').first
     expect(card.get_by_test_id("queue-cup-name")).to_have_text(CUP_NAME, timeout=30_000)
     expect(card.get_by_test_id("queue-note")).to_contain_text(NOTE)
@@ -164,6 +171,7 @@ def test_cup_name_reaches_the_queue_a_usual_is_reordered_in_two_taps_and_order_a
     manager.goto(bff + "/")
     app_sign_in(manager, email="manager@coffeeshop.local", password=password)
     expect(manager.get_by_test_id("user-name")).to_be_visible(timeout=60_000)
+    _python_runs(manager)
     try:
         _set_available(manager, oat, False)
         # The customer's open menu learns it live (`event: menu`): the usual is flagged.
