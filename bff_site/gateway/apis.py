@@ -163,6 +163,8 @@ class FavouritesApi(SessionAPIView):
 
 
 class FavouriteApi(SessionAPIView):
+    http_method_names = ["delete"]
+
     @extend_schema(
         operation_id="favourites_delete",
         summary="Remove one of my favourites",

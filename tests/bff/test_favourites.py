@@ -38,7 +38,9 @@ def signed_in(user_id: str, *, csrf_header: bool = True) -> Client:
     csrf = _get_new_csrf_string()
     session[CSRF_SESSION_KEY] = csrf
     session.save()
-    client = Client(HTTP_X_CSRF_TOKEN=csrf) if csrf_header else Client()
+    # CSRF checked as the browser's requests are (the test client skips it by default).
+    headers = {"HTTP_X_CSRF_TOKEN": csrf} if csrf_header else {}
+    client = Client(enforce_csrf_checks=True, **headers)
     client.cookies[django_settings.SESSION_COOKIE_NAME] = session.session_key
     return client
 
