@@ -14,6 +14,7 @@ from coffeeshop_client.views.components import (
     money,
     status_badge,
 )
+from coffeeshop_client.views.usuals import usuals
 
 
 def menu_page(state: State) -> Markup:
@@ -35,7 +36,7 @@ def menu_page(state: State) -> Markup:
     ]
     if not sections:
         sections = [h("p", None, "The menu is empty right now.")]
-    return fragment(heading("Menu"), active_orders(state), sections)
+    return fragment(heading("Menu"), active_orders(state), usuals(state), sections)
 
 
 def active_orders(state: State) -> Markup:

@@ -14,6 +14,7 @@ from coffeeshop_client.views.components import (
     loading,
     money,
 )
+from coffeeshop_client.views.usuals import save_usual_form
 
 
 def product_page(state: State) -> Markup:
@@ -207,6 +208,7 @@ def product_page(state: State) -> Markup:
             ),
             class_="customise",
         ),
+        save_usual_form(state, product, selection),
     )
 
 
