@@ -721,7 +721,7 @@ class App(OrdersDeskActions, ReportActions):
         items = "1 item" if done.added == 1 else f"{done.added} items"
         said = f"Added {items} from order {order.pickup} at today's prices."
         if done.flagged:
-            said += " Needs a look: " + " ".join(done.flagged)
+            said += " Needs a look \u2014 " + " ".join(done.flagged)
         self.platform.announce(said)
         self._next_notice = said
         self.platform.navigate(router.href("cart"))
