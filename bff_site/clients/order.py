@@ -119,8 +119,15 @@ def order_view(order: dict[str, Any]) -> dict[str, Any]:
         "currency": order["currency"],
         "created_at": order["created_at"],
         "failure_reason": order.get("failure_reason") or None,
+        "cup_name": str(order.get("cup_name") or ""),
+        "note": str(order.get("note") or ""),
         "lines": [
             {
+                # The ids, so "Order again" can put the line back in a cart (null: since
+                # taken off the menu).
+                "product_id": line.get("product_id"),
+                "variation_id": line.get("variation_id"),
+                "option_ids": [o["id"] for o in line["options"] if isinstance(o, dict)],
                 "product_name": line["product_name"],
                 "variation_name": line.get("variation_name") or "",
                 "options": [o["name"] if isinstance(o, dict) else o for o in line["options"]],
@@ -225,6 +232,35 @@ def order_get(*, user: dict[str, Any], order_id: int) -> dict[str, Any]:
 def order_cancel(*, user: dict[str, Any], order_id: int) -> dict[str, Any]:
     path = f"{settings.ORDER_PATHS['orders']}{order_id}/cancel/"
     return order_view(_call("POST", path, user=user, json={})[1])
+
+
+def favourite_view(favourite: dict[str, Any]) -> dict[str, Any]:
+    """One saved drink in the client's shape (docs/bff-api.md `Favourite`)."""
+    return {
+        "id": int(favourite["id"]),
+        "name": str(favourite.get("name") or ""),
+        "product_id": int(favourite["product_id"]),
+        "variation_id": favourite.get("variation_id"),
+        "option_ids": [int(o) for o in favourite.get("option_ids") or []],
+    }
+
+
+def favourites(*, user: dict[str, Any]) -> list[dict[str, Any]]:
+    """The user's saved drinks ("my usual"), oldest first."""
+    data = _call("GET", f"{settings.ORDER_PATHS['orders']}favourites/", user=user)[1]
+    return [favourite_view(item) for item in data]
+
+
+def favourite_save(*, user: dict[str, Any], body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """Save a drink (201; 200 when that drink was saved already, renamed if named)."""
+    path = f"{settings.ORDER_PATHS['orders']}favourites/"
+    status, data = _call("POST", path, user=user, json=body)
+    return status, favourite_view(data)
+
+
+def favourite_delete(*, user: dict[str, Any], favourite_id: int) -> None:
+    path = f"{settings.ORDER_PATHS['orders']}favourites/{favourite_id}/"
+    _call("DELETE", path, user=user)
 
 
 def staff_queue(*, user: dict[str, Any], query: dict[str, str]) -> dict[str, Any]:

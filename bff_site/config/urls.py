@@ -28,6 +28,8 @@ urlpatterns = [
     path("api/orders/<int:order_id>", apis.OrderApi.as_view(), name="order"),
     path("api/orders/<int:order_id>/cancel", apis.OrderCancelApi.as_view(), name="order-cancel"),
     path("api/profile", apis.ProfileApi.as_view(), name="profile"),
+    path("api/favourites", apis.FavouritesApi.as_view(), name="favourites"),
+    path("api/favourites/<int:favourite_id>", apis.FavouriteApi.as_view(), name="favourite"),
     path("api/staff/queue", apis.StaffQueueApi.as_view(), name="staff-queue"),
     path(
         "api/staff/orders/<int:order_id>/advance",

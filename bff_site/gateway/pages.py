@@ -100,6 +100,8 @@ def _state(request: HttpRequest, path: str) -> State:
     )
     if user is not None and state.route.name in ORDERS_FIRST:
         _with_orders(state, user)
+    if user is not None and state.route.name == "menu":
+        _with_favourites(state, user)
     if state.route.name == "product" and state.menu is not None:
         product = state.menu.product(_int(state.route.params.get("id")))
         if product is not None:
@@ -132,6 +134,19 @@ def _with_orders(state: State, user: dict[str, Any]) -> None:
     state.orders = {o.id: o for o in orders}
     state.order_ids = [o.id for o in orders]
     state.orders_loaded = True
+
+
+def _with_favourites(state: State, user: dict[str, Any]) -> None:
+    """The person's saved drinks, as the client loads them before its first render (the
+    menu shows them with "Add"); left out quietly when Order does not answer."""
+    from coffeeshop_client.models import Favourite
+
+    try:
+        favourites = [Favourite.from_json(f) for f in order_client.favourites(user=user)]
+    except DomainError:
+        return
+    state.favourites = favourites
+    state.favourites_loaded = True
 
 
 def _page(request: HttpRequest, state: State, *, status: int = 200) -> HttpResponse:

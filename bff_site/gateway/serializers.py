@@ -56,6 +56,19 @@ class PlaceOrderSerializer(S.Serializer[Any]):
         r"^pm_[A-Za-z0-9_]{1,60}$",
         help_text="The payment provider's token for the card, never a card number",
     )
+    cup_name = S.CharField(
+        required=False, max_length=20, help_text="The name on the cup (optional; no line breaks)"
+    )
+    note = S.CharField(
+        required=False, max_length=140, help_text="A note for the barista (optional)"
+    )
+
+
+class FavouriteRequestSerializer(S.Serializer[Any]):
+    name = S.CharField(required=False, max_length=40, help_text='"My usual" (optional)')
+    product_id = S.IntegerField()
+    variation_id = S.IntegerField(required=False, allow_null=True)
+    option_ids = S.ListField(child=S.IntegerField(), required=False)
 
 
 class AdvanceSerializer(S.Serializer[Any]):
@@ -145,6 +158,9 @@ class CartPriceSerializer(S.Serializer[Any]):
 
 @closed
 class OrderLineSerializer(S.Serializer[Any]):
+    product_id = S.IntegerField(allow_null=True, help_text="null: since taken off the menu")
+    variation_id = S.IntegerField(allow_null=True)
+    option_ids = S.ListField(child=S.IntegerField())
     product_name = S.CharField()
     variation_name = S.CharField()
     options = S.ListField(child=S.CharField())
@@ -185,6 +201,24 @@ class OrderSerializer(S.Serializer[Any]):
     cancellable_until = S.DateTimeField(
         allow_null=True, help_text="Until when the customer may cancel this paid order"
     )
+    cup_name = S.CharField(allow_blank=True, help_text='The name on the cup ("" if none)')
+    note = S.CharField(allow_blank=True, help_text='A note for the barista ("" if none)')
+
+
+@closed
+class FavouriteSerializer(S.Serializer[Any]):
+    """A saved drink ("my usual"): a cart line without a quantity, and its name"""
+
+    id = S.IntegerField()
+    name = S.CharField(allow_blank=True)
+    product_id = S.IntegerField()
+    variation_id = S.IntegerField(allow_null=True)
+    option_ids = S.ListField(child=S.IntegerField())
+
+
+@closed
+class FavouriteListSerializer(S.Serializer[Any]):
+    results = FavouriteSerializer(many=True)
 
 
 @closed

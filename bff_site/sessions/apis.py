@@ -30,6 +30,10 @@ from shared.problems import DomainError, from_domain_error, problem
 
 # The end-session form between the sign-out POST and the page that sends it (one use).
 END_SESSION_KEY = "end_session"
+# The cart the server-rendered pages' plain forms fill (coffeeshop_client.cart.CART_COOKIE;
+# tests/bff/test_oidc_sign_in.py checks they agree): gone with the person who signs out,
+# even when Python never ran on this device to empty it.
+CART_COOKIE = "coffeeshop_cart"
 
 # What a person reads when Identity sends them back with an error (RFC 6749 §4.1.2.1).
 SIGN_IN_ERRORS = {
@@ -150,14 +154,18 @@ def logout(request: HttpRequest) -> HttpResponse:
     Identity's session is ended only by the page (the ID token stays out of JSON and URLs).
     """
     end = services.logout(session=request.session)
+    response: HttpResponse
     if request.headers.get("Accept", "").startswith("application/json"):
-        return JsonResponse({"redirect": "/"})
-    if end is None:
-        return HttpResponseRedirect("/")
-    # Post/Redirect/Get: the page is a GET, so "Back" after signing out reloads it (and
-    # finds it used up) instead of a "confirm form resubmission" error.
-    request.session[END_SESSION_KEY] = {"url": end.url, "fields": end.fields}
-    return HttpResponseRedirect(reverse("signed-out"), status=303)
+        response = JsonResponse({"redirect": "/"})
+    elif end is None:
+        response = HttpResponseRedirect("/")
+    else:
+        # Post/Redirect/Get: the page is a GET, so "Back" after signing out reloads it
+        # (and finds it used up) instead of a "confirm form resubmission" error.
+        request.session[END_SESSION_KEY] = {"url": end.url, "fields": end.fields}
+        response = HttpResponseRedirect(reverse("signed-out"), status=303)
+    response.delete_cookie(CART_COOKIE, path="/", samesite="Lax")
+    return response
 
 
 @require_GET

@@ -29,6 +29,7 @@ class ClientAssets:
     stylesheet: str
     noscript_stylesheet: str
     bootstrap: str
+    snapshot_worker: str
     pyodide_module: str
     pyodide_dir: str
     app_archive: str
@@ -56,6 +57,7 @@ def load_assets(dist: Path | None = None, prefix: str | None = None) -> ClientAs
             stylesheet=prefix + manifest["stylesheet"],
             noscript_stylesheet=prefix + manifest["noscript_stylesheet"],
             bootstrap=prefix + manifest["bootstrap"],
+            snapshot_worker=prefix + manifest["snapshot_worker"],
             pyodide_module=prefix + manifest["pyodide_module"],
             pyodide_dir=prefix + manifest["pyodide_dir"],
             app_archive=prefix + manifest["app_archive"],

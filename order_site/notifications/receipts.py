@@ -49,6 +49,9 @@ class Receipt:
     vat_rate_percent: int
     shop_name: str
     shop_address: str
+    # As the customer gave them at checkout ("" when not given).
+    cup_name: str = ""
+    note: str = ""
 
 
 def _line_allergens(
@@ -104,6 +107,8 @@ def receipt_for(*, order: Order, paid_at: datetime) -> Receipt:
         vat_rate_percent=rate,
         shop_name=str(settings.SHOP_NAME),
         shop_address=str(settings.SHOP_ADDRESS),
+        cup_name=order.cup_name,
+        note=order.note,
     )
 
 
@@ -119,6 +124,8 @@ def receipt_text(receipt: Receipt) -> str:
         "",
         f"Receipt for order {receipt.number}",
         f"Paid {receipt.paid_at}",
+        *([f"Name on the cup: {receipt.cup_name}"] if receipt.cup_name else []),
+        *([f"Note for the barista: {receipt.note}"] if receipt.note else []),
         "",
     ]
     for line in receipt.lines:

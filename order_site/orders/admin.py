@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from order_site.order_payments.admin import orders_refund_in_full
-from order_site.orders.models import Order, OrderLine, OrderStatusChange
+from order_site.orders.models import Favourite, Order, OrderLine, OrderStatusChange
 
 
 class OrderLineInline(admin.TabularInline):
@@ -28,8 +28,9 @@ class StatusChangeInline(admin.TabularInline):
 class OrderAdmin(admin.ModelAdmin):
     """Read-only: order changes go through the services (history, events, payments)."""
 
-    list_display = ("id", "customer_id", "status", "total", "currency", "created_at")
+    list_display = ("id", "number", "customer_id", "cup_name", "status", "total", "created_at")
     list_filter = ("status",)
+    search_fields = ("cup_name", "note")
     inlines = [OrderLineInline, StatusChangeInline]
     actions = ["refund"]
 
@@ -45,6 +46,21 @@ class OrderAdmin(admin.ModelAdmin):
             order_ids=[order.pk for order in queryset],
             selected=[order.pk for order in queryset],
         )
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Favourite)
+class FavouriteAdmin(admin.ModelAdmin):
+    """Customers' saved drinks, to look at: a customer saves and removes their own."""
+
+    list_display = ("id", "customer_id", "name", "product", "variation", "option_ids", "created_at")
+    search_fields = ("name",)
+    list_select_related = ("product", "variation")
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -17,6 +17,8 @@ from order_site.orders.models import QUEUE_STATUSES
 from order_site.orders.serializers import (
     AdvanceInputSerializer,
     CancelInputSerializer,
+    FavouriteInputSerializer,
+    FavouriteSerializer,
     OrderSerializer,
     PlaceOrderInputSerializer,
     place_order_input,
@@ -26,6 +28,7 @@ from order_site.orders.serializers import (
 from order_site.users.permissions import IsAuthenticatedUser, IsManager, IsStaffMember
 from order_site.users.principals import Principal
 from shared import telemetry
+from shared.cart import errors_flatten
 from shared.request_input import idempotency_key_check
 
 QUEUE_PAGE = 50  # orders per column page
@@ -72,19 +75,23 @@ class OrderListCreateApi(APIView):
         key = idempotency_key_check(request.headers.get("Idempotency-Key"))
         validated = place_order_input(request.data)
         lines, payment_method = validated["lines"], validated["payment_method"]
+        cup_name, note = validated["cup_name"], validated["note"]
+        printed: dict[str, Any] = {
+            "lines": [
+                {**line, "option_ids": list(line["option_ids"])}
+                for line in lines  # plain data: the same body gives the same print
+            ],
+            "payment_method": payment_method,
+        }
+        # Only when given: a body without them prints as it did before they existed.
+        printed.update({k: v for k, v in (("cup_name", cup_name), ("note", note)) if v})
         result = services.order_place(
             customer_id=_principal(request).user_id,
             idempotency_key=key,
-            fingerprint=services.request_fingerprint(
-                {
-                    "lines": [
-                        {**line, "option_ids": list(line["option_ids"])}
-                        for line in lines  # plain data: the same body gives the same print
-                    ],
-                    "payment_method": payment_method,
-                }
-            ),
+            fingerprint=services.request_fingerprint(printed),
             payment_method=payment_method,
+            cup_name=cup_name,
+            note=note,
             lines=[
                 services.LineRequest(
                     product_id=line["product_id"],
@@ -101,6 +108,49 @@ class OrderListCreateApi(APIView):
         if result.replayed:
             headers["Idempotent-Replayed"] = "true"
         return Response(result.body, status=result.status_code, headers=headers)
+
+
+class FavouriteListCreateApi(APIView):
+    """The acting customer's favourites ("my usual"): list them, save one."""
+
+    permission_classes = [IsAuthenticatedUser]
+
+    @extend_schema(
+        operation_id="favourites_mine", responses={200: FavouriteSerializer(many=True), **ERRORS}
+    )
+    def get(self, request: Request) -> Response:
+        favourites = selectors.favourite_list_for_customer(customer_id=_principal(request).user_id)
+        return Response(FavouriteSerializer(favourites, many=True).data)
+
+    @extend_schema(
+        operation_id="favourites_save",
+        request=FavouriteInputSerializer,
+        responses={201: FavouriteSerializer, 200: FavouriteSerializer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = FavouriteInputSerializer(data=request.data)
+        if not serializer.is_valid():
+            raise serializers.ValidationError(errors_flatten(serializer.errors))
+        data = serializer.validated_data
+        favourite, created = services.favourite_save(
+            customer_id=_principal(request).user_id,
+            product_id=data["product_id"],
+            variation_id=data["variation_id"],
+            option_ids=list(data["option_ids"]),
+            name=data["name"],
+        )
+        return Response(FavouriteSerializer(favourite).data, status=201 if created else 200)
+
+
+class FavouriteDetailApi(APIView):
+    permission_classes = [IsAuthenticatedUser]
+
+    @extend_schema(operation_id="favourites_delete", responses={204: None, **ERRORS})
+    def delete(self, request: Request, favourite_id: int) -> Response:
+        services.favourite_delete(
+            customer_id=_principal(request).user_id, favourite_id=_id(favourite_id)
+        )
+        return Response(status=204)
 
 
 class OrderSummarySerializer(serializers.Serializer):

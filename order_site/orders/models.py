@@ -48,6 +48,10 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     OrderStatus.EXPIRED: frozenset(),
 }
 QUEUE_STATUSES = (OrderStatus.PLACED, OrderStatus.IN_PREPARATION, OrderStatus.READY)
+CUP_NAME_MAX = 20  # what fits on a cup
+NOTE_MAX = 140  # a line for the barista, not a letter
+FAVOURITE_NAME_MAX = 40
+FAVOURITES_MAX = 20  # per customer: a handful of usuals, not a second menu
 
 
 class Order(models.Model):
@@ -77,6 +81,10 @@ class Order(models.Model):
     # order is paid (orders/numbers.py), so "" until then.
     number = models.CharField(max_length=8, blank=True, default="")
     number_day = models.DateField(null=True, blank=True)
+    # Written on the cup and told to the barista (issue 17); checked by the placement's
+    # serializer (CUP_NAME_MAX, NOTE_MAX, no control characters), "" when not given.
+    cup_name = models.CharField(max_length=CUP_NAME_MAX, blank=True, default="")
+    note = models.CharField(max_length=NOTE_MAX, blank=True, default="")
 
     class Meta:
         ordering = ("-created_at", "-id")
@@ -193,3 +201,35 @@ class OrderStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.from_status or '∅'} → {self.to_status}"
+
+
+class Favourite(models.Model):
+    """A customer's saved drink ("my usual"): a product as they customise it, by ids.
+
+    Checked against the menu when saved (the choices must exist and fit the product's
+    groups); a choice sold out since is flagged by the client, never silently changed.
+    """
+
+    customer_id = models.BigIntegerField()
+    name = models.CharField(max_length=FAVOURITE_NAME_MAX, blank=True, default="")
+    product = models.ForeignKey("menu.Product", on_delete=models.CASCADE, related_name="+")
+    variation = models.ForeignKey(
+        "menu.Variation", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    # The option ids, sorted and without repeats, so one drink is one favourite.
+    option_ids = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("created_at", "id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer_id", "product", "variation", "option_ids"],
+                nulls_distinct=False,
+                name="orders_one_favourite_per_drink",
+            ),
+        ]
+        indexes = [models.Index(fields=["customer_id", "created_at"], name="orders_favourites")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.name or self.product_id}"

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from order_site.orders.models import QUEUE_STATUSES, Order, OrderStatus
+from order_site.orders.models import QUEUE_STATUSES, Favourite, Order, OrderStatus
 from order_site.payments.models import Payment, PaymentStatus, Refund
 from order_site.users.models import Customer
 from order_site.users.principals import Principal
@@ -24,6 +24,11 @@ def _with_lines(queryset: QuerySet[Order]) -> QuerySet[Order]:
 def order_list_for_customer(*, customer_id: int) -> QuerySet[Order]:
     """The customer's own orders, newest first."""
     return _with_lines(Order.objects.filter(customer_id=customer_id)).order_by("-created_at", "-id")
+
+
+def favourite_list_for_customer(*, customer_id: int) -> QuerySet[Favourite]:
+    """The customer's own favourites, oldest first (the order they were saved in)."""
+    return Favourite.objects.filter(customer_id=customer_id).order_by("created_at", "id")
 
 
 def order_summary_for_customer(*, customer_id: int) -> tuple[int, Order | None]:

@@ -5,9 +5,19 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
-from order_site.orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
+from order_site.orders.models import (
+    CUP_NAME_MAX,
+    FAVOURITE_NAME_MAX,
+    NOTE_MAX,
+    Favourite,
+    Order,
+    OrderLine,
+    OrderStatus,
+    OrderStatusChange,
+)
 from order_site.orders.selectors import order_cancellable_until
 from order_site.orders.services import ADVANCE_TARGETS
 from order_site.payments.services import PAYMENT_TOKEN, PAYMENT_TOKEN_HELP
@@ -43,6 +53,25 @@ class LineInputSerializer(serializers.Serializer):
     quantity = JsonIntegerField(min_value=MIN_QUANTITY, max_value=MAX_QUANTITY)
 
 
+# A control character (a line break, a tab, an escape …) has no place on a cup or a
+# queue card: refused, never stripped silently.
+NO_CONTROL_CHARACTERS = RegexValidator(
+    r"^[^\x00-\x1f\x7f-\x9f]*$", "No line breaks or control characters.", code="control"
+)
+
+
+def _short_text(limit: int, what: str) -> serializers.CharField:
+    """An optional line of text: trimmed, at most `limit` characters, "" when absent."""
+    return serializers.CharField(
+        max_length=limit,
+        required=False,
+        default="",
+        allow_blank=True,
+        validators=[NO_CONTROL_CHARACTERS],
+        help_text=f"{what}; optional, at most {limit} characters, no control characters",
+    )
+
+
 class PlaceOrderInputSerializer(serializers.Serializer):
     # The order-level caps (shared/cart.py); the total number of items is checked with
     # the menu (shared.cart.cart_check), the same check the BFF's preview makes.
@@ -63,6 +92,8 @@ class PlaceOrderInputSerializer(serializers.Serializer):
             "null": PAYMENT_TOKEN_HELP,
         },
     )
+    cup_name = _short_text(CUP_NAME_MAX, "The name written on the cup")
+    note = _short_text(NOTE_MAX, "A note for the barista")
 
 
 # The placement's body is checked by a reader compiled from the serializer (shared/
@@ -152,6 +183,8 @@ class OrderSerializer(serializers.ModelSerializer):
             "refunded",
             "failure_reason",
             "cancellable_until",
+            "cup_name",
+            "note",
         ]
 
     def get_number(self, order: Order) -> str | None:
@@ -169,6 +202,36 @@ class OrderSerializer(serializers.ModelSerializer):
         """Until when its customer may still cancel this paid order (ISO 8601), else null."""
         until = order_cancellable_until(order)
         return _DATETIME.to_representation(until) if until else None
+
+
+class FavouriteInputSerializer(serializers.Serializer):
+    """A drink to save as a favourite: what a cart line names, without a quantity."""
+
+    name = serializers.CharField(
+        max_length=FAVOURITE_NAME_MAX,
+        required=False,
+        default="",
+        allow_blank=True,
+        validators=[NO_CONTROL_CHARACTERS],
+    )
+    product_id = JsonIntegerField(min_value=1, max_value=MAX_ID)
+    variation_id = JsonIntegerField(
+        min_value=1, max_value=MAX_ID, required=False, allow_null=True, default=None
+    )
+    option_ids = serializers.ListField(
+        child=JsonIntegerField(min_value=1, max_value=MAX_ID),
+        required=False,
+        default=list,
+        max_length=MAX_OPTIONS,
+    )
+
+
+class FavouriteSerializer(serializers.ModelSerializer):
+    option_ids = serializers.ListField(child=serializers.IntegerField())
+
+    class Meta:
+        model = Favourite
+        fields = ["id", "name", "product_id", "variation_id", "option_ids", "created_at"]
 
 
 # DRF's own ISO 8601 rendering, built once, in UTC (the site's TIME_ZONE) named here

@@ -15,7 +15,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -26,7 +26,9 @@ from django.utils import timezone
 from order_site.menu.selectors import pricing_menu
 from order_site.orders.events import order_event_new, order_event_payload
 from order_site.orders.models import (
+    FAVOURITES_MAX,
     TRANSITIONS,
+    Favourite,
     Order,
     OrderLine,
     OrderStatus,
@@ -41,7 +43,7 @@ from order_site.payments.selectors import refunded_total
 from order_site.payments.services import payment_cancel
 from order_site.users.principals import Principal
 from shared import metrics
-from shared.cart import CartInvalid, CartLine, cart_check
+from shared.cart import CartInvalid, CartLine, Catalogue, cart_check
 from shared.db import rows_insert_together
 from shared.events import ORDER_EVENTS_TOPIC
 from shared.problems import Conflict, DomainError, InvalidInput, NotFound
@@ -164,6 +166,8 @@ def order_place(
     lines: Sequence[LineRequest],
     render: Render,
     payment_method: str,
+    cup_name: str = "",
+    note: str = "",
     write: PlacementWriter = placement_write,
 ) -> PlacementResult:
     """Place an order once per (customer, idempotency key).
@@ -174,7 +178,8 @@ def order_place(
     (422). Raises InvalidInput naming the field for lines the menu cannot serve or a
     `payment_method` that is not a provider token; nothing is written then. On
     success the order is `pending_payment`, its `order.placed` event is in the outbox
-    and the charge is requested. `write` writes the rows (`placement.py`): in one
+    and the charge is requested; `cup_name` and `note` (checked by the API's serializer)
+    are kept with it for the barista. `write` writes the rows (`placement.py`): in one
     statement by default, or `placement_write_plain`, the same rows through the ORM.
     """
     # No look-up first: the unique (customer, key) constraint decides. A retry fails
@@ -195,6 +200,8 @@ def order_place(
         idempotency_key=idempotency_key,
         request_fingerprint=fingerprint,
         response_status=201,
+        cup_name=cup_name,
+        note=note,
     )
     try:
         body = write(order, priced.lines, payment_method=payment_method, render=render)
@@ -634,3 +641,105 @@ def order_mark_refunded(
     )
     transaction.on_commit(metrics.ORDERS_REFUNDED.inc)
     return order
+
+
+# ---- favourites ("my usual", issue 17) -----------------------------------------------------
+
+
+class TooManyFavourites(Conflict):
+    slug, title = "too-many-favourites", "Too many favourites"
+
+
+def _ignoring_availability(catalogue: Catalogue) -> Catalogue:
+    """The menu as if nothing were sold out: a favourite may be saved while its oat milk
+    is out today (the menu page flags it until it is back)."""
+    return Catalogue(
+        {
+            product_id: replace(
+                product,
+                is_available=True,
+                variations=tuple(replace(v, is_available=True) for v in product.variations),
+                groups=tuple(
+                    replace(g, options=tuple(replace(o, is_available=True) for o in g.options))
+                    for g in product.groups
+                ),
+            )
+            for product_id, product in catalogue.products.items()
+        }
+    )
+
+
+def favourite_save(
+    *,
+    customer_id: int,
+    product_id: int,
+    variation_id: int | None,
+    option_ids: Sequence[int],
+    name: str = "",
+) -> tuple[Favourite, bool]:
+    """Save a drink as the customer's favourite; returns it and whether it is new.
+
+    The drink is checked against the menu as a cart line is (the product, its variation
+    and options must exist and fit its groups; sold out is allowed). The same drink saved
+    again keeps one favourite, renamed when `name` is given. Raises InvalidInput naming
+    the field (`product_id`, `variation_id`, `option_ids`), TooManyFavourites (409) past
+    FAVOURITES_MAX; nothing is written then.
+    """
+    options = sorted(option_ids)
+    menu = pricing_menu(product_ids={product_id}, option_ids=set(options))
+    try:
+        cart_check(
+            lines=[CartLine(product_id, 1, variation_id, tuple(options))],
+            catalogue=_ignoring_availability(menu.catalogue),
+        )
+    except CartInvalid as err:
+        raise InvalidInput(
+            "This drink is not on the menu as chosen.",
+            errors={key.removeprefix("lines[0]."): msgs for key, msgs in err.errors.items()},
+        ) from None
+    with transaction.atomic():
+        # The customer's favourites, locked: two saves at once cannot pass the cap.
+        mine = list(
+            Favourite.objects.select_for_update().filter(customer_id=customer_id).order_by("id")
+        )
+        for favourite in mine:
+            if (
+                favourite.product_id == product_id
+                and favourite.variation_id == variation_id
+                and favourite.option_ids == options
+            ):
+                if name and favourite.name != name:
+                    favourite.name = name
+                    favourite.save(update_fields=["name"])
+                return favourite, False
+        if len(mine) >= FAVOURITES_MAX:
+            raise TooManyFavourites(
+                f"You have {FAVOURITES_MAX} favourites already: remove one first.",
+                errors={"favourites": [f"At most {FAVOURITES_MAX}."]},
+            )
+        try:
+            with transaction.atomic():  # a savepoint: the same drink saved at once elsewhere
+                favourite = Favourite.objects.create(
+                    customer_id=customer_id,
+                    product_id=product_id,
+                    variation_id=variation_id,
+                    option_ids=options,
+                    name=name,
+                )
+        except IntegrityError:
+            # The unique (person, drink) constraint: the other save won; it is this one.
+            same = Favourite.objects.filter(
+                customer_id=customer_id, product_id=product_id, option_ids=options
+            )
+            if variation_id is None:
+                return same.get(variation__isnull=True), False
+            return same.get(variation_id=variation_id), False
+    return favourite, True
+
+
+def favourite_delete(*, customer_id: int, favourite_id: int) -> None:
+    """Remove one of the customer's favourites. Raises NotFound for anyone else's (so
+    its existence is not revealed) or one already gone."""
+    deleted, _ = Favourite.objects.filter(id=favourite_id, customer_id=customer_id).delete()
+    if not deleted:
+        raise NotFound(f"No favourite {favourite_id}.")

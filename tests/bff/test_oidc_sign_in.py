@@ -9,6 +9,7 @@ import html
 import re
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,6 +22,7 @@ from joserfc.jwk import KeySet, RSAKey
 
 from bff_site.clients import identity
 from bff_site.clients.http import identity_service
+from bff_site.sessions.apis import CART_COOKIE
 from bff_site.sessions.services import PENDING_KEY, TOKENS_KEY
 from devstack.stack import Stack
 from shared import oidc
@@ -114,9 +116,12 @@ def test_a_person_signs_in_with_pkce_is_refreshed_and_signs_out_with_revocation(
     assert refreshed["refresh_token"] != tokens["refresh_token"]  # rotated
     assert refreshed["expires_at"] > time.time() + 60
 
+    browser.cookies[CART_COOKIE] = "W3sicHJvZHVjdF9pZCI6MX1d"  # a plain form's line
     signed_out = browser.post("/auth/logout", HTTP_ACCEPT="application/json")
 
     assert signed_out.json() == {"redirect": "/"}
+    assert signed_out.cookies[CART_COOKIE].value == ""  # deleted with the person
+    assert signed_out.cookies[CART_COOKIE]["max-age"] == 0
     assert browser.get("/api/session").json()["authenticated"] is False
     with pytest.raises(identity.IdentityError):  # revoked at Identity
         identity.token_refresh(refresh_token=refreshed["refresh_token"])
@@ -193,3 +198,11 @@ def test_an_id_token_signed_by_a_new_key_fetches_the_key_set_again_once() -> Non
     )
 
     assert (claims["sub"], fetched) == ("7", [False, True])
+
+
+def test_sign_out_deletes_the_cookie_the_web_client_keeps_its_cart_in() -> None:
+    source = Path(__file__).resolve().parents[2] / "wasm_client" / "src" / "coffeeshop_client"
+    named = re.search(r'^CART_COOKIE = "([^"]+)"$', (source / "cart.py").read_text(), re.M)
+
+    assert named is not None
+    assert named.group(1) == CART_COOKIE

@@ -85,3 +85,79 @@ def test_a_cart_built_before_python_loads_survives_its_take_over(
     expect(lines.nth(1).locator(".details")).to_contain_text("Large")
     expect(lines.nth(1).locator(".details")).to_contain_text("Oat")
     context.close()
+
+
+def _mark(page: Any, name: str) -> bool:
+    return bool(page.evaluate(f"() => performance.getEntriesByName({name!r}).length > 0"))
+
+
+def test_a_warm_reload_restores_the_boot_snapshot_and_the_app_works_from_it(
+    browser: Browser, bff: str
+) -> None:
+    """After a first start the page's worker stores a snapshot of the interpreter with
+    the app imported; the next load restores it instead of booting Python, and the app
+    runs from it: the menu is taken over, a tap adds to the cart, routes work."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(bff + "/")
+    expect(page.locator("html")).not_to_have_class(re.compile("is-booting"), timeout=60_000)
+    assert not _mark(page, "coffeeshop:snapshot-restored")  # a cold cache: none yet
+    page.wait_for_function(
+        "() => performance.getEntriesByName('coffeeshop:snapshot-stored').length > 0",
+        timeout=90_000,
+    )
+    stored = page.evaluate(
+        """async () => {
+          const cache = await caches.open("coffeeshop-boot-snapshot");
+          return (await cache.keys()).map((request) => new URL(request.url).pathname);
+        }"""
+    )
+    version = page.locator("#app").get_attribute("data-version")
+    assert len(stored) == 1, stored
+    assert stored[0].endswith("/" + str(version)), stored
+
+    page.reload()
+    expect(page.locator("html")).not_to_have_class(re.compile("is-booting"), timeout=60_000)
+    assert _mark(page, "coffeeshop:snapshot-restored")
+    assert not _mark(page, "coffeeshop:snapshot-stored")  # nothing to make again
+    latte = page.get_by_test_id("menu-item").filter(has_text="Latte").first
+    latte.get_by_test_id("quick-add").click()
+    expect(page.get_by_role("link", name="Cart, 1 items")).to_be_visible()
+    assert "?added" not in page.url  # Python handled the tap, not the plain form
+    page.get_by_role("link", name="Cart, 1 items").click()
+    expect(page.get_by_test_id("cart-line")).to_have_count(1)
+    assert page.url.endswith("/cart")
+    context.close()
+
+
+def test_a_snapshot_pyodide_refuses_is_dropped_and_python_starts_as_usual(
+    browser: Browser, bff: str
+) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(bff + "/")
+    expect(page.locator("html")).not_to_have_class(re.compile("is-booting"), timeout=60_000)
+    version = page.locator("#app").get_attribute("data-version")
+    pyodide_dir = str(page.locator("#app").get_attribute("data-pyodide-dir"))
+    key = f"/boot-snapshot/{pyodide_dir.strip('/').rsplit('/', 1)[-1]}/{version}"
+    # A damaged entry under the current key (gzip of bytes that are no snapshot).
+    page.evaluate(
+        """async (key) => {
+          const packed = new Blob([new Uint8Array(4096).fill(7)]).stream()
+            .pipeThrough(new CompressionStream("gzip"));
+          const cache = await caches.open("coffeeshop-boot-snapshot");
+          await cache.put(key, new Response(packed));
+        }""",
+        key,
+    )
+
+    page.reload()
+    expect(page.locator("html")).not_to_have_class(re.compile("is-booting"), timeout=60_000)
+    assert not _mark(page, "coffeeshop:snapshot-restored")
+    expect(page.get_by_test_id("menu-item").first).to_be_visible()
+    # Dropped, then made again from the start that replaced it.
+    page.wait_for_function(
+        "() => performance.getEntriesByName('coffeeshop:snapshot-stored').length > 0",
+        timeout=90_000,
+    )
+    context.close()

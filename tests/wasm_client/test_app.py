@@ -686,6 +686,20 @@ def test_choices_made_on_the_server_rendered_product_page_survive_the_take_over(
     assert 'id="option-2" name="group-1" value="2" checked' in platform.view_html
 
 
+def test_the_cookie_cart_is_the_device_copy_as_soon_as_python_runs():
+    """Lines the plain forms added are in the device's storage too before any change, so
+    a cookie lost later (cleared, expired) does not bring back an older cart."""
+    app, _bff, platform = make("/")
+    platform.storage[CART_STORAGE_KEY] = Cart().dumps()
+    platform.cookies[CART_COOKIE] = Cart().add(1, 2, (2,), 3).to_token()
+
+    asyncio.run(app.start())
+
+    assert Cart.loads(platform.storage[CART_STORAGE_KEY]).to_api() == [
+        {"product_id": 1, "variation_id": 2, "option_ids": [2], "quantity": 3}
+    ]
+
+
 def test_what_the_server_page_said_it_added_is_still_said_and_the_query_goes():
     app, _bff, platform = make("/?added=1&qty=2")
 

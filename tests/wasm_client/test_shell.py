@@ -21,6 +21,7 @@ def manifest(tmp_path: Path) -> Path:
                 "schema": 1,
                 "app_dir": "app/abc123/",
                 "bootstrap": "app/abc123/bootstrap.js",
+                "snapshot_worker": "app/abc123/snapshot-worker.js",
                 "stylesheet": "app/abc123/app.css",
                 "noscript_stylesheet": "app/abc123/noscript.css",
                 "app_archive": "app/abc123/app.zip",

@@ -79,7 +79,9 @@ def test_product_page_shows_the_live_price_and_add_button():
     s.selection = default_selection(s.menu.product(1))  # type: ignore[union-attr]
     html = views.page(s)
 
-    assert ids_of(html)[-2:] == ["live-price", "add-to-cart"]
+    # Then, for a signed-in customer, "Save as my usual" (views/usuals.py).
+    assert ids_of(html)[-5:-3] == ["live-price", "add-to-cart"]
+    assert ids_of(html)[-3:] == ["save-usual", "favourite-name", "save-favourite"]
     assert ">£3.20<" in html
     assert 'id="option-3"' in html
     assert "(unavailable)" in html

@@ -133,6 +133,22 @@ def test_receipt_html_escapes_what_came_from_the_menu_and_the_shop_setting(
     assert "1 x Tea & <b>Cake</b> (Boston Cream)" in mail.body  # text stays text
 
 
+def test_the_receipt_names_the_cup_and_the_note_escaped_in_html(menu, customer, mailoutbox):
+    order = paid_order()
+    Order.objects.filter(id=order.id).update(cup_name="<b>Ada</b>", note="Oat & hot")
+    _, on_event = HANDLERS["order-notifications"]
+
+    on_event(paid_event(order))
+
+    [mail] = mailoutbox
+    assert "Paid 4 December 2026, 15:04 UTC\nName on the cup: <b>Ada</b>\n" in mail.body
+    assert "Note for the barista: Oat & hot\n\n" in mail.body
+    html = mail.alternatives[0][0]
+    assert "<p>Name on the cup: <strong>&lt;b&gt;Ada&lt;/b&gt;</strong></p>" in html
+    assert "<p>Note for the barista: Oat &amp; hot</p>" in html
+    assert "<b>" not in html
+
+
 @pytest.mark.parametrize(
     ("reason", "sentence"),
     [

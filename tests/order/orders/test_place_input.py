@@ -185,6 +185,8 @@ def test_the_reader_follows_the_serializers_declaration():
     assert read({"lines": [line] * 2, "payment_method": "pm_card_visa"}) == {
         "lines": [{"product_id": 3, "variation_id": None, "option_ids": [], "quantity": 1}] * 2,
         "payment_method": "pm_card_visa",
+        "cup_name": "",
+        "note": "",
     }
     assert read({"lines": [line] * 3, "payment_method": "pm_card_visa"}) is None
 

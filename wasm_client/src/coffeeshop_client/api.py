@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from coffeeshop_client.manage_orders import ManagedOrder
-from coffeeshop_client.models import Menu, Order, QueueColumn, Session
+from coffeeshop_client.models import Favourite, Menu, Order, QueueColumn, Session
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SERVICE_NAMES = {
@@ -101,11 +101,15 @@ def parse_retry_after(value: str | None) -> int | None:
         return 5
 
 
+FIELD_LABELS = {"cup_name": "name on the cup", "note": "note for the barista"}
+
+
 def _field_label(name: str) -> str:
     """A field of the request in the customer's words: `lines[0].option_ids` is "line 1"
-    of their cart (a sold-out choice is refused naming it); other names stay as they are."""
+    of their cart (a sold-out choice is refused naming it), `cup_name` the "name on the
+    cup"; other names stay as they are."""
     line = re.match(r"lines\[(\d+)\]", name)
-    return f"line {int(line.group(1)) + 1}" if line else name
+    return f"line {int(line.group(1)) + 1}" if line else FIELD_LABELS.get(name, name)
 
 
 def describe_error(error: BaseException) -> str:
@@ -195,15 +199,44 @@ class ApiClient:
         return Menu.from_json(await self._call("GET", "/api/menu"))
 
     async def place_order(
-        self, lines: list[dict[str, Any]], payment_method: str, idempotency_key: str
+        self,
+        lines: list[dict[str, Any]],
+        payment_method: str,
+        idempotency_key: str,
+        *,
+        cup_name: str = "",
+        note: str = "",
     ) -> Order:
+        body: dict[str, Any] = {"lines": lines, "payment_method": payment_method}
+        # Sent only when given: an order without them is the request it always was.
+        body.update({k: v for k, v in (("cup_name", cup_name), ("note", note)) if v})
         data = await self._call(
-            "POST",
-            "/api/orders",
-            {"lines": lines, "payment_method": payment_method},
-            headers={"Idempotency-Key": idempotency_key},
+            "POST", "/api/orders", body, headers={"Idempotency-Key": idempotency_key}
         )
         return Order.from_json(data)
+
+    async def favourites(self) -> list[Favourite]:
+        data = await self._call("GET", "/api/favourites")
+        return [Favourite.from_json(f) for f in data.get("results") or ()]
+
+    async def favourite_save(
+        self,
+        product_id: int,
+        variation_id: int | None,
+        option_ids: tuple[int, ...],
+        name: str = "",
+    ) -> Favourite:
+        """Save a drink as "my usual" (the same drink again keeps one, renamed)."""
+        body = {
+            "product_id": product_id,
+            "variation_id": variation_id,
+            "option_ids": list(option_ids),
+            "name": name,
+        }
+        return Favourite.from_json(await self._call("POST", "/api/favourites", body))
+
+    async def favourite_delete(self, favourite_id: str) -> None:
+        await self._call("DELETE", f"/api/favourites/{quote(favourite_id, safe='')}")
 
     async def orders(self) -> list[Order]:
         data = await self._call("GET", "/api/orders")

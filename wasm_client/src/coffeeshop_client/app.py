@@ -17,7 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from coffeeshop_client import card as cards
-from coffeeshop_client import customize, payments, router, statuses, views
+from coffeeshop_client import customize, payments, reorder, router, statuses, views
 from coffeeshop_client.api import ApiClient, ApiError, NetworkError, describe_error
 from coffeeshop_client.cart import CART_COOKIE, Cart
 from coffeeshop_client.customize import Selection
@@ -57,6 +57,7 @@ class App(OrdersDeskActions, ReportActions):
         self._ticking: str | None = None  # the order whose cancel countdown is running
         self._server_print: str | None = None  # views.fingerprint of the server's page
         self._orders_fresh = False  # loaded just before the first render
+        self._next_notice: str | None = None  # said by the page a navigation leads to
 
     # ---- rendering ---------------------------------------------------------
 
@@ -134,6 +135,8 @@ class App(OrdersDeskActions, ReportActions):
         shared = self.platform.read_cookie(CART_COOKIE)
         if shared is not None:
             self.state.cart = Cart.from_token(shared)
+            # The device's copy follows at once: it is what a lost cookie falls back to.
+            self.platform.save(CART_STORAGE_KEY, self.state.cart.dumps())
         else:
             self.state.cart = Cart.loads(self.platform.load(CART_STORAGE_KEY))
         path = self.platform.current_path()
@@ -149,13 +152,17 @@ class App(OrdersDeskActions, ReportActions):
         if self.state.session.authenticated and self.state.route.name in ORDERS_FIRST:
             # Loaded before the first render, as the BFF's page had them: the page
             # Python renders is the one already shown (no shift under the person's tap).
-            await self.load_active_orders(render=False)
+            await asyncio.gather(
+                self.load_active_orders(render=False), self.load_favourites(render=False)
+            )
             self._orders_fresh = self.state.orders_loaded
         await self.show(self.state.route, focus_heading=False, notice=self.added(asked))
         if self.state.session.authenticated:
             self.go_live()
             if not self.state.orders_loaded:
                 await self.load_active_orders()
+            if not self.state.favourites_loaded:
+                await self.load_favourites()
 
     def keep_filled_choices(self) -> None:
         """What the person chose on the server-rendered product page while Python was
@@ -189,6 +196,17 @@ class App(OrdersDeskActions, ReportActions):
         if render:
             self.render()
 
+    async def load_favourites(self, *, render: bool = True) -> None:
+        """My saved drinks ("my usual"), quietly: the menu shows them with "Add"."""
+        try:
+            favourites = await self.api.favourites()
+        except (ApiError, NetworkError):
+            return
+        self.state.favourites = favourites
+        self.state.favourites_loaded = True
+        if render:
+            self.render()
+
     async def load_basics(self) -> None:
         session_result, menu_result = await asyncio.gather(
             self.api.session(), self.api.menu(), return_exceptions=True
@@ -208,7 +226,8 @@ class App(OrdersDeskActions, ReportActions):
                 break
 
     async def on_route(self, path: str) -> None:
-        await self.show(router.parse(path), focus_heading=True)
+        notice, self._next_notice = self._next_notice, None
+        await self.show(router.parse(path), focus_heading=True, notice=notice)
 
     async def show(
         self, route: router.Route, *, focus_heading: bool, notice: str | None = None
@@ -579,7 +598,11 @@ class App(OrdersDeskActions, ReportActions):
         # Typing doesn't re-render (it would move the caret); the value is kept for submit.
         field_name = data.get("field", "number")
         value = data.get("value", "")
-        if field_name == "expiry":
+        if field_name == "cup_name":
+            self.state.cup_name = value
+        elif field_name == "note":
+            self.state.note = value
+        elif field_name == "expiry":
             self.state.card_expiry = value
         elif field_name == "cvc":
             self.state.card_cvc = value
@@ -626,7 +649,13 @@ class App(OrdersDeskActions, ReportActions):
 
     async def do_checkout(self, data: dict[str, str]) -> None:
         state = self.state
-        for name, attr in (("card", "card_text"), ("expiry", "card_expiry"), ("cvc", "card_cvc")):
+        for name, attr in (
+            ("card", "card_text"),
+            ("expiry", "card_expiry"),
+            ("cvc", "card_cvc"),
+            ("cup_name", "cup_name"),
+            ("note", "note"),
+        ):
             if name in data:
                 setattr(state, attr, data[name])
         if not state.session.authenticated:
@@ -651,11 +680,15 @@ class App(OrdersDeskActions, ReportActions):
                 return
             # Same cart, same card, same attempt: reuse the key, so a retry after a
             # network error replays the first answer instead of charging twice.
-            cart_text = state.cart.dumps()
+            # Order trims them too; trimmed here, a retry sends the very same body.
+            cup_name, note = state.cup_name.strip(), state.note.strip()
+            cart_text = "\0".join((state.cart.dumps(), cup_name, note))
             if state.checkout_key is None or state.checkout_cart != cart_text:
                 state.checkout_key = self.platform.new_key()
                 state.checkout_cart = cart_text
-            order = await self.api.place_order(state.cart.to_api(), token, state.checkout_key)
+            order = await self.api.place_order(
+                state.cart.to_api(), token, state.checkout_key, cup_name=cup_name, note=note
+            )
         except (ApiError, NetworkError) as err:
             if isinstance(err, ApiError) and 400 <= err.status < 500 and err.status != 429:
                 # A refused request: the next one is a new attempt, with a new token.
@@ -667,12 +700,136 @@ class App(OrdersDeskActions, ReportActions):
         state.busy.discard("checkout")
         state.checkout_key = state.checkout_token = state.checkout_card = None
         state.card_text = state.card_expiry = state.card_cvc = ""
+        state.cup_name = state.note = ""
         state.placed_order_id = order.id
         self._remember_orders([order])
         if order.id not in state.order_ids:
             state.order_ids.insert(0, order.id)
         self._announce_status(order)
         self.platform.navigate(router.href("order", id=order.id))
+
+    # ---- order again and "my usual" (issue 17) ---------------------------------------
+
+    async def do_order_again(self, data: dict[str, str]) -> None:
+        """A past order's lines back in the cart, priced from today's menu (the cart
+        prices every line itself); lines the menu can no longer serve are flagged."""
+        order = self.state.orders.get(data.get("order", ""))
+        if order is None or self.state.menu is None:
+            return
+        done = reorder.order_again(self.state.cart, self.state.menu, order)
+        self.set_cart(done.cart)
+        items = "1 item" if done.added == 1 else f"{done.added} items"
+        said = f"Added {items} from order {order.pickup} at today's prices."
+        if done.flagged:
+            said += " Needs a look \u2014 " + " ".join(done.flagged)
+        self.platform.announce(said)
+        self._next_notice = said
+        self.platform.navigate(router.href("cart"))
+
+    def _favourite(self, favourite_id: str) -> Any:
+        return next((f for f in self.state.favourites if f.id == favourite_id), None)
+
+    async def do_favourite_add(self, data: dict[str, str]) -> None:
+        """One tap: the saved drink into the cart, as it was saved."""
+        favourite = self._favourite(data.get("favourite", ""))
+        menu = self.state.menu
+        if favourite is None or menu is None:
+            return
+        problem = reorder.line_problem(
+            menu, favourite.product_id, favourite.variation_id, favourite.option_ids
+        )
+        if problem is not None:
+            self.platform.announce(problem)
+            self.render()
+            return
+        self.set_cart(
+            self.state.cart.add(favourite.product_id, favourite.variation_id, favourite.option_ids)
+        )
+        self.state.notice = views.added_notice(reorder.favourite_title(menu, favourite), 1)
+        self.platform.announce(self.state.notice)
+        self.render()
+
+    async def do_favourite_remove(self, data: dict[str, str]) -> None:
+        favourite = self._favourite(data.get("favourite", ""))
+        busy = f"favourite-remove-{data.get('favourite', '')}"
+        if favourite is None or busy in self.state.busy:
+            return
+        self.state.busy.add(busy)
+        self.render()
+        try:
+            await self.api.favourite_delete(favourite.id)
+        except ApiError as err:
+            if err.status != 404:  # already gone (another tab): just drop it here
+                self.fail(err)
+                self.state.busy.discard(busy)
+                self.render()
+                return
+        except NetworkError as err:
+            self.fail(err)
+            self.state.busy.discard(busy)
+            self.render()
+            return
+        self.state.busy.discard(busy)
+        self.state.favourites = [f for f in self.state.favourites if f.id != favourite.id]
+        self.platform.announce(f"Removed {reorder.favourite_title(self.state.menu, favourite)}.")
+        self.render()
+
+    async def _favourite_save(
+        self,
+        busy: str,
+        product_id: int,
+        variation_id: int | None,
+        option_ids: tuple[int, ...],
+        name: str,
+    ) -> None:
+        if busy in self.state.busy:
+            return
+        self.state.busy.add(busy)
+        self.render()
+        try:
+            saved = await self.api.favourite_save(product_id, variation_id, option_ids, name)
+        except (ApiError, NetworkError) as err:
+            self.fail(err)
+        else:
+            self.state.favourites = [f for f in self.state.favourites if f.id != saved.id]
+            self.state.favourites.append(saved)
+            self.state.favourites_loaded = True
+            title = reorder.favourite_title(self.state.menu, saved)
+            self.state.notice = f"Saved {title} as my usual: it is on the menu page."
+            self.platform.announce(self.state.notice)
+        self.state.busy.discard(busy)
+        self.render()
+
+    async def do_favourite_save(self, data: dict[str, str]) -> None:
+        """ "Save as my usual" on a product page: the drink as chosen there."""
+        product, selection = self._product(), self.state.selection
+        if product is None or selection is None or customize.problems(product, selection):
+            return
+        name = " ".join(data.get("name", "").split())
+        await self._favourite_save(
+            "favourite-save",
+            selection.product_id,
+            selection.variation_id,
+            selection.option_ids,
+            name,
+        )
+
+    async def do_favourite_from_line(self, data: dict[str, str]) -> None:
+        """ "Save as my usual" on a line of a past order."""
+        order = self.state.orders.get(data.get("order", ""))
+        index = _int(data.get("line"))
+        if order is None or not 0 <= index < len(order.lines):
+            return
+        line = order.lines[index]
+        if line.product_id is None:
+            return
+        await self._favourite_save(
+            f"favourite-line-{order.id}-{index}",
+            line.product_id,
+            line.variation_id,
+            tuple(sorted(line.option_ids)),
+            "",
+        )
 
     async def do_cancel_order(self, data: dict[str, str]) -> None:
         order_id = data.get("order", "")
@@ -854,6 +1011,11 @@ ACTIONS: dict[str, Callable[[App, dict[str, str]], Awaitable[None]]] = {
     "card-input": App.do_card_input,
     "checkout": App.do_checkout,
     "cancel-order": App.do_cancel_order,
+    "order-again": App.do_order_again,
+    "favourite-add": App.do_favourite_add,
+    "favourite-remove": App.do_favourite_remove,
+    "favourite-save": App.do_favourite_save,
+    "favourite-from-line": App.do_favourite_from_line,
     "advance": App.do_advance,
     "reject-open": App.do_reject_open,
     "reject-close": App.do_reject_close,

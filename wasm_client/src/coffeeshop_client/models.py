@@ -221,9 +221,15 @@ class OrderLine:
     quantity: int
     unit_price: int
     line_total: int
+    # The menu's ids, for "Order again" and "Save as my usual" (product None: since
+    # taken off the menu).
+    product_id: int | None = None
+    variation_id: int | None = None
+    option_ids: tuple[int, ...] = ()
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> OrderLine:
+        product, variation = data.get("product_id"), data.get("variation_id")
         return cls(
             product_name=str(data.get("product_name", "")),
             variation_name=data.get("variation_name") or None,
@@ -231,6 +237,31 @@ class OrderLine:
             quantity=int(data.get("quantity") or 1),
             unit_price=int(data.get("unit_price") or 0),
             line_total=int(data.get("line_total") or 0),
+            product_id=int(product) if product is not None else None,
+            variation_id=int(variation) if variation is not None else None,
+            option_ids=tuple(int(o) for o in data.get("option_ids") or ()),
+        )
+
+
+@dataclass(frozen=True)
+class Favourite:
+    """A saved drink ("my usual"): a cart line without a quantity, and its name."""
+
+    id: str
+    name: str
+    product_id: int
+    variation_id: int | None
+    option_ids: tuple[int, ...]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Favourite:
+        variation = data.get("variation_id")
+        return cls(
+            id=str(data["id"]),
+            name=str(data.get("name") or ""),
+            product_id=int(data["product_id"]),
+            variation_id=int(variation) if variation is not None else None,
+            option_ids=tuple(sorted(int(o) for o in data.get("option_ids") or ())),
         )
 
 
@@ -260,6 +291,9 @@ class Order:
     status_reason: str | None = None
     # The pickup number ("A-042", unique for its day), given when paid; else None.
     number: str | None = None
+    # Written on the cup, and told to the barista ("" when not given).
+    cup_name: str = ""
+    note: str = ""
 
     @property
     def pickup(self) -> str:
@@ -280,6 +314,8 @@ class Order:
             history=tuple(HistoryEntry.from_json(e) for e in data.get("history") or ()),
             cancellable_until=data.get("cancellable_until") or None,
             status_reason=data.get("status_reason") or None,
+            cup_name=str(data.get("cup_name") or ""),
+            note=str(data.get("note") or ""),
         )
 
 

@@ -9,7 +9,7 @@ from coffeeshop_client import payments, router
 from coffeeshop_client.cart import Cart
 from coffeeshop_client.customize import Selection
 from coffeeshop_client.manage_orders import OrdersDesk
-from coffeeshop_client.models import Menu, Order, Session
+from coffeeshop_client.models import Favourite, Menu, Order, Session
 from coffeeshop_client.report import DayReport
 
 
@@ -67,3 +67,8 @@ class State:
     report_of: str | None = None  # the day `report` was asked for (None: today)
     report_day_error: str | None = None
     orders_desk: OrdersDesk = field(default_factory=OrdersDesk)  # the manager's Orders pages
+    # Checkout's name for the cup and note for the barista, as typed (issue 17).
+    cup_name: str = ""
+    note: str = ""
+    favourites: list[Favourite] = field(default_factory=list)  # "my usual", oldest first
+    favourites_loaded: bool = False

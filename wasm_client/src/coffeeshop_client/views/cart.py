@@ -3,7 +3,7 @@ card form and "Pay"."""
 
 from __future__ import annotations
 
-from coffeeshop_client import prices, router
+from coffeeshop_client import prices, reorder, router
 from coffeeshop_client.card import DECLINING_TEST_CARD, DEFAULT_TEST_CARD, group
 from coffeeshop_client.html import Markup, fragment, h
 from coffeeshop_client.models import Menu
@@ -62,6 +62,18 @@ def cart_rows(state: State) -> tuple[list[tuple[object, str, str, int | None]], 
     return rows, total
 
 
+def line_problem(state: State, line: object) -> str | None:
+    """Why today's menu cannot serve a cart line (None: it can, or the menu is not here)."""
+    if state.menu is None:
+        return None
+    return reorder.line_problem(
+        state.menu,
+        line.product_id,  # type: ignore[attr-defined]
+        line.variation_id,  # type: ignore[attr-defined]
+        line.option_ids,  # type: ignore[attr-defined]
+    )
+
+
 def cart_page(state: State) -> Markup:
     if state.cart.is_empty:
         return fragment(
@@ -80,9 +92,12 @@ def cart_page(state: State) -> Markup:
     currency = currency_of(state)
     rows, total = cart_rows(state)
     items = []
+    flagged = 0
     for line, name, details, line_total in rows:
         key = line.key  # type: ignore[attr-defined]
         qty = line.quantity  # type: ignore[attr-defined]
+        problem = line_problem(state, line)
+        flagged += problem is not None
         items.append(
             h(
                 "li",
@@ -92,6 +107,15 @@ def cart_page(state: State) -> Markup:
                     {"class_": "cart-line-text"},
                     h("strong", None, name),
                     h("span", {"class_": "details"}, details) if details else None,
+                    # Kept and said, never dropped: "Order again" of a drink since sold out.
+                    h(
+                        "span",
+                        {"class_": "line-problem", "data_testid": "cart-line-problem"},
+                        problem,
+                        " Remove it, or add it again as it is now.",
+                    )
+                    if problem
+                    else None,
                 ),
                 h(
                     "div",
@@ -132,6 +156,14 @@ def cart_page(state: State) -> Markup:
         )
     checkout = (
         h(
+            "span",
+            {"class_": "hint", "data_testid": "checkout-blocked"},
+            "Remove the line that needs a look to check out."
+            if flagged == 1
+            else f"Remove the {flagged} lines that need a look to check out.",
+        )
+        if flagged
+        else h(
             "a",
             {
                 "class_": "btn btn-primary",
@@ -205,6 +237,7 @@ def checkout_page(state: State) -> Markup:
                 "novalidate": True,
                 "id": "pay-form",
             },
+            cup_fields(state),
             card_field(
                 "number",
                 "Card number",
@@ -333,4 +366,48 @@ def card_field(
         )
         if error
         else None,
+    )
+
+
+CUP_NAME_MAX = 20  # Order's limits (order_site/orders/models.py)
+NOTE_MAX = 140
+
+
+def cup_fields(state: State) -> Markup:
+    """The name for the cup and a note for the barista, both optional (issue 17)."""
+
+    def field(name: str, label: str, value: str, limit: int, placeholder: str) -> Markup:
+        input_id = name.replace("_", "-")
+        return h(
+            "div",
+            {"class_": "field"},
+            h("label", {"for_": input_id}, label),
+            h(
+                "input",
+                {
+                    "id": input_id,
+                    "type": "text",
+                    "name": name,
+                    "maxlength": limit,
+                    "autocomplete": "given-name" if name == "cup_name" else "off",
+                    "placeholder": placeholder,
+                    "value": value,
+                    "data_action": "card-input",
+                    "data_field": name,
+                    "data_testid": input_id,
+                },
+            ),
+        )
+
+    return h(
+        "div",
+        {"class_": "cup-fields"},
+        field("cup_name", "Name for the cup (optional)", state.cup_name, CUP_NAME_MAX, "Sam"),
+        field(
+            "note",
+            "Note for the barista (optional)",
+            state.note,
+            NOTE_MAX,
+            "Extra hot, please",
+        ),
     )

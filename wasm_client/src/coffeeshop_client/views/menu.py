@@ -16,6 +16,7 @@ from coffeeshop_client.views.components import (
     product_photo,
     status_badge,
 )
+from coffeeshop_client.views.usuals import usuals
 
 # Cards whose photo is in the first screenful on a phone load at once; the rest lazily.
 EAGER_PHOTOS = 2
@@ -46,7 +47,7 @@ def menu_page(state: State) -> Markup:
     ]
     if not sections:
         sections = [h("p", None, "The menu is empty right now.")]
-    return fragment(heading("Menu"), active_orders(state), sections)
+    return fragment(heading("Menu"), active_orders(state), usuals(state), sections)
 
 
 def active_orders(state: State) -> Markup:

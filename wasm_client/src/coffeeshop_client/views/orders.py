@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from coffeeshop_client import router, statuses
 from coffeeshop_client.html import Markup, fragment, h
-from coffeeshop_client.models import Order
+from coffeeshop_client.models import Order, OrderLine
 from coffeeshop_client.state import State
 from coffeeshop_client.views.components import (
     TIMES,
@@ -55,6 +55,7 @@ def orders_page(state: State) -> Markup:
                     h("span", {"class_": "when"}, when(o.created_at)),
                     status_badge(o.status),
                     h("span", {"class_": "price"}, money(o.total, o.currency)),
+                    order_again_button(o),
                 )
                 for o in orders
             ],
@@ -156,20 +157,26 @@ def order_page(state: State) -> Markup:
         )
         if order.status == "ready"
         else None,
+        cup_and_note(order),
         h(
             "ul",
             {"class_": "summary"},
             [
                 h(
                     "li",
-                    None,
-                    f"{line.quantity} {TIMES} {line.product_name}",
-                    f" ({', '.join(filter(None, [line.variation_name or '', *line.options]))})"
-                    if (line.variation_name or line.options)
-                    else "",
+                    {"data_testid": "order-line"},
+                    h(
+                        "span",
+                        {"class_": "line-text"},
+                        f"{line.quantity} {TIMES} {line.product_name}",
+                        f" ({', '.join(filter(None, [line.variation_name or '', *line.options]))})"
+                        if (line.variation_name or line.options)
+                        else "",
+                    ),
+                    save_usual_button(state, order, index, line),
                     h("span", {"class_": "price"}, money(line.line_total, order.currency)),
                 )
-                for line in order.lines
+                for index, line in enumerate(order.lines)
             ],
         ),
         h(
@@ -178,6 +185,7 @@ def order_page(state: State) -> Markup:
             "Total ",
             h("strong", {"class_": "price"}, money(order.total, order.currency)),
         ),
+        h("div", {"class_": "order-actions"}, order_again_button(order)),
         cancel_control(state, order),
         h(
             "details",
@@ -231,3 +239,66 @@ def cancel_control(state: State, order: Order) -> Markup | None:
             "To cancel this order, ask at the counter.",
         )
     return None
+
+
+def cup_and_note(order: Order) -> Markup | None:
+    """The name on the cup and the note for the barista, as the customer gave them."""
+    if not order.cup_name and not order.note:
+        return None
+    return h(
+        "dl",
+        {"class_": "cup-and-note"},
+        fragment(
+            h("dt", None, "Name on the cup"),
+            h("dd", {"data_testid": "order-cup-name"}, order.cup_name),
+        )
+        if order.cup_name
+        else None,
+        fragment(
+            h("dt", None, "Note for the barista"),
+            h("dd", {"data_testid": "order-note"}, order.note),
+        )
+        if order.note
+        else None,
+    )
+
+
+def order_again_button(order: Order) -> Markup | None:
+    """ "Order again": the order's lines back in the cart at today's prices."""
+    if not any(line.product_id is not None for line in order.lines):
+        return None
+    return button(
+        "Order again",
+        "order-again",
+        id=f"order-again-{order.id}",
+        testid="order-again",
+        class_="btn",
+        order=order.id,
+        aria_label=f"Order {order.pickup} again",
+    )
+
+
+def save_usual_button(state: State, order: Order, index: int, line: OrderLine) -> Markup | None:
+    """ "Save as my usual" on a line of a past order (a drink still on the menu)."""
+    if line.product_id is None or state.menu is None or state.menu.product(line.product_id) is None:
+        return None
+    saved = any(
+        f.product_id == line.product_id
+        and f.variation_id == line.variation_id
+        and f.option_ids == tuple(sorted(line.option_ids))
+        for f in state.favourites
+    )
+    if saved:
+        return h("span", {"class_": "saved-usual", "data_testid": "saved-usual"}, "★ My usual")
+    busy = f"favourite-line-{order.id}-{index}" in state.busy
+    return button(
+        "Saving…" if busy else "☆ Save as my usual",
+        "favourite-from-line",
+        id=f"favourite-line-{order.id}-{index}",
+        testid="save-usual-line",
+        class_="btn btn-quiet btn-small",
+        disabled=busy,
+        order=order.id,
+        line=index,
+        aria_label=f"Save {line.product_name} as my usual",
+    )

@@ -17,6 +17,7 @@ from coffeeshop_client.views.components import (
     money,
     product_photo,
 )
+from coffeeshop_client.views.usuals import save_usual_form
 
 
 def product_page(state: State) -> Markup:
@@ -186,7 +187,7 @@ def customise_form(state: State, product: Product, parts: list[Markup]) -> Marku
         product, selection.variation_id, selection.option_ids, selection.quantity, currency
     )
     live_price = money(priced[1], currency) if priced else "Price at checkout"
-    return (
+    return fragment(
         # A form, so choosing and "Add to cart" work before Python has loaded (posted to
         # the BFF); once Python runs, every change re-renders and the submit is its own.
         add_line_form(
@@ -252,7 +253,8 @@ def customise_form(state: State, product: Product, parts: list[Markup]) -> Marku
                 ),
             ),
             class_="customise",
-        )
+        ),
+        save_usual_form(state, product, selection),
     )
 
 

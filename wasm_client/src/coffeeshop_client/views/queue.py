@@ -94,6 +94,10 @@ def queue_card(state: State, order: Order) -> Markup:
             " ",
             h("span", {"class_": "when"}, when(order.created_at)),
         ),
+        # What to write on the cup, big enough to read across the counter.
+        h("p", {"class_": "cup-name", "data_testid": "queue-cup-name"}, order.cup_name)
+        if order.cup_name
+        else None,
         h(
             "ul",
             {"class_": "queue-lines"},
@@ -111,6 +115,14 @@ def queue_card(state: State, order: Order) -> Markup:
                 for line in order.lines
             ],
         ),
+        h(
+            "p",
+            {"class_": "queue-note", "data_testid": "queue-note"},
+            h("strong", None, "Note: "),
+            order.note,
+        )
+        if order.note
+        else None,
         button(
             "Saving…" if busy else step[1],
             "advance",
