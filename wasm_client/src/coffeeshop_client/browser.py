@@ -240,12 +240,34 @@ def _data(element: Any) -> dict[str, str]:
 
 
 class Wiring:
-    """Delegated listeners on <body>: one for clicks, changes, input and submits."""
+    """Delegated listeners on <body>: one for clicks, changes, input and submits.
+
+    They are installed before `App.start()` runs (a form Python renders must never be
+    submitted natively), but an action taken while it runs (the session, the menu and
+    the person's orders still loading; the page it shows is the server's) is queued and
+    dispatched once the app has started, in order: a tap at the moment of the take-over
+    is never lost. Links stay the browser's until then (the server renders every page).
+    """
 
     def __init__(self, app: App, platform: BrowserPlatform) -> None:
         self.app = app
         self.platform = platform
         self._proxies: list[Any] = []
+        self._started = False
+        self._queued: list[tuple[str, dict[str, str]]] = []
+
+    def dispatch(self, action: str, data: dict[str, str]) -> None:
+        if self._started:
+            self.run(self.app.dispatch(action, data))
+        else:
+            self._queued.append((action, data))
+
+    def started(self) -> None:
+        """The app has started: what was asked meanwhile is done now, then live."""
+        self._started = True
+        queued, self._queued = self._queued, []
+        for action, data in queued:
+            self.run(self.app.dispatch(action, data))
 
     def run(self, coro: Any) -> None:
         task = self.app.spawn(coro)
@@ -282,7 +304,7 @@ class Wiring:
         if absent(element) or element.disabled:
             return
         event.preventDefault()
-        self.run(self.app.dispatch(str(element.dataset.action), _data(element)))
+        self.dispatch(str(element.dataset.action), _data(element))
 
     def on_change(self, event: Any) -> None:
         element = event.target
@@ -290,7 +312,7 @@ class Wiring:
             return
         action = _attribute(element, "data-action")
         if action:
-            self.run(self.app.dispatch(action, _data(element)))
+            self.dispatch(action, _data(element))
 
     def on_input(self, event: Any) -> None:
         element = event.target
@@ -298,7 +320,7 @@ class Wiring:
         if action and str(element.tagName) == "INPUT" and str(element.type) == "text":
             data = _data(element)
             data["value"] = str(element.value)
-            self.run(self.app.dispatch(action, data))
+            self.dispatch(action, data)
 
     def on_submit(self, event: Any) -> None:
         form = event.target
@@ -313,13 +335,13 @@ class Wiring:
         data = _data(form)
         for pair in js.Array.from_(js.FormData.new(form).entries()):
             data[str(pair[0])] = str(pair[1])
-        self.run(self.app.dispatch(action, data))
+        self.dispatch(action, data)
 
     def follow(self, event: Any, link: Any) -> bool:
         """A plain click on a link to one of the app's own pages: shown here, without
         loading the page again. Anything else (a new tab, /auth/login, /admin/) is the
         browser's."""
-        if event.defaultPrevented or event.button != 0:
+        if not self._started or event.defaultPrevented or event.button != 0:
             return False
         if event.metaKey or event.ctrlKey or event.shiftKey or event.altKey:
             return False
@@ -335,12 +357,15 @@ class Wiring:
         return True
 
     def on_path(self, _event: Any) -> None:
-        self.run(self.app.on_route(self.platform.current_path()))
+        if self._started:
+            self.run(self.app.on_route(self.platform.current_path()))
 
 
 async def run() -> App:
     platform = BrowserPlatform()
     app = App(ApiClient(browser_fetch), platform)
-    Wiring(app, platform).install()
+    wiring = Wiring(app, platform)
+    wiring.install()
     await app.start()
+    wiring.started()
     return app
