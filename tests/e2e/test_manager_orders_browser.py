@@ -69,6 +69,11 @@ def test_a_manager_finds_an_order_by_the_customers_email_and_refunds_part_of_it(
     page.get_by_label("Password again").fill("a-long-Password-2026")
     page.get_by_role("button", name=re.compile("Create", re.I)).click()
     expect(page.get_by_test_id("user-name")).to_have_text("Rita Refund", timeout=60_000)
+    # This journey is about the manager's refund: the customer orders once Python runs
+    # the page. (Right after registering, an add made while Python takes the page over
+    # was lost once in a clean-clone run after the start-up queue fix: open in issue
+    # 16's note; test_sign_out_and_access.py taps at once.)
+    expect(page.locator("html")).not_to_have_class(re.compile("is-booting"), timeout=90_000)
     page.get_by_test_id("menu-item").filter(has_text="Donuts").first.get_by_test_id(
         "customise"
     ).click()
